@@ -1,0 +1,40 @@
+# geodem-platform: `make demo` runs the geodemographic graph on a synthetic sample; `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+PG_VERSION := $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
+
+.PHONY: install system-deps demo ui test bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+	@mkdir -p $(DAGSTER_HOME)
+	@test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+
+# The PostgreSQL hll extension (and Chromium for the UI tests), from Debian's packages.
+system-deps:
+	@if [ -z "$(PG_VERSION)" ]; then echo "PostgreSQL server binaries not found (apt-get install postgresql)"; exit 1; fi
+	@if [ ! -f /usr/share/postgresql/$(PG_VERSION)/extension/hll.control ] || ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "installing postgresql-$(PG_VERSION)-hll chromium chromium-driver"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-$(PG_VERSION)-hll chromium chromium-driver >/dev/null; \
+	fi
+
+demo: install
+	$(BIN)/geodem demo
+
+ui: install
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+test: install system-deps
+	GEODEM_FORBID_SKIPS=1 $(BIN)/python -m pytest -q tests
+
+clean:
+	rm -rf $(DAGSTER_HOME) data/outputs data/warehouse.duckdb

@@ -1,0 +1,1 @@
+"""Pipeline 1: geodemographic classification of a region's Output Areas."""

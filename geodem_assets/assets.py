@@ -1,0 +1,330 @@
+"""The geodemographic asset graph: census release -> region -> matrix -> clusters -> profiles -> exports."""
+
+import datetime as dt
+import json
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+
+from geodem_assets import clustering, exports, plots, profiles
+from geodem_assets.census import numeric_variables, read_release
+from geodem_assets.embedding import UMAP_DEFAULTS, umap_embedding
+from geodem_assets.geography import assign_lads, intersects_count, region_oas
+from geodem_assets.tables import REGION, from_wkb_frame, markdown_table, to_wkb_frame, wide
+from geodem_assets.transform import build_matrix
+from partitions.definitions import region_partitions
+from partitions.regions import get_region
+from resources.census_source import CensusSource
+from resources.output_store import OutputStore
+from resources.warehouse import Warehouse
+
+GROUP = "geodemographics"
+
+
+class ClusterConfig(dg.Config):
+    """Run config of the clustering assets; unset values fall back to regions.yaml, then the suggestion."""
+
+    k: int | None = None
+    subgroups: list[int] | None = None
+    n_init: int = 100
+    seed: int = 507
+
+
+def _schema(df: pd.DataFrame) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(str(c), str(t)) for c, t in df.dtypes.items()])
+
+
+def _release_fingerprint(warehouse: Warehouse) -> str:
+    if not warehouse.has_table("census_release_info"):
+        raise dg.Failure("no census release in the warehouse: materialise census_release first")
+    return str(warehouse.read("census_release_info")["fingerprint"].iloc[0])
+
+
+@dg.asset(group_name=GROUP, description="The census release (variables, lookup, population, OA and LAD boundaries) ingested into DuckDB, fingerprinted.")
+def census_release(context: dg.AssetExecutionContext, census: CensusSource, warehouse: Warehouse) -> dg.MaterializeResult:
+    files = census.files()
+    from resources.census_files import fingerprint
+
+    fp = fingerprint(files)
+    release = read_release(files)
+    if release.problems:
+        # The previous release stays in the warehouse untouched; nothing downstream runs.
+        raise dg.Failure(
+            description=f"census release {files.census.parent} has {len(release.problems)} problems:\n- " + "\n- ".join(release.problems),
+            metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in release.problems)), "fingerprint": fp},
+        )
+    assignment = assign_lads(release.oa, release.lad)
+    unassigned = assignment[assignment["LAD22CD"].isna()]
+    if len(unassigned):
+        context.log.warning(f"{len(unassigned)} OAs lie in no LAD: {', '.join(unassigned['OA'][:10])}")
+    variables = numeric_variables(release.variables).reset_index()
+    oa = release.oa.merge(assignment, on="OA", how="left")
+    warehouse.replace_table("census_variables", variables)
+    warehouse.replace_table("census_lookup", release.lookup)
+    warehouse.replace_table("oa_population", release.population.rename("population").rename_axis("OA").reset_index())
+    warehouse.replace_table("oa_boundaries", to_wkb_frame(oa))
+    warehouse.replace_table("lad_boundaries", to_wkb_frame(release.lad))
+    info = pd.DataFrame([{"fingerprint": fp, "source": str(census.path), "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                          "n_oas": len(variables), "n_lads": len(release.lad)}])
+    warehouse.replace_table("census_release_info", info)
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(fp),
+        metadata={
+            "fingerprint": fp,
+            "source": str(census.path),
+            "dagster/row_count": len(variables),
+            "lads": len(release.lad),
+            "variables": len(variables.columns) - 1,
+            "oa_lad_methods": dg.MetadataValue.json(assignment["method"].fillna("none").value_counts().to_dict()),
+            "dagster/column_schema": _schema(variables.iloc[:, :6]),
+        },
+    )
+
+
+@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[census_release],
+          description="The region's Output Areas: each OA in exactly one LAD, so in exactly one region.")
+def region_output_areas(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    region = get_region(context.partition_key)
+    fp = _release_fingerprint(warehouse)
+    boundaries = warehouse.read("oa_boundaries")
+    lads = warehouse.read("lad_boundaries")
+    if region.lads is not None:
+        missing = sorted(set(region.lads) - set(lads["LAD22CD"]))
+        if missing:
+            raise dg.Failure(f"region {region.slug}: LADs {', '.join(missing)} are not in the census release {fp} "
+                             f"(it has {len(lads)} LADs; a sample release holds only the regions it was generated for)")
+    oas = region_oas(boundaries[["OA", "LAD22CD"]], region.lads)
+    if len(oas) == 0:
+        raise dg.Failure(f"region {region.slug}: no Output Areas in the census release {fp}")
+    table = boundaries.set_index("OA").loc[oas, ["LAD22CD"]].reset_index()
+    warehouse.replace_partition("region_output_areas", REGION, region.slug, table)
+    metadata = {
+        "dagster/row_count": len(table),
+        "lads": len(table["LAD22CD"].unique()),
+        "oas_per_lad": dg.MetadataValue.json(table["LAD22CD"].value_counts().sort_index().to_dict()),
+        "census_fingerprint": fp,
+    }
+    if region.lads is not None:
+        geo = from_wkb_frame(boundaries)
+        metadata["reference_intersects_oas"] = intersects_count(geo, from_wkb_frame(lads), region.lads)
+        metadata["map"] = dg.MetadataValue.md(plots.cluster_map(geo[geo["OA"].isin(oas)], "LAD22CD"))
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[region_output_areas],
+          description="Raw census variables (58 percentages and density) of the region's OAs.")
+def region_census(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    slug = context.partition_key
+    oas = warehouse.read("region_output_areas", REGION, slug)["OA"]
+    variables = warehouse.read("census_variables")
+    table = variables[variables["OA"].isin(oas)].sort_values("OA").reset_index(drop=True)
+    warehouse.replace_partition("region_census", REGION, slug, table)
+    summary = table.drop(columns="OA").describe().T[["mean", "min", "max"]].round(2).reset_index(names="variable")
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(table),
+        "dagster/column_schema": _schema(table),
+        "summary": dg.MetadataValue.md(markdown_table(summary.head(60))),
+    })
+
+
+@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[region_census],
+          description="Classification matrix: arcsinh then min-max per variable; configured and zero-variance variables dropped.")
+def region_matrix(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    region = get_region(context.partition_key)
+    raw = wide(warehouse.read("region_census", REGION, region.slug))
+    result = build_matrix(raw, drop=region.drop_variables)
+    if result.dropped_zero_variance:
+        context.log.warning(f"region {region.slug}: dropped zero-variance variables {', '.join(result.dropped_zero_variance)}")
+    warehouse.replace_partition("region_matrix", REGION, region.slug, result.matrix.reset_index())
+    pairs = pd.DataFrame(result.high_correlations, columns=["variable_1", "variable_2", "r"])
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(result.matrix),
+        "variables": result.matrix.shape[1],
+        "dropped_configured": dg.MetadataValue.json(result.dropped_configured),
+        "dropped_zero_variance": dg.MetadataValue.json(result.dropped_zero_variance),
+        "correlated_pairs_over_0_95": dg.MetadataValue.md(markdown_table(pairs) if len(pairs) else "none"),
+        "variances": dg.MetadataValue.md(plots.variance_bars(result.variances)),
+        "correlations": dg.MetadataValue.md(plots.correlation_heatmap(result.matrix)),
+    })
+
+
+def _matrix(warehouse: Warehouse, slug: str) -> pd.DataFrame:
+    return wide(warehouse.read("region_matrix", REGION, slug))
+
+
+@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[region_matrix],
+          description="Clustergram for k = 1..9 with inertia, silhouette and Calinski-Harabasz scores, and a suggested k.")
+def cluster_diagnostics(context: dg.AssetExecutionContext, config: ClusterConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+    slug = context.partition_key
+    X = _matrix(warehouse, slug).to_numpy()
+    cg = clustering.clustergram_fits(X, range(1, 10), n_init=config.n_init, seed=config.seed)
+    ks = sorted(cg.fits)
+    table = pd.DataFrame({"k": ks, "inertia": [cg.fits[k].inertia for k in ks],
+                          "silhouette": [cg.silhouette.get(k, np.nan) for k in ks],
+                          "calinski_harabasz": [cg.calinski_harabasz.get(k, np.nan) for k in ks]})
+    table["suggested_k"] = cg.suggested_k
+    warehouse.replace_partition("cluster_diagnostics", REGION, slug, table)
+    return dg.MaterializeResult(metadata={
+        "suggested_k": cg.suggested_k,
+        "scores": dg.MetadataValue.md(markdown_table(table.drop(columns="suggested_k"), ".4g")),
+        "clustergram": dg.MetadataValue.md(plots.clustergram_plot(X, {k: cg.fits[k].labels for k in ks})),
+        "score_plots": dg.MetadataValue.md(plots.scores_plot(ks, table["inertia"].tolist(), cg.silhouette, cg.calinski_harabasz, cg.suggested_k)),
+    })
+
+
+@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[cluster_diagnostics],
+          description="k-means supergroups A, B, ...: letters stable across re-runs and census releases.")
+def supergroups(context: dg.AssetExecutionContext, config: ClusterConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+    region = get_region(context.partition_key)
+    matrix = _matrix(warehouse, region.slug)
+    diag = warehouse.read("cluster_diagnostics", REGION, region.slug)
+    k, k_source = (config.k, "run config") if config.k else (region.k, "regions.yaml") if region.k else (int(diag["suggested_k"].iloc[0]), "clustergram suggestion")
+    if k > len(matrix):
+        raise dg.Failure(f"region {region.slug} has {len(matrix)} OAs, too few for k={k}")
+    fit = clustering.kmeans(matrix.to_numpy(), k, n_init=config.n_init, seed=config.seed)
+    order, letters_from = clustering.canonical_order(fit), "canonical (largest first)"
+    previous = warehouse.read("supergroup_centroids", REGION, region.slug) if warehouse.has_table("supergroup_centroids") else pd.DataFrame()
+    if len(previous):
+        prev = previous.drop(columns=[REGION]).set_index("supergroup").sort_index()
+        common = [c for c in matrix.columns if c in prev.columns]
+        if common and len(prev) == k:
+            idx = [list(matrix.columns).index(c) for c in common]
+            order = clustering.match_previous(fit.centers[:, idx], prev[common].to_numpy())
+            letters_from = "matched to previous centroids"
+    fit = clustering.relabel(fit, order)
+    codes = pd.Series(clustering.supergroup_codes(fit.labels), index=matrix.index, name="supergroup")
+    warehouse.replace_partition("supergroups", REGION, region.slug, codes.reset_index())
+    centroids = pd.DataFrame(fit.centers, columns=matrix.columns)
+    centroids.insert(0, "supergroup", clustering.supergroup_codes(np.arange(k)))
+    warehouse.replace_partition("supergroup_centroids", REGION, region.slug, centroids)
+    counts = codes.value_counts().sort_index()
+    geo = from_wkb_frame(warehouse.read("oa_boundaries"))
+    geo = geo[geo["OA"].isin(matrix.index)].merge(codes.reset_index(), on="OA")
+    return dg.MaterializeResult(metadata={
+        "k": k, "k_source": k_source, "inertia": fit.inertia, "n_init": config.n_init, "seed": config.seed,
+        "letters": letters_from,
+        "dagster/row_count": len(codes),
+        "sizes": dg.MetadataValue.json({c: int(n) for c, n in counts.items()}),
+        "map": dg.MetadataValue.md(plots.cluster_map(geo, "supergroup")),
+    })
+
+
+@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[supergroups],
+          description="Top-down subgroups A1, A2, ...: multi-start k-means within each supergroup.")
+def subgroups(context: dg.AssetExecutionContext, config: ClusterConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+    region = get_region(context.partition_key)
+    matrix = _matrix(warehouse, region.slug)
+    sup = wide(warehouse.read("supergroups", REGION, region.slug))["supergroup"].reindex(matrix.index)
+    codes = sorted(sup.unique())
+    wanted = config.subgroups or (list(region.subgroups) if region.subgroups and len(region.subgroups) == len(codes) else None)
+    X = matrix.to_numpy()
+    if wanted is not None:
+        if len(wanted) != len(codes):
+            raise dg.Failure(f"{len(wanted)} subgroup counts given for {len(codes)} supergroups ({', '.join(codes)})")
+        counts, source = dict(zip(codes, wanted)), "run config" if config.subgroups else "regions.yaml"
+    else:
+        counts, source = {}, "clustergram suggestion per supergroup"
+        for code in codes:
+            rows = X[sup.to_numpy() == code]
+            counts[code] = clustering.clustergram_fits(rows, range(1, 10), n_init=max(config.n_init // 10, 5), seed=config.seed).suggested_k
+    fits = clustering.subgroup_fits(X, sup.to_numpy(), counts, n_init=config.n_init, seed=config.seed)
+    labels = pd.Series(index=matrix.index, dtype=object, name="subgroup")
+    for code, fit in fits.items():
+        members = sup.index[sup.to_numpy() == code]
+        labels.loc[members] = [f"{code}{i + 1}" for i in fit.labels]
+    table = pd.DataFrame({"OA": matrix.index, "supergroup": sup.to_numpy(), "subgroup": labels.to_numpy()})
+    warehouse.replace_partition("subgroups", REGION, region.slug, table)
+    return dg.MaterializeResult(metadata={
+        "counts": dg.MetadataValue.json(counts), "counts_source": source,
+        "inertia": dg.MetadataValue.json({c: f.inertia for c, f in fits.items()}),
+        "sizes": dg.MetadataValue.json({c: int(n) for c, n in table["subgroup"].value_counts().sort_index().items()}),
+        "dagster/row_count": len(table),
+    })
+
+
+@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[supergroups],
+          description="2-D UMAP embedding of the OAs (n_neighbors=30, min_dist=0, cosine, 500 epochs, seed 508).")
+def cluster_embedding(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    slug = context.partition_key
+    matrix = _matrix(warehouse, slug)
+    xy = umap_embedding(matrix.to_numpy())
+    table = pd.DataFrame({"OA": matrix.index, "UMAP1": xy[:, 0], "UMAP2": xy[:, 1]})
+    warehouse.replace_partition("cluster_embedding", REGION, slug, table)
+    sup = wide(warehouse.read("supergroups", REGION, slug))["supergroup"].reindex(matrix.index).to_numpy()
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(table), "parameters": dg.MetadataValue.json(UMAP_DEFAULTS),
+        "embedding": dg.MetadataValue.md(plots.embedding_scatter(xy, sup)),
+    })
+
+
+@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[subgroups],
+          description="Cluster profiles: OAs, population and their shares; index scores on raw percentages and on the matrix.")
+def cluster_profiles(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    slug = context.partition_key
+    raw = wide(warehouse.read("region_census", REGION, slug))
+    matrix = _matrix(warehouse, slug)
+    groups = wide(warehouse.read("subgroups", REGION, slug)).reindex(matrix.index)
+    population = warehouse.read("oa_population").set_index("OA")["population"]
+    raw = raw.loc[matrix.index]
+    size_rows, score_rows = [], []
+    for level, codes in (("supergroup", groups["supergroup"]), ("subgroup", groups["subgroup"])):
+        size_rows.append(profiles.sizes(codes, population).reset_index().assign(level=level))
+        for basis, values in (("raw", raw), ("matrix", matrix)):
+            scores = profiles.index_scores(values, codes)
+            score_rows.append(scores.stack(dropna=False).rename("score").reset_index(names=["variable", "cluster"]).assign(level=level, basis=basis))
+    within = profiles.subgroup_scores_within(raw, groups["supergroup"], groups["subgroup"])
+    score_rows.append(within.stack(dropna=False).rename("score").reset_index(names=["variable", "cluster"]).assign(level="subgroup", basis="raw_within_supergroup"))
+    size_table = pd.concat(size_rows, ignore_index=True)[["level", "cluster", "oas", "pct_oas", "population", "pct_population"]]
+    score_table = pd.concat(score_rows, ignore_index=True)[["level", "basis", "cluster", "variable", "score"]]
+    warehouse.replace_partition("cluster_profiles", REGION, slug, size_table)
+    warehouse.replace_partition("cluster_index_scores", REGION, slug, score_table)
+    lookup = warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
+    sup_scores = profiles.index_scores(matrix, groups["supergroup"])
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(size_table),
+        "supergroup_sizes": dg.MetadataValue.md(markdown_table(size_table[size_table["level"] == "supergroup"].drop(columns="level"))),
+        "index_scores_matrix": dg.MetadataValue.md(plots.index_heatmap(sup_scores, lookup, "Supergroup index scores (matrix)")),
+    })
+
+
+@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[cluster_profiles, cluster_embedding],
+          description="GeoPackage, Parquet, CSV, Kepler.gl map and Plotly pages of the classification, in the output folder.")
+def classification_exports(context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: OutputStore) -> dg.MaterializeResult:
+    region = get_region(context.partition_key)
+    slug = region.slug
+    folder = outputs.folder("geodem", slug)
+    groups = wide(warehouse.read("subgroups", REGION, slug))
+    embedding = wide(warehouse.read("cluster_embedding", REGION, slug))
+    names = {}
+    if warehouse.has_table("cluster_names"):
+        named = warehouse.read("cluster_names", REGION, slug)
+        names = dict(zip(named["cluster"], named["name"]))
+    table = exports.classification_table(groups.index, groups["supergroup"], groups["subgroup"], embedding, names)
+    table.to_parquet(folder / "classification.parquet", index=False)
+    geo = from_wkb_frame(warehouse.read("oa_boundaries"))
+    geo = geo[geo["OA"].isin(table["OA"])]
+    exports.write_geopackage(folder / "classification.gpkg", geo, table)
+    sizes = warehouse.read("cluster_profiles", REGION, slug).drop(columns=REGION)
+    scores = warehouse.read("cluster_index_scores", REGION, slug)
+    raw_scores = scores[scores["basis"] == "raw"].pivot_table(index=["level", "cluster"], columns="variable", values="score", dropna=False)
+    profile_csv = sizes.merge(raw_scores.add_prefix("index_").reset_index(), on=["level", "cluster"], how="left")
+    profile_csv.insert(2, "name", profile_csv["cluster"].map(names))
+    profile_csv.to_csv(folder / "profiles.csv", index=False)
+    title = f"{region.name} geodemographic classification"
+    exports.write_kepler_map(folder / "map.html", geo, table, title)
+    exports.write_umap_html(folder / "umap.html", table, f"{region.name}: UMAP of Output Areas")
+    lookup = warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
+    matrix_scores = scores[(scores["basis"] == "matrix")].pivot_table(index="variable", columns="cluster", values="score", dropna=False)
+    exports.write_profiles_html(folder / "profiles.html", matrix_scores, lookup, names, f"{region.name}: index scores (matrix)")
+    files = {name: (folder / name) for name in exports.EXPORT_FILES}
+    return dg.MaterializeResult(metadata={
+        "folder": dg.MetadataValue.path(str(folder)),
+        "files": dg.MetadataValue.json({n: p.stat().st_size for n, p in files.items()}),
+        "dagster/row_count": len(table),
+        "census_fingerprint": _release_fingerprint(warehouse),
+    })
+
+
+assets = [census_release, region_output_areas, region_census, region_matrix, cluster_diagnostics, supergroups, subgroups,
+          cluster_embedding, cluster_profiles, classification_exports]

@@ -1,0 +1,119 @@
+"""k-means supergroups and subgroups, clustergram fits, a suggested k and stable letters."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, silhouette_score
+
+LETTERS = string.ascii_uppercase
+
+
+@dataclass
+class KMeansFit:
+    labels: np.ndarray    # (n,) int, 0..k-1
+    centers: np.ndarray   # (k, p)
+    inertia: float        # total within-cluster sum of squares
+
+    @property
+    def k(self) -> int:
+        return self.centers.shape[0]
+
+
+def kmeans(X: np.ndarray, k: int, *, n_init: int = 100, seed: int = 507, init: str = "k-means++") -> KMeansFit:
+    """Best of n_init k-means runs (lowest inertia) on X (n, p); deterministic for a seed."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    if k > X.shape[0]:
+        raise ValueError(f"k={k} is larger than the {X.shape[0]} rows to cluster")
+    model = KMeans(n_clusters=k, init=init, n_init=n_init, random_state=seed, algorithm="lloyd").fit(X)
+    return KMeansFit(labels=model.labels_.astype(np.int64), centers=model.cluster_centers_, inertia=float(model.inertia_))
+
+
+def relabel(fit: KMeansFit, order: np.ndarray) -> KMeansFit:
+    """Renumber clusters so that new label i is old cluster order[i]."""
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    return KMeansFit(labels=inverse[fit.labels], centers=fit.centers[order], inertia=fit.inertia)
+
+
+def canonical_order(fit: KMeansFit) -> np.ndarray:
+    """Largest cluster first; ties broken by centroid, so letters do not depend on the seed."""
+    sizes = np.bincount(fit.labels, minlength=fit.k)
+    keys = [(-sizes[c], tuple(np.round(fit.centers[c], 9))) for c in range(fit.k)]
+    return np.array(sorted(range(fit.k), key=lambda c: keys[c]))
+
+
+def match_previous(centers: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """Order of new clusters that keeps each previous letter on its nearest new centroid.
+
+    centers (k, p) and previous (k0, p) over the same variables. New clusters without a
+    previous partner (k > k0) follow in canonical order of their position.
+    """
+    cost = ((centers[:, None, :] - previous[None, :, :]) ** 2).sum(axis=2)
+    rows, cols = linear_sum_assignment(cost)
+    by_prev = dict(zip(cols, rows))
+    order = [by_prev[j] for j in range(previous.shape[0]) if j in by_prev]
+    order += [i for i in range(centers.shape[0]) if i not in order]
+    return np.array(order)
+
+
+def supergroup_codes(labels: np.ndarray) -> np.ndarray:
+    """0 -> 'A', 1 -> 'B', ..."""
+    return np.array(list(LETTERS))[labels]
+
+
+@dataclass
+class ClustergramFits:
+    fits: dict[int, KMeansFit]
+    silhouette: dict[int, float]
+    calinski_harabasz: dict[int, float]
+    suggested_k: int
+
+
+def elbow(ks: list[int], inertia: list[float]) -> int:
+    """The elbow of the inertia curve: the k whose gain over k-1 most exceeds the next gain.
+
+    gain(k) = W(k-1) - W(k); the suggestion maximises gain(k) / gain(k+1) over interior k >= 2.
+    """
+    w = dict(zip(ks, inertia))
+    best, best_ratio = ks[-1], -np.inf
+    for k in ks:
+        if k - 1 in w and k + 1 in w and k >= 2:
+            ratio = (w[k - 1] - w[k]) / max(w[k] - w[k + 1], 1e-12 * max(w[k - 1], 1.0))
+            if ratio > best_ratio:
+                best, best_ratio = k, ratio
+    return int(best)
+
+
+def clustergram_fits(X: np.ndarray, ks=range(1, 10), *, n_init: int = 100, seed: int = 507,
+                     score_sample: int = 10_000) -> ClustergramFits:
+    """k-means for each k, silhouette (on a sample of at most score_sample rows) and CH scores."""
+    ks = [k for k in ks if k <= X.shape[0]]
+    fits = {k: kmeans(X, k, n_init=n_init, seed=seed) for k in ks}
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(X.shape[0], size=min(score_sample, X.shape[0]), replace=False)
+    sil, ch = {}, {}
+    for k, fit in fits.items():
+        if k < 2 or len(np.unique(fit.labels)) < 2:
+            continue
+        sil[k] = float(silhouette_score(X[sample], fit.labels[sample]))
+        ch[k] = float(calinski_harabasz_score(X, fit.labels))
+    suggested = elbow(ks, [fits[k].inertia for k in ks]) if len(ks) >= 3 else ks[-1]
+    return ClustergramFits(fits=fits, silhouette=sil, calinski_harabasz=ch, suggested_k=max(suggested, min(2, ks[-1])))
+
+
+def subgroup_fits(X: np.ndarray, supergroups: np.ndarray, counts: dict[str, int], *, n_init: int = 100,
+                  seed: int = 507) -> dict[str, KMeansFit]:
+    """Per supergroup code, k-means of its rows with counts[code] clusters, canonically ordered."""
+    out = {}
+    for code, k in counts.items():
+        rows = X[supergroups == code]
+        if k > rows.shape[0]:
+            raise ValueError(f"supergroup {code} has {rows.shape[0]} OAs, fewer than the {k} subgroups asked for")
+        fit = kmeans(rows, k, n_init=n_init, seed=seed)
+        out[code] = relabel(fit, canonical_order(fit))
+    return out

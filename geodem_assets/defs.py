@@ -1,0 +1,6 @@
+"""What the geodemographics domain contributes to the Definitions."""
+
+from geodem_assets.assets import assets
+from geodem_assets.checks import checks
+
+__all__ = ["assets", "checks"]

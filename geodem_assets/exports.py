@@ -1,0 +1,89 @@
+"""GIS and web exports of a region's classification."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+EXPORT_FILES = ("classification.parquet", "classification.gpkg", "profiles.csv", "map.html", "umap.html", "profiles.html")
+
+
+def classification_table(oas: pd.Index, supergroups: pd.Series, subgroups: pd.Series, embedding: pd.DataFrame,
+                         names: dict[str, str]) -> pd.DataFrame:
+    """OA, supergroup, subgroup, UMAP1, UMAP2, and the cluster names."""
+    table = pd.DataFrame({"OA": oas})
+    table["supergroup"] = supergroups.reindex(oas).to_numpy()
+    table["subgroup"] = subgroups.reindex(oas).to_numpy()
+    table["UMAP1"] = embedding["UMAP1"].reindex(oas).to_numpy()
+    table["UMAP2"] = embedding["UMAP2"].reindex(oas).to_numpy()
+    table["supergroup_name"] = table["supergroup"].map(names)
+    table["subgroup_name"] = table["subgroup"].map(names)
+    return table
+
+
+def write_geopackage(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame) -> None:
+    """Layers `supergroups` and `subgroups`: OA polygons (EPSG:27700) with their cluster and name."""
+    merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner")
+    if path.exists():
+        path.unlink()
+    merged[["OA", "supergroup", "supergroup_name", "geometry"]].to_file(path, layer="supergroups", driver="GPKG")
+    merged[["OA", "supergroup", "subgroup", "subgroup_name", "geometry"]].to_file(path, layer="subgroups", driver="GPKG", mode="a")
+
+
+def kepler_config(title: str) -> dict:
+    """Two polygon layers, supergroups (shown) and subgroups (hidden), coloured by code."""
+    def layer(layer_id: str, data_id: str, field: str, visible: bool) -> dict:
+        return {
+            "id": layer_id, "type": "geojson",
+            "config": {
+                "dataId": data_id, "label": layer_id, "columns": {"geojson": "geometry"}, "isVisible": visible,
+                "visConfig": {"opacity": 0.75, "filled": True, "stroked": False},
+                "colorField": {"name": field, "type": "string"}, "colorScale": "ordinal",
+            },
+        }
+    return {
+        "version": "v1",
+        "config": {
+            "visState": {"layers": [layer("supergroups", "supergroups", "supergroup", True),
+                                    layer("subgroups", "subgroups", "subgroup", False)]},
+            "mapState": {"title": title},
+        },
+    }
+
+
+def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, title: str) -> None:
+    """A Kepler.gl HTML map coloured by supergroup, with subgroups as a second layer."""
+    from keplergl import KeplerGl
+
+    merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner").to_crs(4326)
+    # Map rendering does not need survey-grade outlines; simplify to keep the file small.
+    merged["geometry"] = merged.geometry.simplify(0.00005, preserve_topology=True)
+    sup = merged[["OA", "supergroup", "supergroup_name", "geometry"]]
+    sub = merged[["OA", "supergroup", "subgroup", "subgroup_name", "geometry"]]
+    kmap = KeplerGl(data={"supergroups": sup, "subgroups": sub}, config=kepler_config(title))
+    kmap.save_to_html(file_name=str(path), read_only=False)
+
+
+def write_umap_html(path: Path, table: pd.DataFrame, title: str) -> None:
+    fig = px.scatter(table, x="UMAP1", y="UMAP2", color="supergroup", hover_data=["OA", "subgroup", "supergroup_name", "subgroup_name"],
+                     title=title, category_orders={"supergroup": sorted(table["supergroup"].unique())})
+    fig.update_traces(marker={"size": 3})
+    fig.write_html(path, include_plotlyjs=True, full_html=True)
+
+
+def write_profiles_html(path: Path, scores: pd.DataFrame, variable_names: dict[str, str], names: dict[str, str], title: str) -> None:
+    cols = [f"{c} {names.get(c, '')}".strip() for c in scores.columns]
+    rows = [f"{v} {variable_names.get(v, '')}" for v in scores.index]
+    fig = go.Figure(go.Heatmap(z=scores.to_numpy(dtype=float), x=cols, y=rows, colorscale="RdBu", reversescale=True,
+                               zmid=100, zmin=0, zmax=200, colorbar={"title": "index"}))
+    fig.update_layout(title=title, height=max(600, 14 * len(rows)), yaxis={"autorange": "reversed"})
+    fig.write_html(path, include_plotlyjs=True, full_html=True)
+
+
+def write_metadata(path: Path, info: dict) -> None:
+    path.write_text(json.dumps(info, indent=2, default=str))

@@ -1,0 +1,96 @@
+"""Pictures for asset pages: matplotlib figures as base64 PNG inside Markdown."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def figure_markdown(fig, alt: str) -> str:
+    """Render and close a figure; return Markdown embedding it as a PNG data URI."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return f"![{alt}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
+
+
+def correlation_heatmap(matrix: pd.DataFrame) -> str:
+    corr = matrix.corr().to_numpy()
+    fig, ax = plt.subplots(figsize=(7, 6))
+    im = ax.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=90, fontsize=5)
+    ax.set_yticks(range(len(matrix.columns)), matrix.columns, fontsize=5)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="Pearson r")
+    ax.set_title("Correlation of transformed variables")
+    return figure_markdown(fig, "correlation heatmap")
+
+
+def variance_bars(variances: pd.Series) -> str:
+    fig, ax = plt.subplots(figsize=(9, 3))
+    variances.plot.bar(ax=ax, color="#4c72b0", fontsize=6)
+    ax.set_ylabel("variance")
+    ax.set_title("Variance of each transformed variable")
+    return figure_markdown(fig, "variances")
+
+
+def clustergram_plot(X: np.ndarray, labels_by_k: dict[int, np.ndarray]) -> str:
+    """The clustergram package's plot, drawn from our own k-means labels."""
+    from clustergram import Clustergram
+
+    ks = sorted(labels_by_k)
+    labels = pd.DataFrame({k: labels_by_k[k] for k in ks})
+    cgram = Clustergram.from_data(pd.DataFrame(X), labels, method="mean")
+    fig, ax = plt.subplots(figsize=(8, 5))
+    cgram.plot(ax=ax, size=0.5, linewidth=0.3)
+    ax.set_title("Clustergram (k = 1..%d)" % ks[-1])
+    return figure_markdown(fig, "clustergram")
+
+
+def scores_plot(ks, inertia, silhouette: dict, ch: dict, suggested: int) -> str:
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3))
+    axes[0].plot(ks, inertia, "o-")
+    axes[0].set_title("inertia")
+    axes[1].plot(list(silhouette), list(silhouette.values()), "o-")
+    axes[1].set_title("silhouette")
+    axes[2].plot(list(ch), list(ch.values()), "o-")
+    axes[2].set_title("Calinski-Harabasz")
+    for ax in axes:
+        ax.axvline(suggested, color="red", lw=0.8, ls="--")
+        ax.set_xlabel("k")
+    return figure_markdown(fig, "cluster scores")
+
+
+def index_heatmap(scores: pd.DataFrame, names: dict[str, str] | None = None, title: str = "Index scores") -> str:
+    """Variables x clusters heatmap centred on 100."""
+    fig, ax = plt.subplots(figsize=(1.2 + 0.6 * scores.shape[1], 0.16 * scores.shape[0] + 1))
+    im = ax.imshow(scores.to_numpy(dtype=float), cmap="RdBu_r", vmin=0, vmax=200, aspect="auto")
+    ax.set_yticks(range(scores.shape[0]), [names.get(v, v) if names else v for v in scores.index], fontsize=5)
+    ax.set_xticks(range(scores.shape[1]), scores.columns, fontsize=7)
+    fig.colorbar(im, ax=ax, shrink=0.6, label="index (100 = region)")
+    ax.set_title(title)
+    return figure_markdown(fig, "index scores")
+
+
+def embedding_scatter(xy: np.ndarray, codes: np.ndarray) -> str:
+    fig, ax = plt.subplots(figsize=(6, 5))
+    for code in sorted(set(codes)):
+        sel = codes == code
+        ax.scatter(xy[sel, 0], xy[sel, 1], s=2, label=code)
+    ax.legend(markerscale=5, fontsize=7)
+    ax.set_title("UMAP of OAs by supergroup")
+    return figure_markdown(fig, "UMAP")
+
+
+def cluster_map(gdf, column: str) -> str:
+    fig, ax = plt.subplots(figsize=(6, 6))
+    gdf.plot(column=column, ax=ax, categorical=True, legend=True, linewidth=0, cmap="tab10")
+    ax.set_axis_off()
+    ax.set_title(f"{column} map")
+    return figure_markdown(fig, f"{column} map")

@@ -1,0 +1,37 @@
+"""Cluster profiles: sizes, population shares and index scores (cluster mean / reference mean x 100)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def sizes(codes: pd.Series, population: pd.Series) -> pd.DataFrame:
+    """Per cluster code: OAs, % OAs, population, % population (codes and population share an OA index)."""
+    pop = population.reindex(codes.index).fillna(0)
+    table = pd.DataFrame({"oas": codes.value_counts(), "population": pop.groupby(codes).sum()}).sort_index()
+    table["pct_oas"] = 100 * table["oas"] / table["oas"].sum()
+    table["pct_population"] = 100 * table["population"] / max(table["population"].sum(), 1)
+    table["population"] = table["population"].astype(np.int64)
+    table.index.name = "cluster"
+    return table[["oas", "pct_oas", "population", "pct_population"]]
+
+
+def index_scores(values: pd.DataFrame, codes: pd.Series, reference: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Variables x clusters: 100 * cluster mean / mean of `reference` rows (default all rows).
+
+    A variable whose reference mean is 0 gets NaN rather than an infinite score.
+    """
+    ref_mean = (values if reference is None else reference).mean()
+    means = values.groupby(codes).mean()
+    scores = 100 * means.div(ref_mean.where(ref_mean != 0), axis=1)
+    return scores.T.sort_index(axis=1)
+
+
+def subgroup_scores_within(values: pd.DataFrame, supergroups: pd.Series, subgroups: pd.Series) -> pd.DataFrame:
+    """Index scores of each subgroup relative to its own supergroup's mean (variables x subgroups)."""
+    parts = []
+    for code in sorted(supergroups.unique()):
+        members = supergroups == code
+        parts.append(index_scores(values[members], subgroups[members], reference=values[members]))
+    return pd.concat(parts, axis=1)

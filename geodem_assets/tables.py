@@ -1,0 +1,36 @@
+"""Conversions between warehouse tables and the frames the pure functions use."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+REGION = "region"
+BNG = "EPSG:27700"
+
+
+def to_wkb_frame(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    """GeoDataFrame -> plain frame with a `geometry_wkb` blob column (DuckDB needs no extension)."""
+    out = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    out["geometry_wkb"] = shapely.to_wkb(gdf.geometry.to_numpy())
+    return out
+
+
+def from_wkb_frame(df: pd.DataFrame, crs: str = BNG) -> gpd.GeoDataFrame:
+    geometry = shapely.from_wkb(df["geometry_wkb"].map(bytes).to_numpy())
+    return gpd.GeoDataFrame(df.drop(columns=["geometry_wkb"]), geometry=geometry, crs=crs)
+
+
+def wide(df: pd.DataFrame, drop=(REGION,)) -> pd.DataFrame:
+    """A warehouse table of OA rows -> frame indexed by OA, without bookkeeping columns."""
+    return df.drop(columns=[c for c in drop if c in df.columns]).set_index("OA").sort_index()
+
+
+def markdown_table(df: pd.DataFrame, floatfmt: str = ".2f") -> str:
+    header = "| " + " | ".join(map(str, df.columns)) + " |\n|" + "---|" * len(df.columns)
+    rows = []
+    for _, r in df.iterrows():
+        cells = [format(v, floatfmt) if isinstance(v, float) else str(v) for v in r.tolist()]
+        rows.append("| " + " | ".join(cells) + " |")
+    return header + "\n" + "\n".join(rows)

@@ -1,0 +1,1 @@
+"""Partitions: regions (geodemographics) and user-guid ranges (home location)."""

@@ -1,0 +1,76 @@
+"""Region definitions (partitions/regions.yaml) and the region partitions built from them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+REGIONS_FILE = Path(__file__).with_name("regions.yaml")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class UnknownRegionError(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class Region:
+    slug: str
+    name: str
+    lads: tuple[str, ...] | None  # None = every LAD in the release
+    k: int | None = None
+    subgroups: tuple[int, ...] | None = None
+    drop_variables: tuple[str, ...] = field(default_factory=tuple)
+
+
+def parse_regions(text: str, source: str = "regions.yaml") -> dict[str, Region]:
+    """Parse and validate the YAML text of a regions file; errors name the file and entry."""
+    doc = yaml.safe_load(text) or {}
+    out: dict[str, Region] = {}
+    for i, entry in enumerate(doc.get("regions") or []):
+        where = f"{source}: regions[{i}]"
+        slug = entry.get("slug")
+        if not slug or not _SLUG.match(str(slug)):
+            raise ValueError(f"{where}: slug {slug!r} must be lowercase letters, digits and hyphens")
+        if slug in out:
+            raise ValueError(f"{where}: duplicate slug {slug!r}")
+        lads = entry.get("lads")
+        if lads != "all" and (not isinstance(lads, list) or not lads):
+            raise ValueError(f"{where} ({slug}): lads must be a non-empty list of LAD22CD codes or 'all'")
+        k = entry.get("k")
+        if k is not None and (not isinstance(k, int) or not 1 <= k <= 26):
+            raise ValueError(f"{where} ({slug}): k must be an integer from 1 to 26, got {k!r}")
+        subgroups = entry.get("subgroups")
+        if subgroups is not None:
+            if not all(isinstance(s, int) and s >= 1 for s in subgroups):
+                raise ValueError(f"{where} ({slug}): subgroups must be positive integers, got {subgroups!r}")
+            if k is not None and len(subgroups) != k:
+                raise ValueError(f"{where} ({slug}): {len(subgroups)} subgroup counts for k={k}")
+        out[slug] = Region(
+            slug=slug,
+            name=str(entry.get("name") or slug),
+            lads=None if lads == "all" else tuple(str(c) for c in lads),
+            k=k,
+            subgroups=tuple(subgroups) if subgroups is not None else None,
+            drop_variables=tuple(entry.get("drop_variables") or ()),
+        )
+    if not out:
+        raise ValueError(f"{source}: no regions defined")
+    return out
+
+
+@cache
+def load_regions(path: Path = REGIONS_FILE) -> dict[str, Region]:
+    return parse_regions(Path(path).read_text(), source=str(Path(path).name))
+
+
+def get_region(slug: str) -> Region:
+    regions = load_regions()
+    if slug not in regions:
+        raise UnknownRegionError(f"unknown region {slug!r}; known regions: {', '.join(regions)} (see partitions/regions.yaml)")
+    return regions[slug]

@@ -1,0 +1,17 @@
+"""The resources of both pipelines, chosen from the environment (embedded defaults otherwise)."""
+
+from __future__ import annotations
+
+from resources.census_source import CensusSource
+from resources.output_store import OutputStore
+from resources.settings import Settings
+from resources.warehouse import Warehouse
+
+
+def resources_from_env(settings: Settings | None = None) -> dict:
+    s = settings or Settings.from_env()
+    return {
+        "census": CensusSource(path=str(s.census_dir), unpack_dir=str(s.output_dir / "cache" / "census")),
+        "warehouse": Warehouse(path=str(s.warehouse)),
+        "outputs": OutputStore(root=str(s.output_dir)),
+    }

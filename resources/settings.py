@@ -1,0 +1,36 @@
+"""Project settings read from the environment, with defaults that work on a fresh clone."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _path(var: str, default: Path) -> Path:
+    value = os.environ.get(var)
+    return Path(value).expanduser() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    census_dir: Path
+    output_dir: Path
+    warehouse: Path
+    userdays_csv: Path
+    study_country: str
+    hll_database_url: str | None
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        data = PROJECT_ROOT / "data"
+        return cls(
+            census_dir=_path("GEODEM_CENSUS_DIR", data / "sample" / "census"),
+            output_dir=_path("GEODEM_OUTPUT_DIR", data / "outputs"),
+            warehouse=_path("GEODEM_WAREHOUSE", data / "warehouse.duckdb"),
+            userdays_csv=_path("GEODEM_USERDAYS_CSV", data / "sample" / "userdays.csv"),
+            study_country=os.environ.get("GEODEM_STUDY_COUNTRY", "Germany"),
+            hll_database_url=os.environ.get("GEODEM_HLL_DATABASE_URL") or None,
+        )

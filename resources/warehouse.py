@@ -1,0 +1,79 @@
+"""The DuckDB warehouse: tables keyed by partition, replaced (never appended) on re-runs."""
+
+from __future__ import annotations
+
+import random
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+_LOCK_WORDS = ("lock", "Conflicting")
+
+
+def _connect(path: str, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConnection:
+    # DuckDB lets one process write a file at a time; concurrent Dagster steps wait their turn.
+    deadline = time.monotonic() + timeout_s
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if not any(w in str(exc) for w in _LOCK_WORDS) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay + random.uniform(0, delay))
+            delay = min(delay * 2, 1.0)
+
+
+def _ident(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a table name: {name!r}")
+    return f'"{name}"'
+
+
+class Warehouse(dg.ConfigurableResource):
+    """DuckDB file holding the census release and every partition's tables."""
+
+    path: str
+    lock_timeout_s: float = 600.0
+
+    @contextmanager
+    def connect(self, read_only: bool = False):
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if read_only and not Path(self.path).exists():
+            read_only = False
+        con = _connect(self.path, read_only, self.lock_timeout_s)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def replace_table(self, table: str, df: pd.DataFrame) -> None:
+        """Replace a whole table with df."""
+        with self.connect() as con:
+            con.register("_incoming", df)
+            con.execute(f"CREATE OR REPLACE TABLE {_ident(table)} AS SELECT * FROM _incoming")
+
+    def replace_partition(self, table: str, key_column: str, key: str, df: pd.DataFrame) -> None:
+        """Delete the rows of one partition and insert df, in one transaction."""
+        df = df.assign(**{key_column: key})
+        with self.connect() as con:
+            con.register("_incoming", df)
+            con.execute("BEGIN")
+            con.execute(f"CREATE TABLE IF NOT EXISTS {_ident(table)} AS SELECT * FROM _incoming LIMIT 0")
+            con.execute(f"DELETE FROM {_ident(table)} WHERE {_ident(key_column)} = ?", [key])
+            con.execute(f"INSERT INTO {_ident(table)} BY NAME SELECT * FROM _incoming")
+            con.execute("COMMIT")
+
+    def read(self, table: str, key_column: str | None = None, key: str | None = None) -> pd.DataFrame:
+        with self.connect(read_only=True) as con:
+            if key_column is None:
+                return con.execute(f"SELECT * FROM {_ident(table)}").df()
+            return con.execute(f"SELECT * FROM {_ident(table)} WHERE {_ident(key_column)} = ?", [key]).df()
+
+    def has_table(self, table: str) -> bool:
+        with self.connect(read_only=True) as con:
+            return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0])

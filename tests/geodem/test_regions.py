@@ -1,0 +1,35 @@
+import pytest
+
+from partitions.regions import UnknownRegionError, get_region, load_regions, parse_regions
+
+
+def test_region_file_holds_the_workshop_regions_and_uk():
+    regions = load_regions()
+    assert {"liverpool-city-region", "greater-manchester", "greater-london", "scotland", "northern-ireland", "wales", "uk"} <= set(regions)
+    lcr = regions["liverpool-city-region"]
+    assert lcr.k == 5 and lcr.subgroups == (3, 3, 4, 3, 3) and len(lcr.lads) == 6
+    assert regions["uk"].lads is None
+
+
+def test_no_lad_belongs_to_two_regions():
+    seen = {}
+    for r in load_regions().values():
+        for lad in r.lads or ():
+            assert lad not in seen, f"{lad} in {seen.get(lad)} and {r.slug}"
+            seen[lad] = r.slug
+
+
+def test_unknown_region_error_lists_known_regions():
+    with pytest.raises(UnknownRegionError, match="liverpool-city-region"):
+        get_region("atlantis")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("regions:\n  - slug: Bad Slug\n    lads: [E1]\n", "slug"),
+    ("regions:\n  - slug: a\n    lads: []\n", "lads"),
+    ("regions:\n  - slug: a\n    lads: [E1]\n    k: 3\n    subgroups: [2, 2]\n", "2 subgroup counts for k=3"),
+    ("regions:\n  - slug: a\n    lads: [E1]\n  - slug: a\n    lads: [E2]\n", "duplicate"),
+])
+def test_bad_region_entries_name_the_problem(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_regions(text, "test.yaml")
