@@ -31,6 +31,14 @@ class ClusterConfig(dg.Config):
     seed: int = 507
 
 
+class DiagnosticsConfig(dg.Config):
+    """Run config of the clustergram: k-means++ starts per k (the suggestion needs fewer than the final fit)."""
+
+    max_k: int = 9
+    n_init: int = 20
+    seed: int = 507
+
+
 def _schema(df: pd.DataFrame) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(str(c), str(t)) for c, t in df.dtypes.items()])
 
@@ -155,10 +163,10 @@ def _matrix(warehouse: Warehouse, slug: str) -> pd.DataFrame:
 
 @dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[region_matrix],
           description="Clustergram for k = 1..9 with inertia, silhouette and Calinski-Harabasz scores, and a suggested k.")
-def cluster_diagnostics(context: dg.AssetExecutionContext, config: ClusterConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+def cluster_diagnostics(context: dg.AssetExecutionContext, config: DiagnosticsConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     slug = context.partition_key
     X = _matrix(warehouse, slug).to_numpy()
-    cg = clustering.clustergram_fits(X, range(1, 10), n_init=config.n_init, seed=config.seed)
+    cg = clustering.clustergram_fits(X, range(1, config.max_k + 1), n_init=config.n_init, seed=config.seed)
     ks = sorted(cg.fits)
     table = pd.DataFrame({"k": ks, "inertia": [cg.fits[k].inertia for k in ks],
                           "silhouette": [cg.silhouette.get(k, np.nan) for k in ks],
@@ -272,9 +280,9 @@ def cluster_profiles(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
         size_rows.append(profiles.sizes(codes, population).reset_index().assign(level=level))
         for basis, values in (("raw", raw), ("matrix", matrix)):
             scores = profiles.index_scores(values, codes)
-            score_rows.append(scores.stack(dropna=False).rename("score").reset_index(names=["variable", "cluster"]).assign(level=level, basis=basis))
+            score_rows.append(profiles.long_scores(scores).assign(level=level, basis=basis))
     within = profiles.subgroup_scores_within(raw, groups["supergroup"], groups["subgroup"])
-    score_rows.append(within.stack(dropna=False).rename("score").reset_index(names=["variable", "cluster"]).assign(level="subgroup", basis="raw_within_supergroup"))
+    score_rows.append(profiles.long_scores(within).assign(level="subgroup", basis="raw_within_supergroup"))
     size_table = pd.concat(size_rows, ignore_index=True)[["level", "cluster", "oas", "pct_oas", "population", "pct_population"]]
     score_table = pd.concat(score_rows, ignore_index=True)[["level", "basis", "cluster", "variable", "score"]]
     warehouse.replace_partition("cluster_profiles", REGION, slug, size_table)

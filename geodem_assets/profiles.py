@@ -35,3 +35,9 @@ def subgroup_scores_within(values: pd.DataFrame, supergroups: pd.Series, subgrou
         members = supergroups == code
         parts.append(index_scores(values[members], subgroups[members], reference=values[members]))
     return pd.concat(parts, axis=1)
+
+
+def long_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """Variables x clusters -> rows of variable, cluster, score (NaN scores kept)."""
+    wide_ = scores.rename_axis(index="variable", columns="cluster").reset_index()
+    return wide_.melt(id_vars="variable", var_name="cluster", value_name="score")
