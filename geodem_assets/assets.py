@@ -3,11 +3,13 @@
 import datetime as dt
 import json
 
+from pathlib import Path
+
 import dagster as dg
 import numpy as np
 import pandas as pd
 
-from geodem_assets import clustering, exports, plots, profiles
+from geodem_assets import clustering, exports, naming, plots, profiles
 from geodem_assets.census import numeric_variables, read_release
 from geodem_assets.embedding import UMAP_DEFAULTS, umap_embedding
 from geodem_assets.geography import assign_lads, intersects_count, region_oas
@@ -16,6 +18,8 @@ from geodem_assets.transform import build_matrix
 from partitions.definitions import region_partitions
 from partitions.regions import get_region
 from resources.census_source import CensusSource
+from resources.namers import apply_overrides, load_overrides
+from resources.namers.resource import ClusterNamerResource
 from resources.output_store import OutputStore
 from resources.warehouse import Warehouse
 
@@ -296,7 +300,49 @@ def cluster_profiles(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
     })
 
 
-@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[cluster_profiles, cluster_embedding],
+OVERRIDES_DIR = Path(__file__).resolve().parents[1] / "partitions" / "overrides"
+
+
+@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[cluster_profiles],
+          check_specs=[dg.AssetCheckSpec("names_from_configured_namer", asset="cluster_names", blocking=False,
+                                         description="Every name came from the configured namer (or a person); fails when answers were rejected and offline names used instead.")],
+          retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
+          description="A name (≤ 3 words) and pen portrait per supergroup and subgroup: OpenAI when configured, offline otherwise; reviewed overrides applied last.")
+def cluster_names(context: dg.AssetExecutionContext, warehouse: Warehouse, namer: ClusterNamerResource) -> dg.MaterializeResult:
+    region = get_region(context.partition_key)
+    sizes = warehouse.read("cluster_profiles", REGION, region.slug)
+    scores = warehouse.read("cluster_index_scores", REGION, region.slug)
+    lookup = warehouse.read("census_lookup")
+    cluster_profiles_ = naming.profiles_for_naming(sizes, scores, lookup)
+    report = namer.namer().name_clusters(cluster_profiles_, region.name)
+    overrides_file = OVERRIDES_DIR / f"{region.slug}.yaml"
+    names = apply_overrides(report.names, load_overrides(overrides_file))
+    table = naming.names_table(names, cluster_profiles_)
+    warehouse.replace_partition("cluster_names", REGION, region.slug, table)
+    for line in report.fallbacks:
+        context.log.warning(f"offline name used: {line}")
+    sup = table[table["level"] == "supergroup"]
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(table),
+            "sources": dg.MetadataValue.json(table["source"].value_counts().to_dict()),
+            "model": next((n.model for n in names if n.source == "openai"), None) or "offline",
+            "api_calls": report.api_calls, "cache_hits": report.cache_hits,
+            "input_tokens": report.input_tokens, "output_tokens": report.output_tokens,
+            "fallbacks": dg.MetadataValue.json(report.fallbacks),
+            "overrides_file": str(overrides_file.relative_to(OVERRIDES_DIR.parents[1])),
+            "supergroups": dg.MetadataValue.md(markdown_table(sup[["cluster", "name", "source"]])),
+            "names": dg.MetadataValue.md(naming.names_markdown(table)),
+        },
+        check_results=[dg.AssetCheckResult(
+            check_name="names_from_configured_namer", passed=not report.fallbacks,
+            metadata={"fallbacks": dg.MetadataValue.json(report.fallbacks)},
+            description=None if not report.fallbacks else f"{len(report.fallbacks)} clusters fell back to offline names",
+        )],
+    )
+
+
+@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[cluster_names, cluster_embedding],
           description="GeoPackage, Parquet, CSV, Kepler.gl map and Plotly pages of the classification, in the output folder.")
 def classification_exports(context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: OutputStore) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
@@ -304,10 +350,8 @@ def classification_exports(context: dg.AssetExecutionContext, warehouse: Warehou
     folder = outputs.folder("geodem", slug)
     groups = wide(warehouse.read("subgroups", REGION, slug))
     embedding = wide(warehouse.read("cluster_embedding", REGION, slug))
-    names = {}
-    if warehouse.has_table("cluster_names"):
-        named = warehouse.read("cluster_names", REGION, slug)
-        names = dict(zip(named["cluster"], named["name"]))
+    named = warehouse.read("cluster_names", REGION, slug)
+    names = dict(zip(named["cluster"], named["name"]))
     table = exports.classification_table(groups.index, groups["supergroup"], groups["subgroup"], embedding, names)
     table.to_parquet(folder / "classification.parquet", index=False)
     geo = from_wkb_frame(warehouse.read("oa_boundaries"))
@@ -335,4 +379,4 @@ def classification_exports(context: dg.AssetExecutionContext, warehouse: Warehou
 
 
 assets = [census_release, region_output_areas, region_census, region_matrix, cluster_diagnostics, supergroups, subgroups,
-          cluster_embedding, cluster_profiles, classification_exports]
+          cluster_embedding, cluster_profiles, cluster_names, classification_exports]

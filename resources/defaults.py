@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from resources.census_source import CensusSource
+from resources.namers.resource import namer_resource_from_env
 from resources.output_store import OutputStore
 from resources.settings import Settings
 from resources.warehouse import Warehouse
@@ -14,4 +15,5 @@ def resources_from_env(settings: Settings | None = None) -> dict:
         "census": CensusSource(path=str(s.census_dir), unpack_dir=str(s.output_dir / "cache" / "census")),
         "warehouse": Warehouse(path=str(s.warehouse)),
         "outputs": OutputStore(root=str(s.output_dir)),
+        "namer": namer_resource_from_env(),
     }

@@ -1,0 +1,84 @@
+"""What a cluster namer takes and returns: profiles in, names and pen portraits out."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Protocol
+
+LEVELS = ("supergroup", "subgroup")
+
+
+@dataclass(frozen=True)
+class ClusterProfile:
+    """One cluster's index scores (100 = reference average) keyed by census variable name.
+
+    For a subgroup the reference population is its supergroup, so 100 means "as in the
+    supergroup"; for a supergroup it is the whole region.
+    """
+
+    code: str
+    level: str
+    parent: str | None
+    index_scores: dict[str, float]
+    domains: dict[str, str]
+    n_oas: int
+    pct_oas: float
+    population: int
+    pct_population: float
+
+    def __post_init__(self) -> None:
+        if not self.code or not self.code.strip():
+            raise ValueError("cluster profile has an empty code")
+        if self.level not in LEVELS:
+            raise ValueError(f"cluster {self.code}: level must be one of {LEVELS}, got {self.level!r}")
+        if self.level == "subgroup" and not self.parent:
+            raise ValueError(f"subgroup {self.code} has no parent supergroup")
+        if self.level == "supergroup" and self.parent is not None:
+            raise ValueError(f"supergroup {self.code} cannot have a parent (got {self.parent!r})")
+        for variable, score in self.index_scores.items():
+            if not isinstance(score, (int, float)) or not math.isfinite(score):
+                raise ValueError(f"cluster {self.code}: index score of {variable!r} is not a finite number: {score!r}")
+
+
+@dataclass(frozen=True)
+class ClusterName:
+    """A cluster's name (at most 3 words) and pen portrait, and who wrote them."""
+
+    code: str
+    name: str
+    description: str
+    source: str  # "openai" | "offline" | "override"
+    model: str | None
+    prompt_version: str
+    fallback_reason: str | None = None
+
+
+@dataclass
+class NamingReport:
+    """The names of one region's clusters and what it cost to get them.
+
+    `api_calls` counts HTTP requests sent (retries included); `fallbacks` holds one
+    "<code>: <reason>" line per cluster whose model answer was replaced by the offline name.
+    """
+
+    names: list[ClusterName] = field(default_factory=list)
+    api_calls: int = 0
+    cache_hits: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    fallbacks: list[str] = field(default_factory=list)
+
+
+class ClusterNamer(Protocol):
+    def name_clusters(self, profiles: list[ClusterProfile], region_name: str) -> NamingReport: ...
+
+
+def naming_order(profiles: list[ClusterProfile]) -> list[ClusterProfile]:
+    """Supergroups before subgroups, each by code, so a subgroup can refer to its parent's name."""
+    seen: set[str] = set()
+    for profile in profiles:
+        if profile.code in seen:
+            raise ValueError(f"cluster code {profile.code!r} appears more than once")
+        seen.add(profile.code)
+    return sorted(profiles, key=lambda p: (LEVELS.index(p.level), p.code))

@@ -1,0 +1,84 @@
+"""What the language model is asked: instructions, the cluster's index scores, the answer's JSON schema."""
+
+from __future__ import annotations
+
+import json
+
+from resources.namers.base import ClusterProfile
+from resources.namers.rules import HIGH, LOW, MAX_DESCRIPTION_WORDS, MAX_NAME_WORDS
+
+# Part of every cache key: change it whenever the instructions or the schema change.
+PROMPT_VERSION = "names-v1"
+
+SCHEMA_NAME = "cluster_name"
+ANSWER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {
+            "type": "string",
+            "description": f"Cluster name of at most {MAX_NAME_WORDS} words, no digits.",
+        },
+        "description": {
+            "type": "string",
+            "description": f"Third-person pen portrait of at most {MAX_DESCRIPTION_WORDS} words.",
+        },
+    },
+    "required": ["name", "description"],
+    "additionalProperties": False,
+}
+TEXT_FORMAT = {"format": {"type": "json_schema", "name": SCHEMA_NAME, "schema": ANSWER_SCHEMA, "strict": True}}
+
+INSTRUCTIONS = f"""\
+You are a geodemographer naming the clusters of a classification of UK Census Output Areas.
+You receive one cluster's index scores by census variable: 100 is the average of the reference
+population, above 100 means more than average, below 100 fewer.
+
+Write a pen portrait of the cluster in the third person, at most {MAX_DESCRIPTION_WORDS} words, in
+several sentences of plain British English. Describe only the characteristics whose index score
+is above {HIGH:g} or below {LOW:g}, strongest first, relative to the reference population (the
+region's average for a supergroup, its supergroup's average for a subgroup). Never quote index
+scores, thresholds, percentages or any other figures; say "far more", "fewer", "higher" and so on.
+
+Give the cluster a name of at most {MAX_NAME_WORDS} words, without digits, in the style of a
+commercial geodemographic classification (for example "Student Cosmopolitan Flats", "Suburban
+Family Homeowners", "Ageing Rural Homeowners"). The name must differ from every name listed as
+already taken.
+
+Answer with a JSON object holding "name" and "description" only."""
+
+
+def reference_population(profile: ClusterProfile, region_name: str, parent_name: str | None) -> str:
+    if profile.level == "supergroup":
+        return f"the average of {region_name}"
+    parent = f"supergroup {profile.parent}" + (f" ({parent_name})" if parent_name else "")
+    return f"the average of {parent} within {region_name}"
+
+
+def cluster_input(
+    profile: ClusterProfile, region_name: str, parent_name: str | None, taken_names: list[str]
+) -> str:
+    """The request's input text: who the cluster is and its index scores by variable name, by domain."""
+    by_domain: dict[str, dict[str, float]] = {}
+    for variable, score in profile.index_scores.items():
+        by_domain.setdefault(profile.domains.get(variable, "Other"), {})[variable] = round(score, 1)
+    lines = [
+        f"Region: {region_name}",
+        f"Cluster: {profile.level} {profile.code}",
+        f"Index scores relative to: {reference_population(profile, region_name, parent_name)}",
+        f"Names already taken in this region: {json.dumps(sorted(taken_names), ensure_ascii=False)}",
+        "Index scores by domain and variable name:",
+    ]
+    for domain, scores in by_domain.items():
+        lines.append(f"{domain}:")
+        lines.extend(f"- {variable}: {score}" for variable, score in scores.items())
+    return "\n".join(lines)
+
+
+def correction(problems: list[str], previous_answer: str) -> str:
+    """Text appended to the input when the previous answer broke the schema or the rules."""
+    shown = previous_answer if len(previous_answer) <= 4000 else previous_answer[:4000] + " [cut]"
+    return (
+        "\n\nYour previous answer was rejected for these reasons:\n- "
+        + "\n- ".join(problems)
+        + f"\nPrevious answer: {shown}\nAnswer again, following every rule."
+    )
