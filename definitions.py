@@ -3,17 +3,12 @@
 import dagster as dg
 
 from geodem_assets import defs as geodem
+from homeloc_assets import defs as homeloc
 from resources.defaults import resources_from_env
 
-geodem_job = dg.define_asset_job(
-    "geodem_region_job",
-    selection=dg.AssetSelection.groups("geodemographics") - dg.AssetSelection.assets("census_release"),
-    description="Classify one region partition: OAs, matrix, clusters, profiles, names and exports.",
-)
-
 defs = dg.Definitions(
-    assets=[*geodem.assets],
-    asset_checks=[*geodem.checks],
-    jobs=[geodem_job],
+    assets=[*geodem.assets, *homeloc.assets],
+    asset_checks=[*geodem.checks, *homeloc.checks],
+    jobs=[*geodem.jobs, *homeloc.jobs],
     resources=resources_from_env(),
 )

@@ -2,5 +2,6 @@
 
 from geodem_assets.assets import assets
 from geodem_assets.checks import checks
+from geodem_assets.jobs import jobs
 
-__all__ = ["assets", "checks"]
+__all__ = ["assets", "checks", "jobs"]

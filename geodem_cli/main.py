@@ -9,6 +9,8 @@ from pathlib import Path
 
 from resources.settings import PROJECT_ROOT, Settings
 
+DEMO_USERS = 20_000
+
 
 def _instance():
     import dagster as dg
@@ -37,6 +39,30 @@ def cmd_sample_census(args) -> int:
     summary = write_sample_census(Path(args.out), regions=regions, uk=args.uk, seed=args.seed)
     print(summary)
     return 0
+
+
+def cmd_sample_userdays(args) -> int:
+    from sample_data.userdays import write_sample_userdays
+
+    summary = write_sample_userdays(Path(args.out), args.users, seed=args.seed, study_country=args.study_country)
+    print(summary)
+    return 0
+
+
+def materialize_ranges(keys: list[str], *, summary: bool = True, instance=None) -> bool:
+    """Run each user range (one run per range), then the summary over all ranges."""
+    from definitions import defs
+
+    instance = instance or _instance()
+    ok = True
+    job = defs.get_job_def("homeloc_range_job")
+    for key in keys:
+        result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
+        print(f"range {key}: {'ok' if result.success else 'FAILED'}")
+        ok &= result.success
+    if summary and ok:
+        ok = defs.get_job_def("homeloc_summary_job").execute_in_process(instance=instance, raise_on_error=False).success
+    return ok
 
 
 def materialize_region(slug: str, *, k: int | None = None, subgroups: list[int] | None = None, instance=None) -> bool:
@@ -75,6 +101,18 @@ def cmd_materialize(args) -> int:
         s = Settings.from_env()
         print(f"{'done' if ok else 'FAILED'}: region {args.region}; exports in {s.output_dir / 'geodem' / args.region}")
         return 0 if ok else 1
+    if args.pipeline == "homeloc":
+        from partitions.definitions import user_range, user_range_partitions
+
+        if args.all:
+            keys = user_range_partitions.get_partition_keys()
+        elif args.range:
+            keys = [user_range(args.range).key]
+        else:
+            raise SystemExit("geodem materialize homeloc needs --range KEY or --all")
+        ok = materialize_ranges(keys, summary=bool(args.all))
+        print(f"{'done' if ok else 'FAILED'}: outputs in {Settings.from_env().output_dir / 'homeloc'}")
+        return 0 if ok else 1
     raise SystemExit(f"unknown pipeline {args.pipeline!r}")
 
 
@@ -86,12 +124,20 @@ def cmd_demo(args) -> int:
         print(f"generating the synthetic sample census in {s.census_dir}")
         write_sample_census(s.census_dir, regions=["liverpool-city-region"], seed=0)
     ok = materialize_region("liverpool-city-region")
-    folder = s.output_dir / "geodem" / "liverpool-city-region"
+    if not s.userdays_csv.exists():
+        from sample_data.userdays import write_sample_userdays
+
+        print(f"generating the synthetic userday sample in {s.userdays_csv}")
+        write_sample_userdays(s.userdays_csv, DEMO_USERS, seed=0, study_country=s.study_country)
+    from partitions.definitions import user_range_partitions
+
+    ok = materialize_ranges(user_range_partitions.get_partition_keys()) and ok
     print()
     print(("demo finished" if ok else "demo FAILED") + f"; Dagster instance: {os.environ['DAGSTER_HOME']}")
     if ok:
-        for f in sorted(folder.iterdir()):
+        for f in sorted((s.output_dir / "geodem" / "liverpool-city-region").iterdir()):
             print(f"  {f}")
+        print(f"  {s.output_dir / 'homeloc' / 'user_home_country.parquet'}")
         print("open the UI with `make ui`, then http://127.0.0.1:3000")
     return 0 if ok else 1
 
@@ -110,14 +156,23 @@ def build_parser() -> argparse.ArgumentParser:
     census.add_argument("--seed", type=int, default=0)
     census.set_defaults(func=cmd_sample_census)
 
+    ud = sample_sub.add_parser("userdays", help="a synthetic sorted userday CSV (+ <stem>_truth.csv)")
+    ud.add_argument("--users", type=int, required=True)
+    ud.add_argument("--out", required=True)
+    ud.add_argument("--seed", type=int, default=0)
+    ud.add_argument("--study-country", default="Germany")
+    ud.set_defaults(func=cmd_sample_userdays)
+
     mat = sub.add_parser("materialize", help="materialise a pipeline's partition through Dagster")
-    mat.add_argument("pipeline", choices=["geodem"])
+    mat.add_argument("pipeline", choices=["geodem", "homeloc"])
     mat.add_argument("--region")
+    mat.add_argument("--range", help="one user-guid range partition key")
+    mat.add_argument("--all", action="store_true", help="every user range, then the summary")
     mat.add_argument("--k", type=int)
     mat.add_argument("--subgroups", help="subgroups per supergroup, e.g. 3,3,4,3,3")
     mat.set_defaults(func=cmd_materialize)
 
-    demo = sub.add_parser("demo", help="sample data + the whole graph for liverpool-city-region")
+    demo = sub.add_parser("demo", help="sample data, the geodem graph for liverpool-city-region and every user range")
     demo.set_defaults(func=cmd_demo)
     return p
 

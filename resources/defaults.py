@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from resources.census_source import CensusSource
+from resources.hll_resource import hll_resource_from_env
 from resources.namers.resource import namer_resource_from_env
 from resources.output_store import OutputStore
 from resources.settings import Settings
+from resources.userday_source import UserdaySource
 from resources.warehouse import Warehouse
 
 
@@ -16,4 +18,7 @@ def resources_from_env(settings: Settings | None = None) -> dict:
         "warehouse": Warehouse(path=str(s.warehouse)),
         "outputs": OutputStore(root=str(s.output_dir)),
         "namer": namer_resource_from_env(),
+        "userdays": UserdaySource(path=str(s.userdays_csv), study_country=s.study_country,
+                                  **({"countries_path": s.countries_file} if s.countries_file else {})),
+        "hll": hll_resource_from_env(),
     }

@@ -22,6 +22,7 @@ class Settings:
     userdays_csv: Path
     study_country: str
     hll_database_url: str | None
+    countries_file: str | None
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -33,4 +34,5 @@ class Settings:
             userdays_csv=_path("GEODEM_USERDAYS_CSV", data / "sample" / "userdays.csv"),
             study_country=os.environ.get("GEODEM_STUDY_COUNTRY", "Germany"),
             hll_database_url=os.environ.get("GEODEM_HLL_DATABASE_URL") or None,
+            countries_file=os.environ.get("GEODEM_COUNTRIES_FILE") or None,
         )

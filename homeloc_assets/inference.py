@@ -1,0 +1,150 @@
+"""Home country from per-country user-day estimates, and Local / Tourist classification.
+
+Rules of ``infer_home`` (each user gets exactly one status, checked in this order):
+
+1. ``no_country``: the user has no point inside or near (within the offshore distance of)
+   any country, so no per-country estimate. ``home_country`` is None, ``home_userdays`` 0.
+2. Otherwise countries are ranked by estimated user-days, descending; equal estimates are
+   ordered by country name ascending, so the ranking is deterministic. ``home_country`` is
+   the first, ``runner_up_country`` the second (None and 0 user-days if there is none).
+3. ``insufficient_evidence``: ``home_userdays < min_userdays`` (default 5): too few days to
+   tell where someone lives.
+4. ``tie``: ``home_userdays - runner_up_userdays < min_margin`` (default 1 user-day) or the two
+   are equal: the estimates cannot separate them (HLL estimates of small sets are near-exact,
+   so one day more is a clear margin; larger sets carry about 2.3 % error).
+5. ``classified``: everything else.
+
+``classify`` turns that into ``Local`` (classified, home = study country), ``Tourist``
+(classified, home elsewhere) or ``Unclassified`` (any other status).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+HOME_COLUMNS = [
+    "user_guid", "home_country", "home_userdays", "total_userdays",
+    "runner_up_country", "runner_up_userdays", "n_countries", "status",
+]
+STATUSES = ("classified", "insufficient_evidence", "tie", "no_country")
+CLASSES = ("Local", "Tourist", "Unclassified")
+
+
+def _require(df: pd.DataFrame, columns: list[str], name: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{name}: missing column(s) {missing}; has {list(df.columns)}")
+
+
+def _users_of(no_country_users) -> pd.Index:
+    if no_country_users is None:
+        return pd.Index([], dtype="str")
+    if isinstance(no_country_users, pd.DataFrame):
+        _require(no_country_users, ["user_guid"], "no_country_users")
+        values = no_country_users["user_guid"]
+    else:
+        values = list(no_country_users)
+    return pd.Index(pd.unique(pd.Series(values, dtype="str")))
+
+
+def infer_home(
+    per_country: pd.DataFrame,
+    per_user: pd.DataFrame,
+    no_country_users=None,
+    *,
+    min_userdays: float = 5.0,
+    min_margin: float = 1.0,
+) -> pd.DataFrame:
+    """One row per user with home country, runner-up, evidence and status (rules above).
+
+    ``per_country``: one row per (user_guid, country) with ``userdays`` (estimated distinct
+    days, >= 0) and ``n_points``. ``per_user``: one row per user_guid with ``total_userdays``
+    (over all the user's points) and ``n_points``. ``no_country_users``: DataFrame with
+    ``user_guid`` or an iterable of guids having points outside every country; those without
+    any per-country row get ``no_country``, as do users of ``per_user`` without one. Output
+    columns: ``HOME_COLUMNS``, sorted by user_guid; ``total_userdays`` is NaN for a user absent
+    from ``per_user``.
+    """
+    _require(per_country, ["user_guid", "country", "userdays"], "per_country")
+    _require(per_user, ["user_guid", "total_userdays"], "per_user")
+    pc = per_country[["user_guid", "country", "userdays"]].copy()
+    pc["user_guid"] = pc["user_guid"].astype("str")
+    pc["country"] = pc["country"].astype("str")
+    pc["userdays"] = pd.to_numeric(pc["userdays"], errors="raise").astype(np.float64)
+    bad = ~np.isfinite(pc["userdays"].to_numpy()) | (pc["userdays"].to_numpy() < 0)
+    if bad.any():
+        row = pc[bad].iloc[0]
+        raise ValueError(f"per_country: userdays must be finite and >= 0; user {row.user_guid!r}, country {row.country!r} has {row.userdays!r}")
+    dup = pc.duplicated(["user_guid", "country"])
+    if dup.any():
+        row = pc[dup].iloc[0]
+        raise ValueError(f"per_country: duplicate row for user {row.user_guid!r}, country {row.country!r}")
+    pu = per_user[["user_guid", "total_userdays"]].copy()
+    pu["user_guid"] = pu["user_guid"].astype("str")
+    if pu["user_guid"].duplicated().any():
+        raise ValueError(f"per_user: duplicate user_guid {pu.loc[pu['user_guid'].duplicated(), 'user_guid'].iloc[0]!r}")
+    unknown = ~pc["user_guid"].isin(pu["user_guid"])
+    if unknown.any():
+        raise ValueError(f"per_country: user {pc.loc[unknown, 'user_guid'].iloc[0]!r} is missing from per_user")
+
+    pc = pc.sort_values(["user_guid", "userdays", "country"], ascending=[True, False, True], kind="stable")
+    rank = pc.groupby("user_guid", sort=False).cumcount()
+    first = pc[rank == 0].set_index("user_guid")
+    second = pc[rank == 1].set_index("user_guid")
+    n_countries = pc.groupby("user_guid", sort=False).size()
+
+    users = pu["user_guid"].pipe(pd.Index).union(_users_of(no_country_users)).union(first.index)
+    out = pd.DataFrame(index=pd.Index(users, name="user_guid", dtype="str")).sort_index()
+    out["home_country"] = first["country"].reindex(out.index).astype(object)
+    out["home_userdays"] = first["userdays"].reindex(out.index).fillna(0.0).astype(np.float64)
+    out["total_userdays"] = pu.set_index("user_guid")["total_userdays"].reindex(out.index).astype(np.float64)
+    out["runner_up_country"] = second["country"].reindex(out.index).astype(object)
+    out["runner_up_userdays"] = second["userdays"].reindex(out.index).fillna(0.0).astype(np.float64)
+    out["n_countries"] = n_countries.reindex(out.index).fillna(0).astype(np.int64)
+    out["home_country"] = out["home_country"].where(out["home_country"].notna(), None)
+    out["runner_up_country"] = out["runner_up_country"].where(out["runner_up_country"].notna(), None)
+
+    home, runner = out["home_userdays"].to_numpy(), out["runner_up_userdays"].to_numpy()
+    has_country = out["n_countries"].to_numpy() > 0
+    tie = (out["n_countries"].to_numpy() > 1) & ((home - runner < min_margin) | (home == runner))
+    status = np.select(
+        [~has_country, home < min_userdays, tie],
+        ["no_country", "insufficient_evidence", "tie"],
+        default="classified",
+    )
+    out["status"] = pd.Series(status, index=out.index, dtype="str")
+    return out.reset_index()[HOME_COLUMNS]
+
+
+def classify(home: pd.DataFrame, study_country: str = "Germany") -> pd.DataFrame:
+    """``home`` plus ``classification``: Local / Tourist (classified users) or Unclassified."""
+    _require(home, ["home_country", "status"], "home")
+    classified = home["status"].to_numpy() == "classified"
+    at_home = (home["home_country"] == study_country).to_numpy()
+    labels = np.where(classified & at_home, "Local", np.where(classified, "Tourist", "Unclassified"))
+    return home.assign(classification=pd.Series(labels, index=home.index, dtype="str"))
+
+
+def summarise(classified: pd.DataFrame) -> dict:
+    """Counts by class and status, locals per tourist, and tourists by home country.
+
+    ``locals_per_tourist`` is n_local / n_tourist (None without tourists) and ``ratio`` the
+    same as text, ``"1:2.41"`` meaning 2.41 tourists per local (None without locals).
+    """
+    _require(classified, ["classification", "status", "home_country"], "classified")
+    by_class = classified["classification"].value_counts()
+    n_local, n_tourist = int(by_class.get("Local", 0)), int(by_class.get("Tourist", 0))
+    tourists = classified.loc[classified["classification"] == "Tourist", "home_country"]
+    by_home = tourists.value_counts()
+    by_home = by_home.sort_index().sort_values(ascending=False, kind="stable")
+    return {
+        "n_users": int(len(classified)),
+        "n_local": n_local,
+        "n_tourist": n_tourist,
+        "n_unclassified": int(by_class.get("Unclassified", 0)),
+        "by_status": {s: int((classified["status"] == s).sum()) for s in STATUSES},
+        "locals_per_tourist": n_local / n_tourist if n_tourist else None,
+        "ratio": f"1:{n_tourist / n_local:.2f}" if n_local else None,
+        "tourists_by_home_country": {str(k): int(v) for k, v in by_home.items()},
+    }

@@ -1,0 +1,479 @@
+"""Read one user-guid range of the sorted userday CSV: parse, validate, quarantine bad lines.
+
+Every line of the range's byte slice ends up in exactly one of ``RangeRead.rows`` or
+``RangeRead.quarantine``. Quarantine kinds, checked in this order (the first failing one is
+reported): ``blank_line``, ``repeated_header``, ``empty_user_guid``, ``bad_quoting`` (malformed
+CSV quotes), ``field_count`` (not 4 fields), ``bad_user_guid`` (not UTF-8), ``bad_latitude`` /
+``bad_longitude`` (not a number, NaN/inf, outside [-90, 90] / [-180, 180]), ``bad_hll`` (not
+``\\x`` + hex of a valid postgresql-hll value; the codec's message), ``hll_parameters``
+(log2m, regwidth, expthresh, sparseon differ from the expected ones).
+
+Order is a precondition, not a data-quality issue: slicing relies on it, so a user_guid that
+sorts below the previous one, or falls outside [lo, hi), raises ``UnsortedInputError`` naming
+the file and line instead of being quarantined. Keyless lines (blank, empty guid, bad quoting
+of the first field, a repeated header) carry no order and are only quarantined.
+
+Fast path: lines with three commas, no quotes and a non-empty first field are split by the
+pyarrow CSV parser; values are validated once per distinct value (coordinates lie on a grid
+and most HLLs hold one or two days, so distinct values are few). Other lines take a per-line
+path with the same validators. ``raw_line`` is the line decoded as UTF-8 with
+``backslashreplace`` (exact for UTF-8 lines; other bytes appear as ``\\xNN``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from homeloc_assets.slicing import (
+    HEADER,
+    UnsortedInputError,
+    encode_bound,
+    find_byte_range,
+    iter_chunks,
+    line_key,
+    line_number_at,
+)
+from resources.hll import HLL, HLLError
+from resources.hll.column import KIND_UNDEFINED, decode_column
+from resources.hll.storage import bytes_from_hex
+
+__all__ = ["RangeRead", "UnsortedInputError", "read_range", "read_slice", "ROW_COLUMNS", "QUARANTINE_COLUMNS"]
+
+ROW_COLUMNS = ["line_number", "user_guid", "latitude", "longitude", "userday_hll"]
+QUARANTINE_COLUMNS = ["line_number", "kind", "reason", "raw_line"]
+_HEADER_LINE = ",".join(HEADER).encode()
+
+
+@dataclass
+class RangeRead:
+    """Valid rows and quarantined lines of one byte slice [start, end) of ``path``."""
+
+    path: str
+    start: int
+    end: int
+    first_line: int
+    n_lines: int
+    fingerprint: str
+    rows: pd.DataFrame = field(repr=False)
+    quarantine: pd.DataFrame = field(repr=False)
+
+
+def _split_quoted(line: bytes) -> list[bytes] | None:
+    """Fields of one RFC 4180 line, or None if its quoting is malformed."""
+    fields, i, n = [], 0, len(line)
+    while True:
+        if i < n and line[i : i + 1] == b'"':
+            parts, j = [], i + 1
+            while True:
+                q = line.find(b'"', j)
+                if q < 0:
+                    return None
+                parts.append(line[j:q])
+                if line[q + 1 : q + 2] == b'"':
+                    parts.append(b'"')
+                    j = q + 2
+                    continue
+                break
+            fields.append(b"".join(parts))
+            i = q + 1
+            if i == n:
+                return fields
+            if line[i : i + 1] != b",":
+                return None
+            i += 1
+        else:
+            comma = line.find(b",", i)
+            value = line[i:] if comma < 0 else line[i:comma]
+            if b'"' in value:
+                return None
+            fields.append(value)
+            if comma < 0:
+                return fields
+            i = comma + 1
+
+
+class _Validator:
+    """Value checks. Coordinates are memoised (they lie on a grid); HLLs are checked in bulk."""
+
+    def __init__(self, expected_params: tuple[int, int, int, int]):
+        self.expected = tuple(expected_params)
+        self._coord: dict[tuple[bytes, str], tuple[float, tuple[str, str] | None]] = {}
+
+    def guids(self, raws: list[bytes]) -> list:
+        out = []
+        for raw in raws:
+            try:
+                out.append((raw.decode("utf-8"), None))
+            except UnicodeDecodeError:
+                out.append((None, ("bad_user_guid", f"user_guid is not valid UTF-8: {raw!r}")))
+        return out
+
+    def coords(self, raws: list[bytes], name: str, limit: float) -> list:
+        return [self._coord_one(raw, name, limit) for raw in raws]
+
+    def _coord_one(self, raw: bytes, name: str, limit: float):
+        hit = self._coord.get((raw, name))
+        if hit is None:
+            kind = f"bad_{name}"
+            shown = raw.decode("utf-8", "backslashreplace")
+            try:
+                value = float(raw)
+            except ValueError:
+                hit = (math.nan, (kind, f"{name} is not a number: {shown!r}"))
+            else:
+                if not math.isfinite(value):
+                    hit = (value, (kind, f"{name} is not finite: {shown!r}"))
+                elif abs(value) > limit:
+                    hit = (value, (kind, f"{name} {value!r} is outside [-{limit:g}, {limit:g}]"))
+                else:
+                    hit = (value, None)
+            if len(self._coord) < 4_000_000:
+                self._coord[(raw, name)] = hit
+        return hit
+
+    def hlls(self, raws: list[bytes]) -> list:
+        """(stored bytes, None) or (None, problem) for each ``\\x…`` hex value."""
+        out: list = [None] * len(raws)
+        strict_ok, strict_blobs = _strict_hex(raws)
+        blobs, where = [], []
+        for i, raw in enumerate(raws):
+            if strict_ok[i]:
+                blobs.append(strict_blobs[i])
+                where.append(i)
+                continue
+            # Anything but plain "\\x" + hex digits: the codec decides, and words the error.
+            try:
+                blobs.append(bytes_from_hex(raw.decode("ascii")))
+                where.append(i)
+            except UnicodeDecodeError:
+                out[i] = (None, ("bad_hll", f"userday_hll is not ASCII hex: {raw[:40]!r}"))
+            except HLLError as exc:
+                out[i] = (None, ("bad_hll", f"userday_hll is not a valid hll: {exc}"))
+        self._decode_bulk(blobs, list(range(len(blobs))), where, out)
+        return out
+
+    def _decode_bulk(self, blobs: list[bytes], idx: list[int], where: list[int], out: list) -> None:
+        """Decode ``blobs[idx]`` at once; on a format error, halve until the bad values are found."""
+        if not idx:
+            return
+        try:
+            col = decode_column([blobs[i] for i in idx])
+        except HLLError as exc:
+            if len(idx) == 1:
+                try:
+                    HLL.from_bytes(blobs[idx[0]])
+                except HLLError as single:
+                    exc = single
+                out[where[idx[0]]] = (None, ("bad_hll", f"userday_hll is not a valid hll: {exc}"))
+                return
+            half = len(idx) // 2
+            self._decode_bulk(blobs, idx[:half], where, out)
+            self._decode_bulk(blobs, idx[half:], where, out)
+            return
+        params = [(p.log2m, p.regwidth, p.expthresh, p.sparseon) for p in col.params]
+        for j, i in enumerate(idx):
+            if col.kind[j] == KIND_UNDEFINED:
+                out[where[i]] = (None, ("bad_hll", "userday_hll is an UNDEFINED hll value"))
+                continue
+            got = params[col.param_id[j]]
+            if got != self.expected:
+                out[where[i]] = (
+                    None,
+                    ("hll_parameters", f"hll parameters (log2m, regwidth, expthresh, sparseon) = {got} "
+                     f"differ from the expected {self.expected}"),
+                )
+            else:
+                out[where[i]] = (blobs[i], None)
+
+
+_NIBBLE = np.full(256, 255, dtype=np.uint8)
+for _i, _c in enumerate(b"0123456789abcdef"):
+    _NIBBLE[_c] = _i
+for _i, _c in enumerate(b"ABCDEF"):
+    _NIBBLE[_c] = 10 + _i
+
+
+def _strict_hex(raws: list[bytes]) -> tuple[np.ndarray, list]:
+    """Decode ``\\x`` + an even number of hex digits, vectorised; (ok mask, bytes or None each)."""
+    n = len(raws)
+    lengths = np.fromiter(map(len, raws), dtype=np.int64, count=n)
+    data = np.frombuffer(b"".join(raws) + b"\0\0", dtype=np.uint8)
+    starts = np.cumsum(lengths) - lengths
+    ok = (lengths >= 2) & (lengths % 2 == 0) & (data[starts] == 92) & (data[starts + 1] == 120)
+    payload = np.where(ok, lengths - 2, 0)
+    # Position of every payload digit of the ok values, in order.
+    pos = np.repeat(starts + 2, payload) + (np.arange(payload.sum()) - np.repeat(np.cumsum(payload) - payload, payload))
+    nib = _NIBBLE[data[pos]]
+    bad_digit = np.zeros(n, dtype=bool)
+    if nib.size:
+        owner = np.repeat(np.arange(n), payload)
+        bad_digit[owner[nib == 255]] = True
+    ok &= ~bad_digit
+    decoded = ((nib[0::2] << 4) | nib[1::2]).astype(np.uint8).tobytes()
+    out_len = payload // 2
+    out_start = np.cumsum(out_len) - out_len
+    blobs = [decoded[a : a + m] if good else None for a, m, good in zip(out_start.tolist(), out_len.tolist(), ok.tolist())]
+    return ok, blobs
+
+
+def _decode_column(values: pa.Array, check_many) -> tuple[np.ndarray, np.ndarray, list]:
+    """Check each distinct value of ``values`` once with ``check_many`` (list -> list of pairs).
+
+    Returns per-row values (object array), per-row problem index (int64, -1 = valid) and the
+    list of distinct problems that index points into.
+    """
+    encoded = values.dictionary_encode()
+    results = check_many(encoded.dictionary.to_pylist())
+    idx = encoded.indices.to_numpy(zero_copy_only=False)
+    uvals = np.empty(len(results), dtype=object)
+    uvals[:] = [r[0] for r in results]
+    problems = [r[1] for r in results if r[1] is not None]
+    uprob = np.full(len(results), -1, dtype=np.int64)
+    uprob[[u for u, r in enumerate(results) if r[1] is not None]] = np.arange(len(problems))
+    return uvals[idx], uprob[idx], problems
+
+
+def _fast_fields(body: bytes, cand: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Table:
+    """Split the candidate lines of ``body`` with the pyarrow CSV parser (all columns binary)."""
+    if cand.all():
+        buf = body
+    else:
+        arr = np.frombuffer(body + b"\n", dtype=np.uint8)
+        buf = arr[np.repeat(cand, ends - starts + 1)].tobytes()
+    return pacsv.read_csv(
+        pa.py_buffer(buf),
+        read_options=pacsv.ReadOptions(
+            column_names=list(HEADER), block_size=max(1 << 20, len(buf) + 1), use_threads=False
+        ),
+        parse_options=pacsv.ParseOptions(
+            quote_char=False, escape_char=False, newlines_in_values=False, ignore_empty_lines=False
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.binary() for c in HEADER}, check_utf8=False, strings_can_be_null=False
+        ),
+    )
+
+
+def _line_table(body: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Line starts, ends (exclusive, no LF) and fast-path eligibility of every line of ``body``."""
+    arr = np.frombuffer(body, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    starts = np.concatenate([[0], nl + 1])
+    ends = np.concatenate([nl, [len(arr)]])
+    if not len(arr):
+        return starts, ends, np.zeros(1, dtype=bool)
+    commas = np.flatnonzero(arr == 44)
+    quotes = np.flatnonzero((arr == 34) | (arr == 13))  # a lone CR would end a row for pyarrow
+    n_commas = np.searchsorted(commas, ends) - np.searchsorted(commas, starts)
+    n_quotes = np.searchsorted(quotes, ends) - np.searchsorted(quotes, starts)
+    nonempty = ends > starts
+    first = arr[np.minimum(starts, len(arr) - 1)]
+    cand = (n_commas == 3) & (n_quotes == 0) & nonempty & (first != 44)
+    pos = body.find(_HEADER_LINE)
+    while pos >= 0:  # a repeated header is keyless: keep it off the fast path
+        i = int(np.searchsorted(starts, pos))
+        if i < len(starts) and starts[i] == pos and ends[i] - pos == len(_HEADER_LINE):
+            cand[i] = False
+        pos = body.find(_HEADER_LINE, pos + 1)
+    return starts, ends, cand
+
+
+class _ChunkParser:
+    """Parses successive chunks of one slice, carrying the order state across chunks."""
+
+    def __init__(self, path, lo: bytes | None, hi: bytes | None, validator: _Validator):
+        self.path, self.lo, self.hi, self.v = str(path), lo, hi, validator
+        self.prev_key: bytes | None = None
+        self.prev_line = 0
+        self.rows: list[pd.DataFrame] = []
+        self.bad: list[tuple[int, str, str, str]] = []
+
+    def _raise_unsorted(self, key, line, prev, prev_line):
+        raise UnsortedInputError(
+            self.path, int(line),
+            f"user_guid {key!r} sorts before {prev!r} on line {prev_line}; the file must be "
+            "sorted by user_guid in byte order (LC_ALL=C sort)",
+        )
+
+    def _check_order(self, keys: pa.Array, line_numbers: np.ndarray) -> None:
+        """Keys of the keyed lines (binary, in file order) must not decrease and lie in [lo, hi)."""
+        n = len(keys)
+        if not n:
+            return
+        if self.prev_key is not None and keys[0].as_py() < self.prev_key:
+            self._raise_unsorted(keys[0].as_py(), line_numbers[0], self.prev_key, self.prev_line)
+        if n > 1:
+            down = pc.less(keys.slice(1), keys.slice(0, n - 1))
+            if pc.any(down).as_py():
+                i = int(np.flatnonzero(down.to_numpy(zero_copy_only=False))[0]) + 1
+                self._raise_unsorted(keys[i].as_py(), line_numbers[i], keys[i - 1].as_py(), line_numbers[i - 1])
+        for i in (0, n - 1):
+            k = keys[i].as_py()
+            if (self.lo is not None and k < self.lo) or (self.hi is not None and k >= self.hi):
+                raise UnsortedInputError(
+                    self.path, int(line_numbers[i]),
+                    f"user_guid {k!r} lies outside the range [{self.lo!r}, {self.hi!r}) whose slice "
+                    "holds it; the file is not sorted by user_guid",
+                )
+        self.prev_key, self.prev_line = keys[n - 1].as_py(), int(line_numbers[n - 1])
+
+    def _slow_line(self, line: bytes):
+        """(guid, lat, lon, hll) and a (kind, reason) problem or None, for one line."""
+        if not line:
+            return None, ("blank_line", "blank line")
+        if line == _HEADER_LINE:
+            return None, ("repeated_header", "repeated header line")
+        fields = _split_quoted(line) if b'"' in line else line.split(b",")
+        if fields is None:
+            return None, ("bad_quoting", "malformed CSV quoting")
+        if fields[0] == b"":
+            return None, ("empty_user_guid", "empty user_guid")
+        if len(fields) != 4:
+            return None, ("field_count", f"{len(fields)} fields, expected 4 ({','.join(HEADER)})")
+        guid, p = self.v.guids([fields[0]])[0]
+        lat, p = (None, p) if p else self.v.coords([fields[1]], "latitude", 90.0)[0]
+        lon, p = (None, p) if p else self.v.coords([fields[2]], "longitude", 180.0)[0]
+        hll, p = (None, p) if p else self.v.hlls([fields[3]])[0]
+        return (guid, lat, lon, hll), p
+
+    def _fast(self, body, cand, starts, ends, line_numbers):
+        """Rows frame, quarantined {line index: problem} and guid column of the fast-path lines."""
+        cand_idx = np.flatnonzero(cand)
+        table = _fast_fields(body, cand, starts, ends)
+        guid_col = table.column("user_guid").combine_chunks()
+        v = self.v
+        guids, pg, lg = _decode_column(guid_col, v.guids)
+        lats, pla, lla = _decode_column(table.column("latitude").combine_chunks(), lambda r: v.coords(r, "latitude", 90.0))
+        lons, plo, llo = _decode_column(table.column("longitude").combine_chunks(), lambda r: v.coords(r, "longitude", 180.0))
+        hlls, ph, lh = _decode_column(table.column("userday_hll").combine_chunks(), v.hlls)
+        ok = (pg < 0) & (pla < 0) & (plo < 0) & (ph < 0)
+        rows = pd.DataFrame(
+            {
+                "line_number": line_numbers[cand_idx[ok]],
+                "user_guid": pd.array(guids[ok], dtype="str"),
+                "latitude": lats[ok].astype(np.float64),
+                "longitude": lons[ok].astype(np.float64),
+                "userday_hll": hlls[ok],
+            }
+        )
+        problems = {}
+        for j in np.flatnonzero(~ok).tolist():
+            for codes, table_ in ((pg, lg), (pla, lla), (plo, llo), (ph, lh)):
+                if codes[j] >= 0:
+                    problems[int(cand_idx[j])] = table_[codes[j]]
+                    break
+        return rows, problems, guid_col
+
+    def parse(self, chunk: bytes, first_line: int) -> int:
+        """Parse one chunk of whole lines whose first line is ``first_line``; returns its line count."""
+        text = chunk.replace(b"\r\n", b"\n") if b"\r" in chunk else chunk
+        body = text[:-1] if text.endswith(b"\n") else text
+        if body.endswith(b"\r"):
+            body = body[:-1]
+        starts, ends, cand = _line_table(body)
+        n = len(starts)
+        line_numbers = first_line + np.arange(n, dtype=np.int64)
+
+        frames, problems, guid_col = [], {}, pa.array([], pa.binary())
+        if cand.any():
+            rows, problems, guid_col = self._fast(body, cand, starts, ends, line_numbers)
+            frames.append(rows)
+        slow_idx = np.flatnonzero(~cand).tolist()
+        slow_rows, slow_keys = [], {}
+        for i in slow_idx:
+            line = body[starts[i] : ends[i]]
+            key = line_key(line)
+            if key is not None:
+                slow_keys[i] = key
+            vals, p = self._slow_line(line)
+            if p is None:
+                slow_rows.append((int(line_numbers[i]), *vals))
+            else:
+                problems[i] = p
+
+        if slow_keys:
+            keyed = sorted([*zip(np.flatnonzero(cand).tolist(), guid_col.to_pylist()), *slow_keys.items()])
+            keys = pa.array([k for _, k in keyed], pa.binary())
+            key_lines = line_numbers[[i for i, _ in keyed]]
+        else:
+            keys, key_lines = guid_col, line_numbers[cand]
+        self._check_order(keys, key_lines)
+
+        if slow_rows:
+            frames.append(
+                pd.DataFrame(slow_rows, columns=ROW_COLUMNS).astype(
+                    {"line_number": np.int64, "user_guid": "str", "latitude": np.float64, "longitude": np.float64}
+                )
+            )
+        if frames:
+            rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+            if len(frames) > 1:
+                rows = rows.sort_values("line_number", kind="stable", ignore_index=True)
+            if len(rows):
+                self.rows.append(rows)
+        for i in sorted(problems):
+            kind, reason = problems[i]
+            raw = body[starts[i] : ends[i]].decode("utf-8", "backslashreplace")
+            self.bad.append((int(line_numbers[i]), kind, reason, raw))
+        return n
+
+
+def _empty_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "line_number": pd.array([], dtype=np.int64),
+            "user_guid": pd.array([], dtype="str"),
+            "latitude": pd.array([], dtype=np.float64),
+            "longitude": pd.array([], dtype=np.float64),
+            "userday_hll": pd.array([], dtype=object),
+        }
+    )
+
+
+def read_slice(
+    path,
+    start: int,
+    end: int,
+    *,
+    lo: str | None = None,
+    hi: str | None = None,
+    first_line: int | None = None,
+    expected_params: tuple[int, int, int, int] = (11, 5, 0, 1),
+    chunk_bytes: int = 16 << 20,
+) -> RangeRead:
+    """Parse bytes [start, end) of ``path`` (whole lines); ``lo``/``hi`` bound the guids it may hold."""
+    if first_line is None:
+        first_line = line_number_at(path, start)
+    parser = _ChunkParser(path, encode_bound(lo), encode_bound(hi), _Validator(expected_params))
+    digest = hashlib.blake2b(digest_size=16)
+    line = first_line
+    for chunk in iter_chunks(path, start, end, chunk_bytes=chunk_bytes):
+        digest.update(chunk)
+        line += parser.parse(chunk, line)
+    rows = pd.concat(parser.rows, ignore_index=True) if parser.rows else _empty_rows()
+    quarantine = pd.DataFrame(parser.bad, columns=QUARANTINE_COLUMNS).astype({"line_number": np.int64})
+    return RangeRead(
+        path=str(path), start=start, end=end, first_line=first_line, n_lines=line - first_line,
+        fingerprint=digest.hexdigest(), rows=rows, quarantine=quarantine,
+    )
+
+
+def read_range(
+    path,
+    lo: str | None,
+    hi: str | None,
+    *,
+    expected_params: tuple[int, int, int, int] = (11, 5, 0, 1),
+    chunk_bytes: int = 16 << 20,
+) -> RangeRead:
+    """Rows of ``path`` whose user_guid is in [lo, hi) (None = unbounded), validated and quarantined."""
+    start, end = find_byte_range(path, lo, hi)
+    return read_slice(path, start, end, lo=lo, hi=hi, expected_params=expected_params, chunk_bytes=chunk_bytes)

@@ -1,0 +1,206 @@
+"""Locate a user-guid range inside a CSV sorted by user_guid, by binary search on line starts.
+
+The file is ``user_guid,latitude,longitude,userday_hll`` with one header line, sorted so that
+the user_guid values (the first field, CSV-unquoted) never decrease in byte order, as
+``LC_ALL=C sort -t, -k1,1`` leaves it (a whole-line ``LC_ALL=C sort`` gives the same order
+unless guids contain bytes below ","). A record is one physical line (LF or CRLF). Lines without a usable key (blank lines, an empty user_guid,
+a malformed quoted first field, a repeated header) carry no order; they belong to the same
+range as the next keyed line (the last range when none follows), so every line still falls in
+exactly one range and the reader quarantines them there.
+
+``find_byte_range`` costs O(log n) seeks and reads about 64 KiB around the answer; nothing here
+reads a whole file except ``line_number_at`` (newline count up to an offset).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+
+HEADER = ("user_guid", "latitude", "longitude", "userday_hll")
+BOM = b"\xef\xbb\xbf"
+_HEADER_LINE = ",".join(HEADER).encode()
+_SCAN_BLOCK = 1 << 16
+_READ_BLOCK = 1 << 20
+
+
+class UnsortedInputError(ValueError):
+    """The file is not sorted by user_guid; carries the file and 1-based line number."""
+
+    def __init__(self, path, line_number: int | None, message: str):
+        self.path = str(path)
+        self.line_number = line_number
+        where = f"{self.path}: line {line_number}" if line_number is not None else self.path
+        super().__init__(f"{where}: {message}")
+
+
+class HeaderError(ValueError):
+    """The first line is not the expected header."""
+
+
+def _strip_eol(line: bytes) -> bytes:
+    if line.endswith(b"\n"):
+        line = line[:-1]
+    if line.endswith(b"\r"):
+        line = line[:-1]
+    return line
+
+
+def line_key(line: bytes) -> bytes | None:
+    """The user_guid of a raw line (CSV-unquoted, bytes), or None when it has no usable key."""
+    line = _strip_eol(line)
+    if not line or line == _HEADER_LINE:
+        return None
+    if line[:1] != b'"':
+        comma = line.find(b",")
+        key = line if comma < 0 else line[:comma]
+        return key or None
+    parts, i = [], 1
+    while True:
+        q = line.find(b'"', i)
+        if q < 0:
+            return None
+        parts.append(line[i:q])
+        if line[q + 1 : q + 2] == b'"':
+            parts.append(b'"')
+            i = q + 2
+            continue
+        if q + 1 < len(line) and line[q + 1 : q + 2] != b",":
+            return None
+        return b"".join(parts) or None
+
+
+def read_header(path) -> tuple[int, bytes]:
+    """Byte offset of the first data line and the raw header line; HeaderError if it is wrong."""
+    with open(path, "rb") as f:
+        raw = f.readline()
+    if not raw:
+        raise HeaderError(f"{path}: empty file; expected the header line {','.join(HEADER)}")
+    line = _strip_eol(raw[len(BOM) :] if raw.startswith(BOM) else raw)
+    names = tuple(field.strip().strip(b'"').decode("utf-8", "backslashreplace") for field in line.split(b","))
+    if names != HEADER:
+        raise HeaderError(f"{path}: line 1: header is {','.join(names)!r}; expected {','.join(HEADER)!r}")
+    return len(raw), raw
+
+
+def encode_bound(bound: str | bytes | None) -> bytes | None:
+    """A range bound as UTF-8 bytes (the file's byte order); None stays None."""
+    if bound is None or isinstance(bound, bytes):
+        return bound
+    return bound.encode("utf-8")
+
+
+def _lower_bound(f, data_start: int, size: int, target: bytes | None) -> int:
+    """Offset of the first line whose next keyed line (itself if keyed) has key >= target."""
+    if target is None:
+        return data_start
+    # Invariant: the answer lies in [lo, hi]; lo and hi are line starts (or EOF).
+    lo, hi = data_start, size
+    while hi - lo > _SCAN_BLOCK:
+        mid = (lo + hi) // 2
+        f.seek(mid - 1)
+        f.readline()
+        start = f.tell()
+        if start >= hi:
+            break  # one long line spans [mid, hi): scan it below
+        pos, key = start, None
+        while pos < hi:
+            line = f.readline()
+            key = line_key(line)
+            if key is not None:
+                break
+            pos += len(line)
+        if key is not None and key < target:
+            lo = pos + len(line)
+        else:
+            hi = start
+    f.seek(lo)
+    pos, run = lo, None
+    while pos < hi:
+        line = f.readline()
+        key = line_key(line)
+        if key is None:
+            run = pos if run is None else run
+        elif key >= target:
+            return pos if run is None else run
+        else:
+            run = None
+        pos += len(line)
+    return hi if run is None else run
+
+
+def find_byte_range(path, lo: str | bytes | None, hi: str | bytes | None) -> tuple[int, int]:
+    """Byte offsets [start, end) of the lines whose user_guid is in [lo, hi) (None = unbounded)."""
+    lo_b, hi_b = encode_bound(lo), encode_bound(hi)
+    if lo_b is not None and hi_b is not None and lo_b > hi_b:
+        raise ValueError(f"empty user range: lo {lo!r} > hi {hi!r}")
+    data_start, _ = read_header(path)
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        start = _lower_bound(f, data_start, size, lo_b)
+        end = size if hi_b is None else _lower_bound(f, data_start, size, hi_b)
+    if start > end:
+        raise UnsortedInputError(
+            path, line_number_at(path, end),
+            f"binary search for [{lo!r}, {hi!r}) ended before it started (bytes {start} > {end}); "
+            "the file is not sorted by user_guid",
+        )
+    return start, end
+
+
+def line_number_at(path, offset: int) -> int:
+    """1-based line number of the line starting at byte ``offset`` (the header is line 1)."""
+    count, pos = 0, 0
+    with open(path, "rb") as f:
+        while pos < offset:
+            block = f.read(min(_READ_BLOCK * 8, offset - pos))
+            if not block:
+                break
+            count += block.count(b"\n")
+            pos += len(block)
+    return count + 1
+
+
+def iter_chunks(path, start: int, end: int, chunk_bytes: int = 16 << 20) -> Iterator[bytes]:
+    """Bytes [start, end) in pieces of about ``chunk_bytes`` that end on a line boundary."""
+    carry = b""
+    with open(path, "rb") as f:
+        f.seek(start)
+        left = end - start
+        while left > 0:
+            block = f.read(min(chunk_bytes, left))
+            if not block:
+                break
+            left -= len(block)
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                carry += block
+                continue
+            yield carry + block[: cut + 1]
+            carry = block[cut + 1 :]
+    if carry:
+        yield carry
+
+
+def iter_lines(path, start: int, end: int) -> Iterator[bytes]:
+    """The lines in bytes [start, end), without their LF / CRLF terminator."""
+    for chunk in iter_chunks(path, start, end):
+        lines = chunk.split(b"\n")
+        if chunk.endswith(b"\n"):
+            lines.pop()
+        for line in lines:
+            yield line[:-1] if line.endswith(b"\r") else line
+
+
+def slice_fingerprint(path, start: int, end: int) -> str:
+    """Content hash (BLAKE2b-128 hex) of bytes [start, end): changes iff the slice changes."""
+    h = hashlib.blake2b(digest_size=16)
+    for chunk in iter_chunks(path, start, end, chunk_bytes=_READ_BLOCK * 8):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def range_slices(path, ranges) -> list[tuple[object, int, int]]:
+    """``(range, start, end)`` for each range with ``.lo`` / ``.hi`` (e.g. ``user_ranges(16)``)."""
+    return [(r, *find_byte_range(path, r.lo, r.hi)) for r in ranges]

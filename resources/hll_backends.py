@@ -1,0 +1,268 @@
+"""HLL user-day aggregation: hll_cardinality(hll_union_agg(...)) per (user, country) and per user.
+
+Two interchangeable backends give identical numbers: EmbeddedHLLBackend (NumPy, in process)
+and PostgresHLLBackend (PostgreSQL with the `hll` extension, one COPY and one GROUP BY).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+import psycopg2
+import psycopg2.errors
+from psycopg2 import sql
+from psycopg2.extensions import parse_dsn
+
+from resources.hll import HLLError, HLLFormatError, HLLParameterMismatch
+from resources.hll.column import decode_column
+from resources.hll.column_input import RowError, column_buffer
+from resources.hll.grouped import union_cardinalities
+
+ROW_COLUMNS = ("user_guid", "country", "userday_hll")
+PER_COUNTRY_COLUMNS = ["user_guid", "country", "userdays", "n_points"]
+PER_USER_COLUMNS = ["user_guid", "total_userdays", "n_points"]
+
+
+class HLLBackend(Protocol):
+    def aggregate(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """rows: user_guid (str), country (str), userday_hll (bytes or '\\x…' str; None = NULL).
+
+        Returns (per_country, per_user):
+          per_country: user_guid, country, userdays (float64, hll_cardinality of the
+            hll_union_agg of the user's rows in that country; NaN where SQL gives NULL), n_points (int64)
+          per_user: user_guid, total_userdays (float64, cardinality of the union of all the
+            user's rows, not a sum), n_points (int64)
+        both sorted by user_guid (then country).
+        """
+        ...
+
+
+class HLLBackendError(RuntimeError):
+    """The database could not be reached or failed; the message never holds the password."""
+
+
+class HLLExtensionMissing(HLLBackendError):
+    """The database has no `hll` extension."""
+
+
+def check_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The three input columns, after checking they exist and user_guid/country are non-null str."""
+    missing = [c for c in ROW_COLUMNS if c not in rows.columns]
+    if missing:
+        raise ValueError(f"rows lack column(s) {missing}; expected {list(ROW_COLUMNS)}, got {list(rows.columns)}")
+    rows = rows.loc[:, list(ROW_COLUMNS)]
+    for name in ("user_guid", "country"):
+        values = rows[name]
+        if isinstance(values.dtype, pd.StringDtype):
+            bad = values.isna().to_numpy()
+        elif pd.api.types.infer_dtype(values, skipna=False) == "string":
+            continue
+        else:
+            bad = np.fromiter((not isinstance(v, str) for v in values), dtype=bool, count=len(values))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"rows[{name!r}] must be non-null strings; row {rows.index[i]!r} holds {values.iloc[i]!r}")
+    return rows
+
+
+def _results(user, country, userdays, n_points, total_user, total_userdays, total_points):
+    """The two result frames in their fixed column order, dtypes and sort order."""
+    per_country = pd.DataFrame(
+        {
+            "user_guid": pd.Series(user, dtype="str"),
+            "country": pd.Series(country, dtype="str"),
+            "userdays": np.asarray(userdays, dtype=np.float64),
+            "n_points": np.asarray(n_points, dtype=np.int64),
+        }
+    )
+    per_user = pd.DataFrame(
+        {
+            "user_guid": pd.Series(total_user, dtype="str"),
+            "total_userdays": np.asarray(total_userdays, dtype=np.float64),
+            "n_points": np.asarray(total_points, dtype=np.int64),
+        }
+    )
+    per_country = per_country.sort_values(["user_guid", "country"], kind="stable", ignore_index=True)
+    per_user = per_user.sort_values("user_guid", kind="stable", ignore_index=True)
+    return per_country[PER_COUNTRY_COLUMNS], per_user[PER_USER_COLUMNS]
+
+
+class _RowLabels:
+    """Row labels for error messages, built only for the row that failed."""
+
+    def __init__(self, rows: pd.DataFrame):
+        self.rows = rows
+
+    def __getitem__(self, i: int) -> str:
+        label = self.rows.index[i]
+        label = label.item() if isinstance(label, np.generic) else label
+        return f"{label!r} (user_guid={self.rows['user_guid'].iloc[i]!r})"
+
+
+class EmbeddedHLLBackend:
+    """Unions and cardinalities in NumPy, bit-identical to PostgreSQL's."""
+
+    def aggregate(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        rows = check_rows(rows)
+        users, user_names = pd.factorize(rows["user_guid"].to_numpy(dtype=object))
+        countries, country_names = pd.factorize(rows["country"].to_numpy(dtype=object))
+        pairs, pair_keys = pd.factorize(users.astype(np.int64) * max(len(country_names), 1) + countries)
+        pair_user = pair_keys // max(len(country_names), 1)
+        pair_country = pair_keys % max(len(country_names), 1)
+
+        col = decode_column(rows["userday_hll"].to_numpy(dtype=object), _RowLabels(rows), "userday_hll")
+        userdays = union_cardinalities(
+            col, pairs, len(pair_keys),
+            lambda g: f"user_guid={user_names[pair_user[g]]!r}, country={country_names[pair_country[g]]!r}",
+        )
+        totals = union_cardinalities(col, users, len(user_names), lambda g: f"user_guid={user_names[g]!r}")
+        return _results(
+            user_names[pair_user], country_names[pair_country], userdays, np.bincount(pairs, minlength=len(pair_keys)),
+            user_names, totals, np.bincount(users, minlength=len(user_names)),
+        )
+
+
+# ---- PostgreSQL ----------------------------------------------------------------------------
+
+_TABLE = sql.Identifier("geodem_hll_rows")
+_LINE = re.compile(r"COPY \S+, line (\d+)")
+
+
+def _hex_texts(values: np.ndarray, labels: _RowLabels) -> list[str | None]:
+    """PostgreSQL input text ('\\x' + lowercase hex, None for NULL) of each value, validated as
+    hex or bytes the same way as the embedded backend does."""
+    try:
+        buffer, offsets, lengths, is_null = column_buffer(list(values))
+    except RowError as e:
+        raise HLLFormatError(f"userday_hll at row {labels[e.row]}: {e.error}") from None
+    view = memoryview(buffer).cast("B")
+    return [
+        None if null else "\\x" + view[o : o + n].hex()
+        for o, n, null in zip(offsets.tolist(), lengths.tolist(), is_null.tolist())
+    ]
+
+
+class PostgresHLLBackend:
+    """COPY the rows into a temporary table, then one GROUP BY GROUPING SETS statement."""
+
+    def __init__(self, database_url: str, connect_timeout: int = 10):
+        self._url = database_url
+        self._connect_timeout = connect_timeout
+
+    def _secrets(self) -> list[str]:
+        try:
+            password = parse_dsn(self._url).get("password")
+        except psycopg2.ProgrammingError:
+            password = None
+        return [password] if password else []
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets():
+            text = text.replace(secret, "***")
+        return text
+
+    def describe(self) -> str:
+        """host:port/dbname of the URL, without user or password."""
+        try:
+            d = parse_dsn(self._url)
+        except psycopg2.ProgrammingError:
+            return "<unparsable database URL>"
+        return f"{d.get('host', 'localhost')}:{d.get('port', '5432')}/{d.get('dbname', '?')}"
+
+    def aggregate(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        rows = check_rows(rows)
+        labels = _RowLabels(rows)
+        texts = _hex_texts(rows["userday_hll"].to_numpy(dtype=object), labels)
+        payload = io.StringIO()
+        writer = csv.writer(payload, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        users = rows["user_guid"].to_numpy(dtype=object).tolist()
+        countries = rows["country"].to_numpy(dtype=object).tolist()
+        writer.writerows(zip(users, countries, ("" if t is None else t for t in texts)))
+        payload.seek(0)
+
+        try:
+            conn = psycopg2.connect(self._url, connect_timeout=self._connect_timeout)
+        except psycopg2.Error as e:
+            reason = self._scrub(str(e)).strip()
+            raise HLLBackendError(f"cannot connect to PostgreSQL at {self.describe()}: {reason}") from None
+        try:
+            with conn.cursor() as cur:
+                out = self._run(cur, payload)
+            conn.rollback()  # the temporary table goes with the transaction
+        except psycopg2.Error as e:
+            raise self._translate(e, labels) from None
+        finally:
+            conn.close()
+        return self._parse(out)
+
+    def _run(self, cur, payload: io.StringIO) -> io.StringIO:
+        cur.execute(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'hll'"
+        )
+        found = cur.fetchone()
+        if found is None:
+            raise HLLExtensionMissing(
+                f"the database {self.describe()} has no 'hll' extension: run CREATE EXTENSION hll; in that "
+                "database (the server needs the postgresql-hll package, e.g. postgresql-15-hll)"
+            )
+        schema = sql.Identifier(found[0])
+        # hll_union_agg keeps a 128 KiB state per group; hashing many groups would exhaust memory.
+        cur.execute("SET LOCAL hll.force_groupagg = on")
+        cur.execute(
+            sql.SQL(
+                "CREATE TEMPORARY TABLE {t} (user_guid text NOT NULL, country text NOT NULL, userday_hll {s}.hll)"
+                " ON COMMIT DROP"
+            ).format(t=_TABLE, s=schema)
+        )
+        copy_in = sql.SQL(
+            "COPY {t} (user_guid, country, userday_hll) FROM STDIN WITH (FORMAT csv, FORCE_NULL (userday_hll))"
+        ).format(t=_TABLE)
+        cur.copy_expert(copy_in.as_string(cur), payload)
+        query = sql.SQL(
+            "SELECT user_guid, country, GROUPING(country) AS is_total,"
+            " {s}.hll_cardinality({s}.hll_union_agg(userday_hll)) AS userdays, count(*) AS n_points"
+            " FROM {t} GROUP BY GROUPING SETS ((user_guid, country), (user_guid))"
+        ).format(s=schema, t=_TABLE)
+        out = io.StringIO()
+        cur.copy_expert(sql.SQL("COPY ({q}) TO STDOUT WITH (FORMAT csv)").format(q=query).as_string(cur), out)
+        out.seek(0)
+        return out
+
+    def _translate(self, e: psycopg2.Error, labels: _RowLabels) -> Exception:
+        message = self._scrub((e.pgerror or str(e)).strip())
+        first = message.splitlines()[0] if message else type(e).__name__
+        if "does not match" in first:
+            return HLLParameterMismatch(f"{first.removeprefix('ERROR:').strip()} (in PostgreSQL at {self.describe()})")
+        line = _LINE.search(message)
+        if line and isinstance(e, (psycopg2.DataError, psycopg2.errors.InvalidParameterValue)):
+            row = int(line.group(1)) - 1
+            return HLLFormatError(f"userday_hll at row {labels[row]}: {first.removeprefix('ERROR:').strip()}")
+        if "number of registers too small" in first:
+            return HLLError(first.removeprefix("ERROR:").strip())
+        return HLLBackendError(f"PostgreSQL at {self.describe()} failed: {message}")
+
+    @staticmethod
+    def _parse(out: io.StringIO) -> tuple[pd.DataFrame, pd.DataFrame]:
+        if not out.getvalue():
+            return _results([], [], [], [], [], [], [])
+        res = pd.read_csv(
+            out,
+            header=None,
+            names=["user_guid", "country", "is_total", "userdays", "n_points"],
+            dtype={"user_guid": object, "country": object, "is_total": np.int64, "userdays": object, "n_points": np.int64},
+            keep_default_na=False,
+        )
+        # float() reads PostgreSQL's shortest round-trip text exactly, and its NaN/Infinity.
+        userdays = np.fromiter((float(v) if v else np.nan for v in res["userdays"]), dtype=np.float64, count=len(res))
+        total = res["is_total"].to_numpy() == 1
+        detail = ~total
+        return _results(
+            res["user_guid"].to_numpy()[detail], res["country"].to_numpy()[detail], userdays[detail],
+            res["n_points"].to_numpy()[detail],
+            res["user_guid"].to_numpy()[total], userdays[total], res["n_points"].to_numpy()[total],
+        )

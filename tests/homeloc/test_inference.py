@@ -1,0 +1,135 @@
+"""Home-country rules, Local / Tourist classification and the summary."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from homeloc_assets.inference import HOME_COLUMNS, classify, infer_home, summarise
+
+
+def _per_country(rows):
+    return pd.DataFrame(rows, columns=["user_guid", "country", "userdays", "n_points"])
+
+
+def _per_user(pc: pd.DataFrame, extra=()):
+    pu = pc.groupby("user_guid", as_index=False).agg(total_userdays=("userdays", "sum"), n_points=("n_points", "sum"))
+    return pd.concat([pu, pd.DataFrame(extra, columns=["user_guid", "total_userdays", "n_points"])], ignore_index=True)
+
+
+def _one(home, user):
+    return home.set_index("user_guid").loc[user]
+
+
+def test_clear_winner_is_classified():
+    pc = _per_country([("u", "Germany", 20.0, 3), ("u", "France", 4.0, 1), ("u", "Italy", 1.0, 1)])
+    home = infer_home(pc, _per_user(pc), set())
+    assert list(home.columns) == HOME_COLUMNS
+    row = _one(home, "u")
+    assert (row.home_country, row.home_userdays, row.runner_up_country, row.runner_up_userdays) == ("Germany", 20.0, "France", 4.0)
+    assert (row.n_countries, row.status, row.total_userdays) == (3, "classified", 25.0)
+
+
+@pytest.mark.parametrize(
+    "home_days, runner_days, status",
+    [
+        (8.0, 8.0, "tie"),  # equal
+        (8.0, 7.5, "tie"),  # within the margin
+        (8.0, 7.0, "classified"),  # exactly one day more is a clear margin
+        (8.0004, 7.0002, "classified"),
+        (4.0, 1.0, "insufficient_evidence"),  # too few days, even with a clear margin
+        (4.0, 4.0, "insufficient_evidence"),  # too few days outranks tie
+    ],
+)
+def test_margin_and_evidence_rules(home_days, runner_days, status):
+    pc = _per_country([("u", "Austria", home_days, 1), ("u", "Germany", runner_days, 1)])
+    assert _one(infer_home(pc, _per_user(pc)), "u").status == status
+
+
+def test_single_country_user_with_enough_days_is_classified():
+    pc = _per_country([("u", "Germany", 5.0, 2)])
+    row = _one(infer_home(pc, _per_user(pc)), "u")
+    assert (row.status, row.runner_up_country, row.runner_up_userdays) == ("classified", None, 0.0)
+
+
+def test_tie_order_is_deterministic_by_country_name():
+    rows = [("u", "Spain", 6.0, 1), ("u", "Italy", 6.0, 1), ("u", "Austria", 1.0, 1)]
+    for order in (rows, rows[::-1]):
+        row = _one(infer_home(_per_country(order), _per_user(_per_country(order))), "u")
+        assert (row.home_country, row.runner_up_country, row.status) == ("Italy", "Spain", "tie")
+
+
+def test_users_without_any_country_are_no_country():
+    pc = _per_country([("a", "Germany", 9.0, 1)])
+    pu = _per_user(pc, extra=[("b", 3.0, 2)])
+    for no_country in ({"b", "c"}, pd.DataFrame({"user_guid": ["b", "c"]}), ["c"]):
+        home = infer_home(pc, pu, no_country).set_index("user_guid")
+        assert home.loc["b", "status"] == "no_country" and home.loc["c", "status"] == "no_country"
+        assert home.loc["b", "home_country"] is None and home.loc["b", "home_userdays"] == 0.0
+        assert home.loc["b", "total_userdays"] == 3.0 and pd.isna(home.loc["c", "total_userdays"])
+        assert home.loc["a", "status"] == "classified"
+
+
+def test_user_with_some_points_offshore_keeps_its_countries():
+    pc = _per_country([("a", "Germany", 9.0, 1)])
+    home = infer_home(pc, _per_user(pc), {"a"})
+    assert _one(home, "a").status == "classified"
+
+
+def test_thresholds_are_configurable():
+    pc = _per_country([("u", "Austria", 3.0, 1), ("u", "Germany", 1.0, 1)])
+    assert _one(infer_home(pc, _per_user(pc), min_userdays=2.0, min_margin=3.0), "u").status == "tie"
+    assert _one(infer_home(pc, _per_user(pc), min_userdays=2.0, min_margin=2.0), "u").status == "classified"
+
+
+@pytest.mark.parametrize(
+    "pc, match",
+    [
+        (_per_country([("u", "Germany", -1.0, 1)]), "userdays must be finite and >= 0"),
+        (_per_country([("u", "Germany", 1.0, 1), ("u", "Germany", 2.0, 1)]), "duplicate row for user 'u', country 'Germany'"),
+        (pd.DataFrame({"user_guid": ["u"], "country": ["Germany"]}), r"missing column\(s\) \['userdays'\]"),
+    ],
+)
+def test_bad_inputs_are_named(pc, match):
+    pu = pd.DataFrame({"user_guid": ["u"], "total_userdays": [1.0], "n_points": [1]})
+    with pytest.raises(ValueError, match=match):
+        infer_home(pc, pu)
+
+
+def test_country_rows_need_their_user_in_per_user():
+    pc = _per_country([("u", "Germany", 9.0, 1)])
+    with pytest.raises(ValueError, match="user 'u' is missing from per_user"):
+        infer_home(pc, pd.DataFrame({"user_guid": ["v"], "total_userdays": [1.0], "n_points": [1]}))
+
+
+def test_classify_and_summarise():
+    pc = _per_country(
+        [
+            ("l1", "Germany", 30.0, 1), ("l2", "Germany", 9.0, 1), ("l2", "Austria", 2.0, 1),
+            ("t1", "France", 12.0, 1), ("t1", "Germany", 2.0, 1),
+            ("t2", "France", 7.0, 1), ("t2", "Germany", 1.0, 1),
+            ("t3", "Poland", 6.0, 1), ("t3", "Germany", 3.0, 1),
+            ("x1", "Germany", 2.0, 1),  # insufficient evidence
+            ("x2", "Germany", 6.0, 1), ("x2", "Italy", 6.0, 1),  # tie
+        ]
+    )
+    home = infer_home(pc, _per_user(pc, extra=[("x3", 1.0, 1)]))
+    classes = classify(home, study_country="Germany").set_index("user_guid")["classification"].to_dict()
+    assert classes == {
+        "l1": "Local", "l2": "Local", "t1": "Tourist", "t2": "Tourist", "t3": "Tourist",
+        "x1": "Unclassified", "x2": "Unclassified", "x3": "Unclassified",
+    }
+    s = summarise(classify(home))
+    assert (s["n_users"], s["n_local"], s["n_tourist"], s["n_unclassified"]) == (8, 2, 3, 3)
+    assert s["by_status"] == {"classified": 5, "insufficient_evidence": 1, "tie": 1, "no_country": 1}
+    assert s["locals_per_tourist"] == pytest.approx(2 / 3) and s["ratio"] == "1:1.50"
+    assert s["tourists_by_home_country"] == {"France": 2, "Poland": 1}
+    assert classify(home, study_country="France").set_index("user_guid").loc["t1", "classification"] == "Local"
+
+
+def test_summary_without_tourists_or_locals():
+    pc = _per_country([("a", "Germany", 9.0, 1)])
+    s = summarise(classify(infer_home(pc, _per_user(pc))))
+    assert s["locals_per_tourist"] is None and s["ratio"] == "1:0.00"
+    s = summarise(classify(infer_home(pc, _per_user(pc)), study_country="France"))
+    assert s["n_local"] == 0 and s["ratio"] is None
