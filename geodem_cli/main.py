@@ -55,20 +55,18 @@ def materialize_ranges(keys: list[str], *, summary: bool = True, instance=None) 
 
     instance = instance or _instance()
     ok = True
-    job = defs.get_job_def("homeloc_range_job")
+    job = defs.resolve_job_def("homeloc_range_job")
     for key in keys:
         result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
         print(f"range {key}: {'ok' if result.success else 'FAILED'}")
         ok &= result.success
     if summary and ok:
-        ok = defs.get_job_def("homeloc_summary_job").execute_in_process(instance=instance, raise_on_error=False).success
+        ok = defs.resolve_job_def("homeloc_summary_job").execute_in_process(instance=instance, raise_on_error=False).success
     return ok
 
 
 def materialize_region(slug: str, *, k: int | None = None, subgroups: list[int] | None = None, instance=None) -> bool:
     """Ingest the census release if it changed, then run the region's partition of the geodem graph."""
-    from dagster import AssetKey
-
     from definitions import defs
     from partitions.regions import get_region
     from resources.census_files import fingerprint
@@ -82,13 +80,12 @@ def materialize_region(slug: str, *, k: int | None = None, subgroups: list[int] 
     loaded = str(warehouse.read("census_release_info")["fingerprint"].iloc[0]) if warehouse.has_table("census_release_info") else None
     if loaded != current:
         print(f"census release {current} is new: ingesting it")
-        result = defs.get_implicit_global_asset_job_def().get_subset(asset_selection={AssetKey("census_release")}).execute_in_process(
-            instance=instance, raise_on_error=False)
+        result = defs.resolve_job_def("census_release_job").execute_in_process(instance=instance, raise_on_error=False)
         if not result.success:
             return False
     cluster = {k_: v for k_, v in (("k", k), ("subgroups", subgroups)) if v is not None}
     run_config = {"ops": {name: {"config": cluster} for name in ("supergroups", "subgroups")}} if cluster else {}
-    result = defs.get_job_def("geodem_region_job").execute_in_process(
+    result = defs.resolve_job_def("geodem_region_job").execute_in_process(
         instance=instance, partition_key=slug, run_config=run_config, raise_on_error=False)
     return result.success
 
