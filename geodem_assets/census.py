@@ -34,6 +34,8 @@ def _examples(index, n: int = 5) -> str:
 def validate_variables(df: pd.DataFrame, source: str) -> list[str]:
     """Problems of the census table: missing/extra/non-numeric variables, NaN, negatives, >100 %, duplicate OAs."""
     problems = []
+    if len(df) == 0:
+        problems.append(f"{source}: no Output Areas (empty table)")
     cols = [str(c) for c in df.columns]
     missing = [v for v in EXPECTED_VARIABLES if v not in cols]
     extra = [c for c in cols if c not in EXPECTED_VARIABLES]

@@ -1,0 +1,108 @@
+"""Bad census input: a clear failure naming file, variable or OA; the previous release stays."""
+
+import shutil
+
+import dagster as dg
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from geodem_cli.main import main as geodem_main
+from sample_data.census import write_sample_census
+from tests.pipelines.harness import make_defs, make_resources, run
+
+REGION = "liverpool-city-region"
+
+
+@pytest.fixture(scope="module")
+def good_census(tmp_path_factory):
+    path = tmp_path_factory.mktemp("good") / "census"
+    write_sample_census(path, regions=[REGION], seed=4, scale=0.05)
+    return path
+
+
+def _parquet(census):
+    return census / "input_data" / "uk_census_data.parquet"
+
+
+def drop_column(c):
+    df = pd.read_parquet(_parquet(c)); df.drop(columns="v05").to_parquet(_parquet(c))
+
+
+def extra_column(c):
+    df = pd.read_parquet(_parquet(c)); df.assign(v99=1.0).to_parquet(_parquet(c))
+
+
+def text_value(c):
+    df = pd.read_parquet(_parquet(c)); df["v07"] = df["v07"].astype(str); df.iloc[3, df.columns.get_loc("v07")] = "n/a"
+    df.to_parquet(_parquet(c))
+
+
+def negative_value(c):
+    df = pd.read_parquet(_parquet(c)); df.iloc[2, df.columns.get_loc("v20")] = -4.0; df.to_parquet(_parquet(c))
+
+
+def nan_value(c):
+    df = pd.read_parquet(_parquet(c)); df.iloc[5, df.columns.get_loc("v33")] = np.nan; df.to_parquet(_parquet(c))
+
+
+def duplicate_oa(c):
+    df = pd.read_parquet(_parquet(c)); pd.concat([df, df.iloc[[0]]]).to_parquet(_parquet(c))
+
+
+def oa_without_geometry(c):
+    path = c / "input_data" / "OA_2021_22_Boundaries.gpkg"
+    g = gpd.read_file(path); g.iloc[1:].to_file(path, driver="GPKG")
+
+
+def empty_table(c):
+    df = pd.read_parquet(_parquet(c)); df.iloc[:0].to_parquet(_parquet(c))
+
+
+@pytest.mark.parametrize("mutate, words", [
+    (drop_column, ["uk_census_data.parquet", "missing variables v05"]),
+    (extra_column, ["unexpected columns v99"]),
+    (text_value, ["v07 is not numeric"]),
+    (negative_value, ["v20", "negative"]),
+    (nan_value, ["v33", "missing values"]),
+    (duplicate_oa, ["duplicate OA codes"]),
+    (oa_without_geometry, ["without geometry", "OA_2021_22_Boundaries.gpkg"]),
+    (empty_table, ["no Output Areas"]),
+])
+def test_bad_census_fails_naming_the_problem_and_keeps_previous_release(tmp_path, good_census, mutate, words):
+    census = tmp_path / "census"
+    shutil.copytree(good_census, census)
+    resources = make_resources(tmp_path, census_dir=census)
+    defs = make_defs(resources)
+    instance = dg.DagsterInstance.ephemeral()
+    assert run(defs, "census_release_job", instance).success
+    before = resources["warehouse"].read("census_release_info")["fingerprint"].iloc[0]
+    mutate(census)
+    result = run(defs, "census_release_job", instance)
+    assert not result.success
+    message = result.get_step_failure_events()[0].step_failure_data.error.message
+    for w in words:
+        assert w in message
+    assert resources["warehouse"].read("census_release_info")["fingerprint"].iloc[0] == before
+
+
+def test_region_too_small_for_its_clustering_is_blocked_before_kmeans(tmp_path):
+    census = tmp_path / "census"
+    write_sample_census(census, regions=[REGION], seed=5, scale=0.01)
+    resources = make_resources(tmp_path, census_dir=census)
+    defs = make_defs(resources)
+    instance = dg.DagsterInstance.ephemeral()
+    assert run(defs, "census_release_job", instance).success
+    result = run(defs, "geodem_region_job", instance, REGION, {"ops": {"cluster_diagnostics": {"config": {"n_init": 2}}}})
+    assert not result.success
+    check = [e for e in result.get_asset_check_evaluations() if e.check_name == "region_size_vs_k"][0]
+    assert not check.passed and "needed" in check.description
+    done = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events() for m in [m.materialization]}
+    assert "supergroups" not in done and "region_matrix" not in done
+
+
+def test_unknown_region_on_the_command_line_names_known_regions(capsys):
+    code = geodem_main(["materialize", "geodem", "--region", "atlantis"])
+    assert code == 2
+    assert "liverpool-city-region" in capsys.readouterr().err

@@ -1,0 +1,124 @@
+"""The geodemographic graph end to end on a small generated region, through Dagster."""
+
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from sample_data.census import write_sample_census
+from tests.pipelines.harness import make_defs, make_resources, run
+
+REGION = "liverpool-city-region"
+K5 = {"ops": {"supergroups": {"config": {"k": 5, "n_init": 20}}, "subgroups": {"config": {"subgroups": [2, 2, 2, 2, 2], "n_init": 10}}}}
+
+
+@pytest.fixture(scope="module")
+def region_run(tmp_path_factory):
+    """One census and one region run shared by the tests of this module."""
+    tmp = tmp_path_factory.mktemp("geodem")
+    census = tmp / "census"
+    # Five well separated OAC supergroups, little noise: k-means should find them.
+    write_sample_census(census, regions=[REGION], seed=1, scale=0.2, noise=0.02, supergroups=[1, 3, 4, 5, 8])
+    resources = make_resources(tmp, census_dir=census)
+    defs = make_defs(resources)
+    instance = dg.DagsterInstance.ephemeral()
+    assert run(defs, "census_release_job", instance).success
+    result = run(defs, "geodem_region_job", instance, REGION, K5)
+    assert result.success
+    return {"tmp": tmp, "census": census, "resources": resources, "defs": defs, "instance": instance, "result": result}
+
+
+def test_region_run_writes_every_export(region_run):
+    folder = region_run["tmp"] / "out" / "geodem" / REGION
+    for name in ("classification.parquet", "classification.gpkg", "profiles.csv", "map.html", "umap.html", "profiles.html"):
+        assert (folder / name).stat().st_size > 0, name
+    table = pd.read_parquet(folder / "classification.parquet")
+    assert list(table.columns[:5]) == ["OA", "supergroup", "subgroup", "UMAP1", "UMAP2"]
+    assert table["OA"].is_unique and table[["UMAP1", "UMAP2"]].notna().all().all()
+    assert sorted(table["supergroup"].unique()) == list("ABCDE")
+    assert all(s.startswith(g) for s, g in zip(table["subgroup"], table["supergroup"]))
+    layers = dict(pyogrio.list_layers(folder / "classification.gpkg"))
+    assert set(layers) == {"supergroups", "subgroups"}
+    info = pyogrio.read_info(folder / "classification.gpkg", layer="supergroups")
+    assert info["features"] == len(table) and "27700" in info["crs"]
+    assert "keplergl" in (folder / "map.html").read_text().lower()
+
+
+def test_supergroups_recover_the_planted_types(region_run):
+    table = pd.read_parquet(region_run["tmp"] / "out" / "geodem" / REGION / "classification.parquet")
+    truth = pd.read_csv(region_run["census"] / "planted_truth.csv")
+    merged = table.merge(truth, on="OA")
+    assert len(merged) == len(truth)
+    assert adjusted_rand_score(merged["planted_supergroup"], merged["supergroup"]) >= 0.9
+
+
+def test_names_are_unique_short_and_reach_the_exports(region_run):
+    names = region_run["resources"]["warehouse"].read("cluster_names", "region", REGION)
+    assert len(names) == 5 + 10 and names["name"].is_unique
+    assert (names["name"].str.split().str.len() <= 3).all()
+    assert set(names["source"]) == {"offline"}
+    profiles = pd.read_csv(region_run["tmp"] / "out" / "geodem" / REGION / "profiles.csv")
+    assert profiles["name"].notna().all()
+    table = pd.read_parquet(region_run["tmp"] / "out" / "geodem" / REGION / "classification.parquet")
+    assert table["supergroup_name"].notna().all()
+
+
+def test_profiles_shares_add_up(region_run):
+    sizes = region_run["resources"]["warehouse"].read("cluster_profiles", "region", REGION)
+    for level in ("supergroup", "subgroup"):
+        part = sizes[sizes["level"] == level]
+        assert part["pct_oas"].sum() == pytest.approx(100)
+        assert part["pct_population"].sum() == pytest.approx(100)
+
+
+def test_same_seed_gives_same_labels_and_letters(region_run):
+    wh = region_run["resources"]["warehouse"]
+    before = wh.read("supergroups", "region", REGION).sort_values("OA").reset_index(drop=True)
+    result = region_run["defs"].resolve_job_def("geodem_region_job").get_subset(
+        asset_selection={dg.AssetKey("supergroups")}).execute_in_process(
+        instance=region_run["instance"], partition_key=REGION, run_config={"ops": {"supergroups": {"config": {"k": 5, "n_init": 20}}}})
+    assert result.success
+    after = wh.read("supergroups", "region", REGION).sort_values("OA").reset_index(drop=True)
+    pd.testing.assert_frame_equal(before, after)
+    mat = result.asset_materializations_for_node("supergroups")[0]
+    assert mat.metadata["letters"].value == "matched to previous centroids"
+
+
+def test_metadata_has_pictures_and_key_figures(region_run):
+    inst = region_run["instance"]
+    diag = inst.get_latest_materialization_event(dg.AssetKey("cluster_diagnostics")).asset_materialization.metadata
+    assert "data:image/png;base64," in diag["clustergram"].value
+    sup = inst.get_latest_materialization_event(dg.AssetKey("supergroups")).asset_materialization.metadata
+    assert sup["k"].value == 5 and sup["k_source"].value == "run config" and sup["inertia"].value > 0
+
+
+def test_every_oa_lands_in_exactly_one_region(tmp_path):
+    census = tmp_path / "census"
+    write_sample_census(census, regions=[REGION, "greater-manchester"], seed=2, scale=0.05)
+    resources = make_resources(tmp_path, census_dir=census)
+    defs = make_defs(resources)
+    instance = dg.DagsterInstance.ephemeral()
+    assert run(defs, "census_release_job", instance).success
+    job = defs.resolve_job_def("geodem_region_job").get_subset(asset_selection={dg.AssetKey("region_output_areas")})
+    for slug in (REGION, "greater-manchester"):
+        assert job.execute_in_process(instance=instance, partition_key=slug).success
+    oas = resources["warehouse"].read("region_output_areas")
+    assert oas["OA"].is_unique
+    truth = pd.read_csv(census / "planted_truth.csv")
+    assert set(oas["OA"]) == set(truth["OA"])
+    mat = instance.get_latest_materialization_event(dg.AssetKey("region_output_areas")).asset_materialization.metadata
+    assert mat["reference_intersects_oas"].value > mat["dagster/row_count"].value  # the reference's join over-counts
+
+
+def test_region_not_in_release_fails_naming_the_lads(region_run):
+    job = region_run["defs"].resolve_job_def("geodem_region_job").get_subset(asset_selection={dg.AssetKey("region_output_areas")})
+    result = job.execute_in_process(instance=region_run["instance"], partition_key="wales", raise_on_error=False)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.error
+    assert "W06000001" in failure.message and "not in the census release" in failure.message
