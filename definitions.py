@@ -10,5 +10,6 @@ defs = dg.Definitions(
     assets=[*geodem.assets, *homeloc.assets],
     asset_checks=[*geodem.checks, *homeloc.checks],
     jobs=[*geodem.jobs, *homeloc.jobs],
+    sensors=[*geodem.sensors, *homeloc.sensors],
     resources=resources_from_env(),
 )

@@ -105,7 +105,7 @@ def user_classification(context: dg.AssetExecutionContext, userdays: UserdaySour
     })
 
 
-@dg.asset(group_name=GROUP, deps=[user_classification],
+@dg.asset(group_name=GROUP, deps=[user_classification], automation_condition=dg.AutomationCondition.eager(),
           description="Totals over every user range: locals, tourists, their ratio, tourists' home countries; combined user_home_country.parquet.")
 def locals_tourists_summary(context: dg.AssetExecutionContext, userdays: UserdaySource, warehouse: Warehouse, outputs: OutputStore) -> dg.MaterializeResult:
     classified = warehouse.read("user_classification")

@@ -3,5 +3,6 @@
 from homeloc_assets.assets import assets
 from homeloc_assets.checks import checks
 from homeloc_assets.jobs import jobs
+from homeloc_assets.sensors import sensors
 
-__all__ = ["assets", "checks", "jobs"]
+__all__ = ["assets", "checks", "jobs", "sensors"]
