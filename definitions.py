@@ -12,4 +12,7 @@ defs = dg.Definitions(
     jobs=[*geodem.jobs, *homeloc.jobs],
     sensors=[*geodem.sensors, *homeloc.sensors],
     resources=resources_from_env(),
+    # One process per run: parallelism comes from partitions (runs in the queue), and a run
+    # need not pay the import of the whole stack once per step.
+    executor=dg.in_process_executor,
 )

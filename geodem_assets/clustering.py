@@ -6,9 +6,6 @@ import string
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import KMeans
-from sklearn.metrics import calinski_harabasz_score, silhouette_score
 
 LETTERS = string.ascii_uppercase
 
@@ -26,6 +23,8 @@ class KMeansFit:
 
 def kmeans(X: np.ndarray, k: int, *, n_init: int = 100, seed: int = 507, init: str = "k-means++") -> KMeansFit:
     """Best of n_init k-means runs (lowest inertia) on X (n, p); deterministic for a seed."""
+    from sklearn.cluster import KMeans  # deferred: the UI loads this module often
+
     X = np.ascontiguousarray(X, dtype=np.float64)
     if k > X.shape[0]:
         raise ValueError(f"k={k} is larger than the {X.shape[0]} rows to cluster")
@@ -53,6 +52,8 @@ def match_previous(centers: np.ndarray, previous: np.ndarray) -> np.ndarray:
     centers (k, p) and previous (k0, p) over the same variables. New clusters without a
     previous partner (k > k0) follow in canonical order of their position.
     """
+    from scipy.optimize import linear_sum_assignment
+
     cost = ((centers[:, None, :] - previous[None, :, :]) ** 2).sum(axis=2)
     rows, cols = linear_sum_assignment(cost)
     by_prev = dict(zip(cols, rows))
@@ -92,6 +93,8 @@ def elbow(ks: list[int], inertia: list[float]) -> int:
 def clustergram_fits(X: np.ndarray, ks=range(1, 10), *, n_init: int = 100, seed: int = 507,
                      score_sample: int = 10_000) -> ClustergramFits:
     """k-means for each k, silhouette (on a sample of at most score_sample rows) and CH scores."""
+    from sklearn.metrics import calinski_harabasz_score, silhouette_score
+
     ks = [k for k in ks if k <= X.shape[0]]
     fits = {k: kmeans(X, k, n_init=n_init, seed=seed) for k in ks}
     rng = np.random.default_rng(seed)

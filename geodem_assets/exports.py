@@ -7,8 +7,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 
 EXPORT_FILES = ("classification.parquet", "classification.gpkg", "profiles.csv", "map.html", "umap.html", "profiles.html")
 
@@ -70,6 +68,8 @@ def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, tit
 
 
 def write_umap_html(path: Path, table: pd.DataFrame, title: str) -> None:
+    import plotly.express as px
+
     fig = px.scatter(table, x="UMAP1", y="UMAP2", color="supergroup", hover_data=["OA", "subgroup", "supergroup_name", "subgroup_name"],
                      title=title, category_orders={"supergroup": sorted(table["supergroup"].unique())})
     fig.update_traces(marker={"size": 3})
@@ -77,6 +77,8 @@ def write_umap_html(path: Path, table: pd.DataFrame, title: str) -> None:
 
 
 def write_profiles_html(path: Path, scores: pd.DataFrame, variable_names: dict[str, str], names: dict[str, str], title: str) -> None:
+    import plotly.graph_objects as go
+
     cols = [f"{c} {names.get(c, '')}".strip() for c in scores.columns]
     rows = [f"{v} {variable_names.get(v, '')}" for v in scores.index]
     fig = go.Figure(go.Heatmap(z=scores.to_numpy(dtype=float), x=cols, y=rows, colorscale="RdBu", reversescale=True,

@@ -5,12 +5,23 @@ from __future__ import annotations
 import base64
 import io
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+
+class _LazyPyplot:
+    """matplotlib.pyplot on first use, with the Agg backend: the UI imports this module often."""
+
+    def __getattr__(self, name):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot
+
+        return getattr(matplotlib.pyplot, name)
+
+
+plt = _LazyPyplot()
 
 
 def figure_markdown(fig, alt: str) -> str:

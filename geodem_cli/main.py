@@ -113,6 +113,32 @@ def cmd_materialize(args) -> int:
     raise SystemExit(f"unknown pipeline {args.pipeline!r}")
 
 
+def cmd_backfill(args) -> int:
+    from geodem_cli import backfill
+    from partitions.definitions import user_range_partitions
+
+    keys = user_range_partitions.get_partition_keys()
+    if args.failed:
+        status = backfill.backfill_status(args.url, args.failed)
+        keys = sorted({p["partitionName"] for p in status["partitionStatuses"]["results"] if p["runStatus"] in ("FAILURE", "CANCELED")})
+        if not keys:
+            print(f"backfill {args.failed} has no failed ranges")
+            return 0
+    elif args.ranges:
+        keys = args.ranges.split(",")
+    assets = list(backfill.HOMELOC_RANGE_ASSETS)
+    backfill_id = backfill.launch_asset_backfill(args.url, assets, keys, title=f"homeloc: {len(keys)} user ranges")
+    print(f"launched backfill {backfill_id} of {len(keys)} ranges; progress in the UI under Overview > Backfills")
+    if not args.wait:
+        return 0
+    status = backfill.wait(args.url, backfill_id, args.timeout)
+    ok = status["status"] in ("COMPLETED", "COMPLETED_SUCCESS") and not any(
+        p["runStatus"] in ("FAILURE", "CANCELED") for p in status["partitionStatuses"]["results"])
+    if not ok:
+        print(f"some ranges failed: retry them alone with `geodem backfill homeloc --failed {backfill_id}`")
+    return 0 if ok else 1
+
+
 def cmd_demo(args) -> int:
     from sample_data.census import write_sample_census
 
@@ -168,6 +194,15 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--k", type=int)
     mat.add_argument("--subgroups", help="subgroups per supergroup, e.g. 3,3,4,3,3")
     mat.set_defaults(func=cmd_materialize)
+
+    bf = sub.add_parser("backfill", help="backfill partitions through a running webserver and daemon")
+    bf.add_argument("pipeline", choices=["homeloc"])
+    bf.add_argument("--url", default=os.environ.get("GEODEM_DAGSTER_URL", "http://127.0.0.1:3000"), help="the Dagster webserver")
+    bf.add_argument("--ranges", help="comma-separated range keys (default: all)")
+    bf.add_argument("--failed", metavar="BACKFILL_ID", help="re-run only the ranges that failed in this backfill")
+    bf.add_argument("--wait", action="store_true", help="wait and print progress until the backfill finishes")
+    bf.add_argument("--timeout", type=float, default=6 * 3600)
+    bf.set_defaults(func=cmd_backfill)
 
     demo = sub.add_parser("demo", help="sample data, the geodem graph for liverpool-city-region and every user range")
     demo.set_defaults(func=cmd_demo)

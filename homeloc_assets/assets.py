@@ -130,7 +130,7 @@ def locals_tourists_summary(context: dg.AssetExecutionContext, userdays: Userday
 
 
 def _bar_chart(summary: dict) -> str:
-    import matplotlib.pyplot as plt
+    from geodem_assets.plots import plt
 
     fig, ax = plt.subplots(figsize=(5, 3))
     labels = ["Local", "Tourist", "Unclassified"]
@@ -141,7 +141,7 @@ def _bar_chart(summary: dict) -> str:
 
 
 def _tourist_map(tourists: pd.Series, countries_path: str) -> str:
-    import matplotlib.pyplot as plt
+    from geodem_assets.plots import plt
 
     world = load_countries(countries_path)
     world = world.assign(tourists=world["name"].map(tourists).fillna(0))

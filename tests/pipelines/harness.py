@@ -30,7 +30,8 @@ def make_resources(tmp: Path, *, census_dir: Path | None = None, userdays: Path 
 
 def make_defs(resources: dict) -> dg.Definitions:
     return dg.Definitions(assets=[*geodem.assets, *homeloc.assets], asset_checks=[*geodem.checks, *homeloc.checks],
-                          jobs=[*geodem.jobs, *homeloc.jobs], sensors=[*geodem.sensors, *homeloc.sensors], resources=resources)
+                          jobs=[*geodem.jobs, *homeloc.jobs], sensors=[*geodem.sensors, *homeloc.sensors], resources=resources,
+                          executor=dg.in_process_executor)
 
 
 def run(defs: dg.Definitions, job: str, instance: dg.DagsterInstance, partition_key: str | None = None, run_config=None):

@@ -1,0 +1,88 @@
+"""Backfills through the Dagster webserver's GraphQL API, so the daemon runs them and the UI shows progress."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+HOMELOC_RANGE_ASSETS = ("user_locations", "user_country_userdays", "user_home_country", "user_classification")
+SUMMARY_ASSET = "locals_tourists_summary"
+FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+
+LAUNCH = """
+mutation Launch($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on UnauthorizedError { message }
+    ... on PartitionSetNotFoundError { message }
+    ... on InvalidSubsetError { message }
+  }
+}"""
+
+STATUS = """
+query Status($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill {
+      id status numPartitions
+      partitionStatuses { results { partitionName runStatus } }
+      runs(limit: 1000) { runId status tags { key value } }
+    }
+    ... on PythonError { message }
+  }
+}"""
+
+
+class BackfillError(RuntimeError):
+    pass
+
+
+def graphql(url: str, query: str, variables: dict, timeout: float = 60) -> dict:
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    req = urllib.request.Request(url.rstrip("/") + "/graphql", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        payload = json.load(resp)
+    if payload.get("errors"):
+        raise BackfillError("; ".join(e.get("message", str(e)) for e in payload["errors"]))
+    return payload["data"]
+
+
+def launch_asset_backfill(url: str, assets: list[str], partitions: list[str], title: str) -> str:
+    params = {"assetSelection": [{"path": [a]} for a in assets], "partitionNames": partitions, "title": title}
+    result = graphql(url, LAUNCH, {"params": params})["launchPartitionBackfill"]
+    if result["__typename"] != "LaunchBackfillSuccess":
+        raise BackfillError(f"{result['__typename']}: {result.get('message')}")
+    return result["backfillId"]
+
+
+def backfill_status(url: str, backfill_id: str) -> dict:
+    result = graphql(url, STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+    if result["__typename"] != "PartitionBackfill":
+        raise BackfillError(f"{result['__typename']}: {result.get('message')}")
+    return result
+
+
+def run_counts(status: dict) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in status.get("runs") or []:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return counts
+
+
+def wait(url: str, backfill_id: str, timeout_s: float, poll_s: float = 3.0, echo=print) -> dict:
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while True:
+        status = backfill_status(url, backfill_id)
+        line = f"backfill {backfill_id}: {status['status']} runs {run_counts(status)}"
+        if line != last:
+            echo(line)
+            last = line
+        if status["status"] in FINISHED:
+            return status
+        if time.monotonic() > deadline:
+            raise BackfillError(f"backfill {backfill_id} not finished after {timeout_s:.0f} s ({status['status']})")
+        time.sleep(poll_s)
