@@ -28,8 +28,7 @@ query Status($id: String!) {
     __typename
     ... on PartitionBackfill {
       id status numPartitions
-      partitionStatuses { results { partitionName runStatus } }
-      runs(limit: 1000) { runId status tags { key value } }
+      runs(limit: 10000) { runId status creationTime tags { key value } }
     }
     ... on PythonError { message }
   }
@@ -50,8 +49,13 @@ def graphql(url: str, query: str, variables: dict, timeout: float = 60) -> dict:
     return payload["data"]
 
 
-def launch_asset_backfill(url: str, assets: list[str], partitions: list[str], title: str) -> str:
-    params = {"assetSelection": [{"path": [a]} for a in assets], "partitionNames": partitions, "title": title}
+def launch_asset_backfill(url: str, assets: list[str], partitions: list[str], title: str,
+                          unpartitioned: tuple[str, ...] = ()) -> str:
+    """An asset backfill of `partitions` of `assets`, plus unpartitioned downstream assets run after them."""
+    ranges = [{"start": k, "end": k} for k in partitions]
+    by_asset = [{"assetKey": {"path": [a]}, "partitions": {"ranges": ranges}} for a in assets]
+    by_asset += [{"assetKey": {"path": [a]}} for a in unpartitioned]
+    params = {"partitionsByAssets": by_asset, "title": title}
     result = graphql(url, LAUNCH, {"params": params})["launchPartitionBackfill"]
     if result["__typename"] != "LaunchBackfillSuccess":
         raise BackfillError(f"{result['__typename']}: {result.get('message')}")
@@ -63,6 +67,20 @@ def backfill_status(url: str, backfill_id: str) -> dict:
     if result["__typename"] != "PartitionBackfill":
         raise BackfillError(f"{result['__typename']}: {result.get('message')}")
     return result
+
+
+def partition_statuses(status: dict) -> dict[str, str]:
+    """Status of the latest run of each partition of a backfill."""
+    latest: dict[str, tuple[float, str]] = {}
+    for r in status.get("runs") or []:
+        key = next((t["value"] for t in r["tags"] if t["key"] == "dagster/partition"), None)
+        if key is not None and (key not in latest or r["creationTime"] > latest[key][0]):
+            latest[key] = (r["creationTime"], r["status"])
+    return {k: v for k, (_, v) in sorted(latest.items())}
+
+
+def failed_partitions(status: dict) -> list[str]:
+    return [k for k, v in partition_statuses(status).items() if v in ("FAILURE", "CANCELED")]
 
 
 def run_counts(status: dict) -> dict[str, int]:

@@ -120,20 +120,20 @@ def cmd_backfill(args) -> int:
     keys = user_range_partitions.get_partition_keys()
     if args.failed:
         status = backfill.backfill_status(args.url, args.failed)
-        keys = sorted({p["partitionName"] for p in status["partitionStatuses"]["results"] if p["runStatus"] in ("FAILURE", "CANCELED")})
+        keys = backfill.failed_partitions(status)
         if not keys:
             print(f"backfill {args.failed} has no failed ranges")
             return 0
     elif args.ranges:
         keys = args.ranges.split(",")
     assets = list(backfill.HOMELOC_RANGE_ASSETS)
-    backfill_id = backfill.launch_asset_backfill(args.url, assets, keys, title=f"homeloc: {len(keys)} user ranges")
+    backfill_id = backfill.launch_asset_backfill(args.url, assets, keys, title=f"homeloc: {len(keys)} user ranges",
+                                                 unpartitioned=(backfill.SUMMARY_ASSET,))
     print(f"launched backfill {backfill_id} of {len(keys)} ranges; progress in the UI under Overview > Backfills")
     if not args.wait:
         return 0
     status = backfill.wait(args.url, backfill_id, args.timeout)
-    ok = status["status"] in ("COMPLETED", "COMPLETED_SUCCESS") and not any(
-        p["runStatus"] in ("FAILURE", "CANCELED") for p in status["partitionStatuses"]["results"])
+    ok = status["status"] in ("COMPLETED", "COMPLETED_SUCCESS") and not backfill.failed_partitions(status)
     if not ok:
         print(f"some ranges failed: retry them alone with `geodem backfill homeloc --failed {backfill_id}`")
     return 0 if ok else 1

@@ -37,4 +37,12 @@ def userday_file_sensor(context: dg.SensorEvaluationContext, userdays: UserdaySo
             for key in changed]
 
 
-sensors = [userday_file_sensor]
+# After ranges re-run (sensor runs, single-range runs), the summary catches up by itself:
+# its eager automation condition waits until no range is missing or in progress.
+summary_automation = dg.AutomationConditionSensorDefinition(
+    "homeloc_summary_automation", target=dg.AssetSelection.assets("locals_tourists_summary"),
+    default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=60,
+    description="Re-materialises locals_tourists_summary once updated user ranges have finished.",
+)
+
+sensors = [userday_file_sensor, summary_automation]
