@@ -23,6 +23,11 @@ def _instance():
     return dg.DagsterInstance.get()
 
 
+def _console(run_config: dict | None = None) -> dict:
+    """Run config with the console logger at INFO: step events, not every DEBUG line."""
+    return {**(run_config or {}), "loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
 def _parse_counts(text: str | None) -> list[int] | None:
     if not text:
         return None
@@ -57,11 +62,12 @@ def materialize_ranges(keys: list[str], *, summary: bool = True, instance=None) 
     ok = True
     job = defs.resolve_job_def("homeloc_range_job")
     for key in keys:
-        result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, partition_key=key, run_config=_console(), raise_on_error=False)
         print(f"range {key}: {'ok' if result.success else 'FAILED'}")
         ok &= result.success
     if summary and ok:
-        ok = defs.resolve_job_def("homeloc_summary_job").execute_in_process(instance=instance, raise_on_error=False).success
+        ok = defs.resolve_job_def("homeloc_summary_job").execute_in_process(instance=instance, run_config=_console(),
+                                                                            raise_on_error=False).success
     return ok
 
 
@@ -80,13 +86,14 @@ def materialize_region(slug: str, *, k: int | None = None, subgroups: list[int] 
     loaded = str(warehouse.read("census_release_info")["fingerprint"].iloc[0]) if warehouse.has_table("census_release_info") else None
     if loaded != current:
         print(f"census release {current} is new: ingesting it")
-        result = defs.resolve_job_def("census_release_job").execute_in_process(instance=instance, raise_on_error=False)
+        result = defs.resolve_job_def("census_release_job").execute_in_process(instance=instance, run_config=_console(),
+                                                                               raise_on_error=False)
         if not result.success:
             return False
     cluster = {k_: v for k_, v in (("k", k), ("subgroups", subgroups)) if v is not None}
     run_config = {"ops": {name: {"config": cluster} for name in ("supergroups", "subgroups")}} if cluster else {}
     result = defs.resolve_job_def("geodem_region_job").execute_in_process(
-        instance=instance, partition_key=slug, run_config=run_config, raise_on_error=False)
+        instance=instance, partition_key=slug, run_config=_console(run_config), raise_on_error=False)
     return result.success
 
 

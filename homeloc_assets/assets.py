@@ -27,9 +27,9 @@ class HomeRulesConfig(dg.Config):
     min_margin: float = 1.0
 
 
-@dg.observable_source_asset(group_name=GROUP, description="The userday CSV sorted by user_guid (user_guid, latitude, longitude, userday_hll); observed, never loaded whole.")
-def userday_source(userdays: UserdaySource) -> dg.DataVersion:
-    return dg.DataVersion(userdays.quick_fingerprint())
+# An external asset: the file is produced elsewhere; userday_file_sensor watches it slice by slice.
+userday_source = dg.AssetSpec("userday_source", group_name=GROUP,
+                              description="The userday CSV sorted by user_guid (user_guid, latitude, longitude, userday_hll); read by byte slices, never loaded whole.")
 
 
 @dg.asset(group_name=GROUP, partitions_def=user_range_partitions, deps=[userday_source],
