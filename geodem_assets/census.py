@@ -93,6 +93,11 @@ def read_release(files: ReleaseFiles) -> CensusRelease:
     if not {"OA", "uk001001"} <= set(pop.columns):
         raise CensusError(f"{files.population.name}: needs columns OA, uk001001")
     population = pop.drop_duplicates("OA").set_index("OA")["uk001001"]
+    counts = pd.to_numeric(population, errors="coerce")
+    bad = population.index[counts.isna() | (counts < 0)]
+    if len(bad):
+        problems.append(f"{files.population.name}: uk001001 is not a non-negative number for {len(bad)} OAs (OA {_examples(bad)})")
+    population = counts
     no_pop = variables.index.difference(population.index)
     if len(no_pop):
         problems.append(f"{files.population.name}: {len(no_pop)} OAs without a population: {_examples(no_pop)}")

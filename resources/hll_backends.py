@@ -155,11 +155,18 @@ class PostgresHLLBackend:
         self._connect_timeout = connect_timeout
 
     def _secrets(self) -> list[str]:
+        found = []
         try:
             password = parse_dsn(self._url).get("password")
+            if password:
+                found.append(password)
         except psycopg2.ProgrammingError:
-            password = None
-        return [password] if password else []
+            pass
+        # A URL libpq cannot parse still carries its password between "user:" and "@".
+        raw = re.search(r"://[^:/@]*:([^@]*)@", self._url)
+        if raw and raw.group(1):
+            found.append(raw.group(1))
+        return found
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets():

@@ -34,6 +34,12 @@ def _ident(name: str) -> str:
     return f'"{name}"'
 
 
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns with no value to infer a type from are text, so no partition fixes a NULL type."""
+    empty = [c for c in df.columns if df[c].dtype == object and df[c].isna().all()]
+    return df.astype({c: "string" for c in empty}) if empty else df
+
+
 class Warehouse(dg.ConfigurableResource):
     """DuckDB file holding the census release and every partition's tables."""
 
@@ -59,11 +65,16 @@ class Warehouse(dg.ConfigurableResource):
 
     def replace_partition(self, table: str, key_column: str, key: str, df: pd.DataFrame) -> None:
         """Delete the rows of one partition and insert df, in one transaction."""
-        df = df.assign(**{key_column: key})
+        df = _typed(df.assign(**{key_column: key}))
         with self.connect() as con:
             con.register("_incoming", df)
             con.execute("BEGIN")
             con.execute(f"CREATE TABLE IF NOT EXISTS {_ident(table)} AS SELECT * FROM _incoming LIMIT 0")
+            # A table first written by an empty or all-missing partition may hold untyped columns.
+            untyped = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? AND data_type = '\"NULL\"'",
+                                  [table]).fetchall()
+            for (column,) in untyped:
+                con.execute(f"ALTER TABLE {_ident(table)} ALTER {_ident(column)} TYPE VARCHAR")
             con.execute(f"DELETE FROM {_ident(table)} WHERE {_ident(key_column)} = ?", [key])
             con.execute(f"INSERT INTO {_ident(table)} BY NAME SELECT * FROM _incoming")
             con.execute("COMMIT")

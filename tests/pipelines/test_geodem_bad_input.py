@@ -106,3 +106,17 @@ def test_unknown_region_on_the_command_line_names_known_regions(capsys):
     code = geodem_main(["materialize", "geodem", "--region", "atlantis"])
     assert code == 2
     assert "liverpool-city-region" in capsys.readouterr().err
+
+
+def test_bad_population_counts_are_named(tmp_path, good_census):
+    from resources.census_files import locate_release
+    from geodem_assets.census import read_release
+
+    census = tmp_path / "census"
+    shutil.copytree(good_census, census)
+    pop = census / "input_data" / "oa_pop_data.csv"
+    df = pd.read_csv(pop, dtype=str)
+    df.loc[2, "uk001001"] = "lots"
+    df.to_csv(pop, index=False)
+    problems = read_release(locate_release(census)).problems
+    assert any("oa_pop_data.csv" in p and "uk001001" in p and df.loc[2, "OA"] in p for p in problems)
