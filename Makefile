@@ -36,5 +36,14 @@ ui: install
 test: install system-deps
 	GEODEM_FORBID_SKIPS=1 $(BIN)/python -m pytest -q tests
 
+# Side-by-side benchmarks (results in benchmarks/RESULTS.md). Needs a PostgreSQL server;
+# BENCH_PG is an admin URL, the benchmark database is created and dropped here.
+BENCH_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
+bench: install system-deps
+	$(BIN)/python -c "import psycopg2; c=psycopg2.connect('$(BENCH_PG)'); c.autocommit=True; c.cursor().execute('DROP DATABASE IF EXISTS geodem_bench WITH (FORCE)'); c.cursor().execute('CREATE DATABASE geodem_bench')"
+	$(BIN)/python -c "import psycopg2; c=psycopg2.connect('$(BENCH_PG)'.rsplit('/',1)[0]+'/geodem_bench'); c.autocommit=True; c.cursor().execute('CREATE EXTENSION hll')"
+	$(BIN)/python -m benchmarks.bench_homeloc --database-url $(shell echo '$(BENCH_PG)' | sed 's|/[^/]*$$|/geodem_bench|') --jobs 2 --out benchmarks/out
+	$(BIN)/python -c "import psycopg2; c=psycopg2.connect('$(BENCH_PG)'); c.autocommit=True; c.cursor().execute('DROP DATABASE IF EXISTS geodem_bench WITH (FORCE)')"
+
 clean:
 	rm -rf $(DAGSTER_HOME) data/outputs data/warehouse.duckdb
