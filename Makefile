@@ -24,7 +24,7 @@ system-deps:
 	@if [ ! -f /usr/share/postgresql/$(PG_VERSION)/extension/hll.control ] || ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 		echo "installing postgresql-$(PG_VERSION)-hll chromium chromium-driver"; \
 		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
-		$$( [ "$$(id -u)" = 0 ] || echo sudo ) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-$(PG_VERSION)-hll chromium chromium-driver >/dev/null; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-$(PG_VERSION)-hll chromium chromium-driver >/dev/null; \
 	fi
 
 demo: install
