@@ -21,15 +21,57 @@ class KMeansFit:
         return self.centers.shape[0]
 
 
-def kmeans(X: np.ndarray, k: int, *, n_init: int = 100, seed: int = 507, init: str = "k-means++") -> KMeansFit:
-    """Best of n_init k-means runs (lowest inertia) on X (n, p); deterministic for a seed."""
-    from sklearn.cluster import KMeans  # deferred: the UI loads this module often
+METHODS = ("fast", "reference")
+# Starts per fit when none are configured: the fast search's k-means++ starts (it then searches
+# locally from the best), or the reference workflow's random starts for its final fit.
+DEFAULT_STARTS = {"fast": 18, "reference": 1000}
 
+
+def _method(method: str) -> str:
+    if method not in METHODS:
+        raise ValueError(f"unknown k-means method {method!r}: use one of {', '.join(METHODS)}")
+    return method
+
+
+def kmeans(X: np.ndarray, k: int, *, n_init: int | None = None, seed: int = 507, method: str = "fast") -> KMeansFit:
+    """The lowest-inertia k-means partition of X (n, p) found; deterministic for a seed.
+
+    method "fast": geodem_assets.kmeans.fast_kmeans (k-means++ starts, local search, polish on
+    every row); "reference": the reference workflow's call, scikit-learn
+    KMeans(init="random", n_init=n_init), kept to reproduce published figures exactly.
+    """
     X = np.ascontiguousarray(X, dtype=np.float64)
     if k > X.shape[0]:
         raise ValueError(f"k={k} is larger than the {X.shape[0]} rows to cluster")
-    model = KMeans(n_clusters=k, init=init, n_init=n_init, random_state=seed, algorithm="lloyd").fit(X)
+    starts = n_init or DEFAULT_STARTS[_method(method)]
+    if method == "fast":
+        from geodem_assets.kmeans import fast_kmeans  # deferred: numba compiles on first import
+
+        fit = fast_kmeans(X, k, seed=seed, n_init=starts)
+        return KMeansFit(labels=fit.labels, centers=fit.centers, inertia=fit.inertia)
+    from sklearn.cluster import KMeans  # deferred: the UI loads this module often
+
+    model = KMeans(n_clusters=k, init="random", n_init=starts, random_state=seed, algorithm="lloyd").fit(X)
     return KMeansFit(labels=model.labels_.astype(np.int64), centers=model.cluster_centers_, inertia=float(model.inertia_))
+
+
+def kmeans_range(X: np.ndarray, ks: list[int], *, n_init: int | None = None, seed: int = 507,
+                 method: str = "fast") -> dict[int, KMeansFit]:
+    """kmeans for every k in ks; the fast method shares its sample and grows each k from k-1."""
+    if _method(method) == "reference":
+        # The clustergram package's call: k-means++ starts (scikit-learn's default init), n_init per k.
+        from sklearn.cluster import KMeans
+
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        out = {}
+        for k in ks:
+            model = KMeans(n_clusters=k, n_init=n_init or 100, random_state=seed).fit(X)
+            out[k] = KMeansFit(labels=model.labels_.astype(np.int64), centers=model.cluster_centers_, inertia=float(model.inertia_))
+        return out
+    from geodem_assets.kmeans import fast_kmeans_range
+
+    fits = fast_kmeans_range(X, ks, seed=seed, n_init=n_init or DEFAULT_STARTS["fast"])
+    return {k: KMeansFit(labels=f.labels, centers=f.centers, inertia=f.inertia) for k, f in fits.items()}
 
 
 def relabel(fit: KMeansFit, order: np.ndarray) -> KMeansFit:
@@ -90,13 +132,13 @@ def elbow(ks: list[int], inertia: list[float]) -> int:
     return int(best)
 
 
-def clustergram_fits(X: np.ndarray, ks=range(1, 10), *, n_init: int = 100, seed: int = 507,
-                     score_sample: int = 10_000) -> ClustergramFits:
+def clustergram_fits(X: np.ndarray, ks=range(1, 10), *, n_init: int | None = None, seed: int = 507,
+                     method: str = "fast", score_sample: int = 10_000) -> ClustergramFits:
     """k-means for each k, silhouette (on a sample of at most score_sample rows) and CH scores."""
     from sklearn.metrics import calinski_harabasz_score, silhouette_score
 
     ks = [k for k in ks if k <= X.shape[0]]
-    fits = {k: kmeans(X, k, n_init=n_init, seed=seed) for k in ks}
+    fits = kmeans_range(X, ks, n_init=n_init, seed=seed, method=method)
     rng = np.random.default_rng(seed)
     sample = rng.choice(X.shape[0], size=min(score_sample, X.shape[0]), replace=False)
     sil, ch = {}, {}
@@ -109,14 +151,14 @@ def clustergram_fits(X: np.ndarray, ks=range(1, 10), *, n_init: int = 100, seed:
     return ClustergramFits(fits=fits, silhouette=sil, calinski_harabasz=ch, suggested_k=max(suggested, min(2, ks[-1])))
 
 
-def subgroup_fits(X: np.ndarray, supergroups: np.ndarray, counts: dict[str, int], *, n_init: int = 100,
-                  seed: int = 507) -> dict[str, KMeansFit]:
+def subgroup_fits(X: np.ndarray, supergroups: np.ndarray, counts: dict[str, int], *, n_init: int | None = None,
+                  seed: int = 507, method: str = "fast") -> dict[str, KMeansFit]:
     """Per supergroup code, k-means of its rows with counts[code] clusters, canonically ordered."""
     out = {}
     for code, k in counts.items():
         rows = X[supergroups == code]
         if k > rows.shape[0]:
             raise ValueError(f"supergroup {code} has {rows.shape[0]} OAs, fewer than the {k} subgroups asked for")
-        fit = kmeans(rows, k, n_init=n_init, seed=seed)
+        fit = kmeans(rows, k, n_init=n_init, seed=seed, method=method)
         out[code] = relabel(fit, canonical_order(fit))
     return out

@@ -56,3 +56,35 @@ def test_subgroups_refuse_more_clusters_than_rows():
     sup = np.array(["A"] * 3 + ["B"] * 7)
     with pytest.raises(ValueError, match="supergroup A has 3 OAs"):
         clustering.subgroup_fits(X, sup, {"A": 4, "B": 2}, n_init=2)
+
+
+@pytest.mark.parametrize("method", clustering.METHODS)
+def test_both_methods_recover_planted_clusters(method):
+    from sklearn.metrics import adjusted_rand_score
+
+    X, truth = blobs(k=5, spread=0.05)
+    fit = clustering.kmeans(X, 5, n_init=10, seed=507, method=method)
+    assert adjusted_rand_score(truth, fit.labels) == pytest.approx(1.0)
+    assert fit.inertia == pytest.approx(((X - fit.centers[fit.labels]) ** 2).sum(), rel=1e-9)
+
+
+def test_fast_method_is_no_worse_than_the_reference_call_on_overlapping_clusters():
+    X, _ = blobs(k=8, n=150, p=10, spread=0.25, seed=4)
+    fast = clustering.kmeans(X, 8, seed=507)
+    reference = clustering.kmeans(X, 8, n_init=50, seed=507, method="reference")
+    assert fast.inertia <= reference.inertia * (1 + 1e-4)
+
+
+def test_clustergram_methods_agree_on_well_separated_data():
+    X, _ = blobs(k=3, spread=0.02)
+    fast = clustering.clustergram_fits(X, range(1, 6), seed=1)
+    reference = clustering.clustergram_fits(X, range(1, 6), n_init=5, seed=1, method="reference")
+    assert fast.suggested_k == reference.suggested_k == 3
+    for k in range(1, 6):
+        assert fast.fits[k].inertia <= reference.fits[k].inertia * (1 + 1e-4)
+
+
+def test_unknown_method_is_named():
+    X, _ = blobs()
+    with pytest.raises(ValueError, match="unknown k-means method 'lloyd'"):
+        clustering.kmeans(X, 3, method="lloyd")
