@@ -13,8 +13,6 @@ Writes the "## Clustering" section of benchmarks/RESULTS.md (other sections are 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import resource
 import sys
 import time
@@ -25,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.matrices import benchmark_matrix
+from benchmarks.report import RESULTS, machine_lines, write_section
 from geodem_assets.kmeans import fast_kmeans, fast_kmeans_range
 
-RESULTS = Path(__file__).parent / "RESULTS.md"
 SECTION = "## Clustering"
 SEED = 507
 SUPERGROUP_K = 5
@@ -148,36 +146,13 @@ def peak_memory(fn) -> float:
 
 
 def machine() -> list[str]:
-    """Lines describing the machine and library versions."""
-    import numba
-    import scipy
-    import sklearn
-
-    model = "unknown"
-    ram = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 2**20:.1f} GiB"
-                break
-    except OSError:
-        pass
+    """Lines describing the machine and library versions, the clustergram package's included."""
     try:
         import clustergram
-        cg = clustergram.__version__
+        version = clustergram.__version__
     except (ImportError, AttributeError):
-        cg = "not installed"
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return [
-        f"- CPU: {model}; {os.cpu_count()} logical cores, {len(os.sched_getaffinity(0))} available to this process",
-        f"- RAM: {ram}; load average at start (1, 5, 15 min): {load}",
-        f"- Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}, "
-        f"scikit-learn {sklearn.__version__}, numba {numba.__version__}, clustergram {cg}",
-    ]
+        version = "not installed"
+    return machine_lines() + [f"- clustergram {version}"]
 
 
 def render_comparison(c: Comparison) -> list[str]:
@@ -209,18 +184,6 @@ def render(header: list[str], blocks: list[list[str]]) -> str:
     for block in blocks:
         out += block
     return "\n".join(out).rstrip() + "\n"
-
-
-def replace_section(text: str, section: str) -> str:
-    """text with its '## Clustering' section replaced by section (appended if absent)."""
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        body = "".join(lines).rstrip()
-        return (body + "\n\n" if body else "") + section
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    tail = "".join(lines[end:])
-    return "".join(lines[:start]) + section + ("\n" + tail if tail else "")
 
 
 @dataclass
@@ -303,8 +266,7 @@ def main(argv=None) -> int:
     section = render(header, blocks)
     print(section)
     if not args.no_write:
-        old = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        args.output.write_text(replace_section(old, section), encoding="utf-8")
+        write_section(args.output, SECTION, section)
         print(f"written to {args.output}", file=sys.stderr)
     return 0
 

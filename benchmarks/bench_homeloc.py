@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import psycopg2
 
+from benchmarks import report
 from benchmarks.homeloc_reference import run_reference
 from homeloc_assets.countries import CountryIndex, assign_countries, load_countries
 from homeloc_assets.inference import classify, infer_home
@@ -37,7 +38,7 @@ from sample_data.userdays import write_sample_userdays
 
 SECTION = "## Home location"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
-DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+DEFAULT_RESULTS = report.RESULTS
 MAX_OFFSHORE_KM = 25.0  # the pipeline's default (UserdaySource.max_offshore_km)
 GIB = 1 << 30
 
@@ -482,18 +483,7 @@ def render(results: dict) -> str:
 
 def write_section(results_path, section: str) -> None:
     """Replace (or append) the ``## Home location`` section of ``results_path``, keeping every other section verbatim."""
-    path = Path(results_path)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines(keepends=True)
-    starts = [i for i, line in enumerate(lines) if line.startswith("## ")]
-    mine = [i for i in starts if lines[i].rstrip("\n") == SECTION]
-    if mine:
-        a = mine[0]
-        b = next((i for i in starts if i > a), len(lines))
-        new = lines[:a] + [section, "\n"] + lines[b:] if b < len(lines) else lines[:a] + [section]
-    else:
-        new = lines + ([] if not lines or lines[-1].endswith("\n") else ["\n"]) + ["\n", section]
-    path.write_text("".join(new), encoding="utf-8")
+    report.write_section(Path(results_path), SECTION, section)
 
 
 # ---- command line ---------------------------------------------------------------------------

@@ -45,5 +45,7 @@ def test_quick_run_replaces_only_its_own_section(tiny, tmp_path, monkeypatch):
 
 
 def test_section_is_appended_to_a_file_without_it():
-    assert bench.replace_section("", "## Clustering\n\nx\n") == "## Clustering\n\nx\n"
-    assert bench.replace_section("## Other\n\ny\n", "## Clustering\n\nx\n") == "## Other\n\ny\n\n## Clustering\n\nx\n"
+    from benchmarks.report import replace_section
+
+    assert replace_section("", "## Clustering", "## Clustering\n\nx\n") == "## Clustering\n\nx\n"
+    assert replace_section("## Other\n\ny\n", "## Clustering", "## Clustering\n\nx\n") == "## Other\n\ny\n\n## Clustering\n\nx\n"

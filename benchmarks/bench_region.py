@@ -1,0 +1,197 @@
+"""Whole-region benchmark: every geodemographic asset of one region partition, offline names.
+
+    python -m benchmarks.bench_region --size liverpool|uk [--reference] [--work DIR]
+
+Generates the synthetic census for the size (once, kept in --work), ingests it in one
+subprocess, then runs the region's partition of `geodem_region_job` in fresh subprocesses, as
+Dagster runs them in production: first with an empty numba cache (what the first run on a new
+machine pays: compiling the k-means and UMAP kernels), then with the cache that run left (every
+later run). With --reference, once more with the reference workflow's k-means calls
+(method "reference"), in the same way. Reports wall time per asset and each process's peak
+resident memory (`ru_maxrss`), and writes the "## Whole region" section of RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.report import RESULTS, machine_lines, write_section
+
+SECTION = "## Whole region"
+SIZES = {"liverpool": ("liverpool-city-region", 60.0), "uk": ("uk", 600.0)}   # partition, wall-time goal (s)
+CLUSTER_OPS = ("cluster_diagnostics", "supergroups", "subgroups")
+ASSET_ORDER = ["region_output_areas", "region_census", "region_matrix", "cluster_diagnostics", "supergroups", "subgroups",
+               "cluster_embedding", "cluster_profiles", "cluster_names", "classification_exports"]
+
+
+# ---- child: one Dagster run in this process ----------------------------------------------------
+
+def _step_seconds(instance, run_id: str) -> dict[str, float]:
+    """Seconds from STEP_START to STEP_SUCCESS (or failure) of each step of the run."""
+    import dagster as dg
+
+    started, out = {}, {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            started[event.step_key] = entry.timestamp
+        elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
+            out[event.step_key] = entry.timestamp - started.get(event.step_key, entry.timestamp)
+    return out
+
+
+def child(job: str, partition: str | None, method: str) -> dict:
+    started = time.perf_counter()
+    import dagster as dg
+
+    from definitions import defs
+
+    imported = time.perf_counter() - started
+    run_config = {"ops": {op: {"config": {"method": method}} for op in CLUSTER_OPS}} if partition else {}
+    instance = dg.DagsterInstance.ephemeral()
+    result = defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=partition,
+                                                          run_config=run_config, raise_on_error=False)
+    return {"success": result.success, "wall": time.perf_counter() - started, "import": imported,
+            "steps": _step_seconds(instance, result.run_id),
+            "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+
+
+# ---- parent ---------------------------------------------------------------------------------
+
+def _run_child(work: Path, numba_cache: Path, job: str, partition: str | None, method: str = "fast") -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEODEM_", "OPENAI_", "DAGSTER_"))}
+    env.update(GEODEM_CENSUS_DIR=str(work / "census"), GEODEM_OUTPUT_DIR=str(work / "outputs"),
+               GEODEM_WAREHOUSE=str(work / "warehouse.duckdb"), NUMBA_CACHE_DIR=str(numba_cache),
+               DAGSTER_HOME=str(work / "dagster_home"))
+    (work / "dagster_home").mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "benchmarks.bench_region", "--child", job, "--method", method]
+    if partition:
+        cmd += ["--partition", partition]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    if proc.returncode != 0:
+        raise SystemExit(f"{job} {partition or ''} failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["process_wall"] = time.perf_counter() - started
+    if not out["success"]:
+        raise SystemExit(f"{job} {partition or ''} did not succeed:\n{proc.stderr[-4000:]}")
+    return out
+
+
+def _run_warmup(numba_cache: Path) -> dict:
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(numba_cache)}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "geodem_assets.warmup"], env=env, check=True, capture_output=True,
+                   cwd=Path(__file__).resolve().parents[1])
+    return {"process_wall": time.perf_counter() - started}
+
+
+def measure(size: str, work: Path, reference: bool) -> dict:
+    from sample_data.census import write_sample_census
+
+    partition, goal = SIZES[size]
+    census = work / "census"
+    if not (census / "input_data").exists():
+        t = time.perf_counter()
+        if size == "uk":
+            write_sample_census(census, uk=True, seed=0)
+        else:
+            write_sample_census(census, regions=[partition], seed=0)
+        print(f"sample census written in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    cache = work / "numba-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    cache.mkdir(parents=True)
+    print("ingesting the census release", file=sys.stderr)
+    runs = {"census_release": _run_child(work, cache, "census_release_job", None)}
+    print("region run, empty numba cache", file=sys.stderr)
+    runs["cold"] = _run_child(work, cache, "geodem_region_job", partition)
+    print("region run, numba cache warm", file=sys.stderr)
+    runs["warm"] = _run_child(work, cache, "geodem_region_job", partition)
+    print("region run after `make install`'s warm-up", file=sys.stderr)
+    cache = work / "numba-cache-installed"
+    shutil.rmtree(cache, ignore_errors=True)
+    cache.mkdir(parents=True)
+    runs["warm_up"] = _run_warmup(cache)
+    runs["installed"] = _run_child(work, cache, "geodem_region_job", partition)
+    if reference:
+        print("region run, reference k-means calls", file=sys.stderr)
+        runs["reference"] = _run_child(work, cache, "geodem_region_job", partition, method="reference")
+    import pyarrow.parquet as pq
+
+    oas = pq.ParquetFile(census / "input_data" / "uk_census_data.parquet").metadata.num_rows
+    return {"size": size, "partition": partition, "goal": goal, "census_oas": oas, "runs": runs,
+            "date": time.strftime("%Y-%m-%d %H:%M %Z")}
+
+
+def render(results: list[dict]) -> str:
+    lines = [SECTION, "",
+             "`python -m benchmarks.bench_region --size liverpool --reference` and `--size uk`: one region partition of "
+             "`geodem_region_job` (every geodemographic asset, offline names, default run config) in a fresh Python "
+             "process, as a Dagster run is. *Cold*: empty numba cache, so the k-means and UMAP kernels are compiled "
+             "in the run; *installed*: an empty cache filled by `make install`'s warm-up (`python -m geodem_assets.warmup`) "
+             "before the run (the first run after installing); *warm*: the cache the cold run left (every later run); "
+             "*reference*: warm, with the reference workflow's k-means calls (`method: reference`). "
+             "Wall time is the process's, imports included; peak memory is its `ru_maxrss`.", "", *machine_lines(), ""]
+    for r in results:
+        runs = r["runs"]
+        names = [n for n in ("cold", "installed", "warm", "reference") if n in runs]
+        lines += [f"### {r['partition']} ({r['date']})", "",
+                  f"Census release ingested (`census_release_job`, {r['census_oas']:,} OAs): "
+                  f"{runs['census_release']['process_wall']:.1f} s, peak {runs['census_release']['peak_rss'] / 2**30:.2f} GiB.", "",
+                  "| asset | " + " | ".join(f"{n} s" for n in names) + " |",
+                  "|---|" + "---:|" * len(names)]
+        for asset in ASSET_ORDER:
+            lines.append(f"| {asset} | " + " | ".join(f"{runs[n]['steps'].get(asset, float('nan')):.1f}" for n in names) + " |")
+        lines.append("| imports (Dagster, definitions) | " + " | ".join(f"{runs[n]['import']:.1f}" for n in names) + " |")
+        lines.append("| **process wall time** | " + " | ".join(f"**{runs[n]['process_wall']:.1f}**" for n in names) + " |")
+        lines.append("| peak memory (GiB) | " + " | ".join(f"{runs[n]['peak_rss'] / 2**30:.2f}" for n in names) + " |")
+        warm, cold = runs["warm"]["process_wall"], runs["cold"]["process_wall"]
+        verdict = "reached" if warm <= r["goal"] else "not reached"
+        lines += ["", f"Goal ≤ {r['goal']:.0f} s per region run: **{verdict}** warm ({warm:.0f} s); "
+                      f"with an empty numba cache the run took {cold:.0f} s"]
+        if "installed" in runs:
+            lines[-1] += (f", after `make install`'s warm-up ({runs['warm_up']['process_wall']:.0f} s, once) "
+                          f"{runs['installed']['process_wall']:.0f} s")
+        lines[-1] += "."
+        if "reference" in runs:
+            lines.append(f"With the reference workflow's k-means calls the same run took "
+                         f"{runs['reference']['process_wall']:.0f} s ({runs['reference']['process_wall'] / warm:.1f}× ours, warm).")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=[*SIZES, "both"], default="liverpool")
+    parser.add_argument("--reference", action="store_true", help="also run with the reference k-means calls")
+    parser.add_argument("--work", type=Path, help="folder for the sample census, warehouse and outputs (kept)")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--partition", help=argparse.SUPPRESS)
+    parser.add_argument("--method", default="fast", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.partition, args.method)))
+        return 0
+    sizes = list(SIZES) if args.size == "both" else [args.size]
+    root = args.work or Path(tempfile.mkdtemp(prefix="geodem-bench-region-"))
+    results = [measure(size, root / size, args.reference and size == "liverpool") for size in sizes]
+    section = render(results)
+    write_section(args.output, SECTION, section)
+    print(section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
