@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from resources.census_files import CensusError, ReleaseFiles
+from resources.census_files import ReleaseFiles
 
 # The distributed census table leaves out the occupancy-rating variables v40 and v41.
 EXPECTED_VARIABLES = tuple(f"v{i:02d}" for i in range(1, 61) if i not in (40, 41))
@@ -66,65 +68,170 @@ def validate_variables(df: pd.DataFrame, source: str) -> list[str]:
     return problems
 
 
-def read_release(files: ReleaseFiles) -> CensusRelease:
-    """Read the five files; hard failures raise CensusError, data problems are listed in `.problems`."""
-    try:
-        variables = pd.read_parquet(files.census)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
-        raise CensusError(f"{files.census.name}: cannot read as Parquet ({exc})") from exc
-    if variables.index.name != "OA":
-        if "OA" in variables.columns:
-            variables = variables.set_index("OA")
-        else:
-            raise CensusError(f"{files.census.name}: no OA index or column")
-    variables.index = variables.index.astype(str)
-    variables.columns = [str(c) for c in variables.columns]
-    problems = validate_variables(variables, files.census.name)
+# ---- reading: every failure becomes a problem naming the file -----------------------------
 
-    lookup = pd.read_csv(files.lookup)
+def _reason(exc: BaseException, path: Path) -> str:
+    """A reader's error on one line, the file's full path shortened to its name."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = text.replace(str(path), path.name)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _read_variables(path: Path, problems: list[str]) -> pd.DataFrame | None:
+    """The census table indexed by OA (str), its values checked; None when it cannot be read."""
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
+        problems.append(f"{path.name}: cannot read as Parquet ({_reason(exc, path)})")
+        return None
+    if df.index.name != "OA":
+        if "OA" not in df.columns:
+            problems.append(f"{path.name}: no OA index or column")
+            return None
+        df = df.set_index("OA")
+    df.index = df.index.astype(str)
+    df.columns = [str(c) for c in df.columns]
+    problems.extend(validate_variables(df, path.name))
+    return df
+
+
+def _read_csv(path: Path, problems: list[str], **kwargs) -> pd.DataFrame | None:
+    """A CSV file, or None with a problem naming the file (and its line where that is known)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(f"{path.name}: cannot read ({_reason(exc, path)})")
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        problems.append(f"{path.name}: line {line}: not UTF-8 text (byte {data[exc.start:exc.start + 1]!r}: {exc.reason})")
+        return None
+    try:
+        return pd.read_csv(io.BytesIO(data), **kwargs)
+    except pd.errors.EmptyDataError:
+        problems.append(f"{path.name}: cannot read as CSV: the file is empty (no header line)")
+    except Exception as exc:  # noqa: BLE001 - the parser's message names the line where it knows it
+        problems.append(f"{path.name}: cannot read as CSV ({_reason(exc, path)})")
+    return None
+
+
+def _read_lookup(path: Path, problems: list[str]) -> pd.DataFrame | None:
+    """Variable code, name and domain; None when the file cannot be read or lacks a column."""
+    lookup = _read_csv(path, problems)
+    if lookup is None:
+        return None
     needed = {"No.", "Variable_Name", "Domain"}
     if not needed <= set(lookup.columns):
-        raise CensusError(f"{files.lookup.name}: needs columns {', '.join(sorted(needed))}")
+        problems.append(f"{path.name}: needs columns {', '.join(sorted(needed))} (found {', '.join(map(str, lookup.columns))})")
+        return None
     unnamed = [v for v in EXPECTED_VARIABLES if v not in set(lookup["No."])]
     if unnamed:
-        problems.append(f"{files.lookup.name}: no name for variables {', '.join(unnamed)}")
+        problems.append(f"{path.name}: no name for variables {', '.join(unnamed)}")
+    return lookup[["No.", "Variable_Name", "Domain"]]
 
-    pop = pd.read_csv(files.population, dtype={"OA": str})
+
+def _read_population(path: Path, problems: list[str]) -> pd.Series | None:
+    """Usual residents (uk001001) by OA, as numbers; None when the file cannot be read."""
+    pop = _read_csv(path, problems, dtype={"OA": str})
+    if pop is None:
+        return None
     if not {"OA", "uk001001"} <= set(pop.columns):
-        raise CensusError(f"{files.population.name}: needs columns OA, uk001001")
+        problems.append(f"{path.name}: needs columns OA, uk001001 (found {', '.join(map(str, pop.columns))})")
+        return None
     population = pop.drop_duplicates("OA").set_index("OA")["uk001001"]
     counts = pd.to_numeric(population, errors="coerce")
     bad = population.index[counts.isna() | (counts < 0)]
     if len(bad):
-        problems.append(f"{files.population.name}: uk001001 is not a non-negative number for {len(bad)} OAs (OA {_examples(bad)})")
-    population = counts
-    no_pop = variables.index.difference(population.index)
-    if len(no_pop):
-        problems.append(f"{files.population.name}: {len(no_pop)} OAs without a population: {_examples(no_pop)}")
+        problems.append(f"{path.name}: uk001001 is not a non-negative number for {len(bad)} OAs (OA {_examples(bad)})")
+    return counts
 
-    oa = gpd.read_file(files.oa_boundaries)
+
+def _read_layer(path: Path, problems: list[str]) -> gpd.GeoDataFrame | None:
+    """The first layer of a GeoPackage, or None with a problem naming the file (and the layer)."""
+    try:
+        layers = gpd.list_layers(path)
+    except Exception as exc:  # noqa: BLE001 - truncated, not a GeoPackage, unreadable
+        problems.append(f"{path.name}: cannot open as a GeoPackage ({_reason(exc, path)})")
+        return None
+    if not len(layers):
+        problems.append(f"{path.name}: the GeoPackage holds no layer")
+        return None
+    layer = str(layers["name"].iloc[0])
+    try:
+        frame = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # noqa: BLE001 - a damaged table or feature
+        problems.append(f"{path.name}: layer {layer!r}: cannot read ({_reason(exc, path)})")
+        return None
+    if frame.crs is None or frame.crs.to_epsg() != 27700:
+        problems.append(f"{path.name}: layer {layer!r}: expected British National Grid (EPSG:27700), found {frame.crs}")
+        return None
+    return frame
+
+
+def _read_oa(path: Path, problems: list[str]) -> gpd.GeoDataFrame | None:
+    """OA code (str) and non-empty geometry; None when the file cannot be read or has no OA column."""
+    oa = _read_layer(path, problems)
+    if oa is None:
+        return None
     if "OA" not in oa.columns:
-        raise CensusError(f"{files.oa_boundaries.name}: no OA column (columns: {', '.join(map(str, oa.columns))})")
+        problems.append(f"{path.name}: no OA column (columns: {', '.join(map(str, oa.columns))})")
+        return None
     oa["OA"] = oa["OA"].astype(str)
     empty = oa.geometry.isna() | oa.geometry.is_empty
     if empty.any():
-        problems.append(f"{files.oa_boundaries.name}: {int(empty.sum())} OAs with empty geometry: {_examples(pd.Index(oa.loc[empty, 'OA']))}")
-    oa = oa.loc[~empty]
-    no_geom = variables.index.difference(pd.Index(oa["OA"]))
-    if len(no_geom):
-        problems.append(f"{files.census.name}: {len(no_geom)} OAs without geometry in {files.oa_boundaries.name}: {_examples(no_geom)}")
+        problems.append(f"{path.name}: {int(empty.sum())} OAs with empty geometry: {_examples(pd.Index(oa.loc[empty, 'OA']))}")
+    return oa.loc[~empty, ["OA", "geometry"]]
 
-    lad = gpd.read_file(files.lad_boundaries)
+
+def _read_lad(path: Path, problems: list[str]) -> gpd.GeoDataFrame | None:
+    """LAD code, name (the code when absent) and geometry; None when it cannot be read."""
+    lad = _read_layer(path, problems)
+    if lad is None:
+        return None
     if "LAD22CD" not in lad.columns:
-        raise CensusError(f"{files.lad_boundaries.name}: no LAD22CD column")
+        problems.append(f"{path.name}: no LAD22CD column")
+        return None
     if "LAD22NM" not in lad.columns:
         lad["LAD22NM"] = lad["LAD22CD"]
-    for name, frame in ((files.oa_boundaries.name, oa), (files.lad_boundaries.name, lad)):
-        if frame.crs is None or frame.crs.to_epsg() != 27700:
-            raise CensusError(f"{name}: expected British National Grid (EPSG:27700), found {frame.crs}")
-    return CensusRelease(variables=variables, lookup=lookup[["No.", "Variable_Name", "Domain"]],
-                         population=population, oa=oa[["OA", "geometry"]], lad=lad[["LAD22CD", "LAD22NM", "geometry"]],
-                         problems=problems)
+    return lad[["LAD22CD", "LAD22NM", "geometry"]]
+
+
+def _empty_geo(columns: list[str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: pd.Series(dtype=str) for c in columns}, geometry=gpd.GeoSeries(crs=27700))
+
+
+def read_release(files: ReleaseFiles) -> CensusRelease:
+    """Read and check the five files; every problem is listed in ``.problems``, naming the file.
+
+    A file that cannot be read (truncated, not Parquet / CSV / GeoPackage, not UTF-8), a
+    missing column, a wrong CRS and bad values are all problems, with the variable, OA, line or
+    layer where known, so one run reports them all. A release with problems must not be used:
+    the frames of files that could not be read are empty.
+    """
+    problems: list[str] = []
+    variables = _read_variables(files.census, problems)
+    lookup = _read_lookup(files.lookup, problems)
+    population = _read_population(files.population, problems)
+    oa = _read_oa(files.oa_boundaries, problems)
+    lad = _read_lad(files.lad_boundaries, problems)
+    if variables is not None and population is not None:
+        no_pop = variables.index.difference(population.index)
+        if len(no_pop):
+            problems.append(f"{files.population.name}: {len(no_pop)} OAs without a population: {_examples(no_pop)}")
+    if variables is not None and oa is not None:
+        no_geom = variables.index.difference(pd.Index(oa["OA"]))
+        if len(no_geom):
+            problems.append(f"{files.census.name}: {len(no_geom)} OAs without geometry in {files.oa_boundaries.name}: {_examples(no_geom)}")
+    return CensusRelease(
+        variables=variables if variables is not None else pd.DataFrame(index=pd.Index([], dtype=str, name="OA")),
+        lookup=lookup if lookup is not None else pd.DataFrame(columns=["No.", "Variable_Name", "Domain"]),
+        population=population if population is not None else pd.Series(dtype=np.float64, name="uk001001"),
+        oa=oa if oa is not None else _empty_geo(["OA"]),
+        lad=lad if lad is not None else _empty_geo(["LAD22CD", "LAD22NM"]),
+        problems=problems,
+    )
 
 
 def numeric_variables(df: pd.DataFrame) -> pd.DataFrame:

@@ -2,8 +2,10 @@
 
 Every line of the range's byte slice ends up in exactly one of ``RangeRead.rows`` or
 ``RangeRead.quarantine``. Quarantine kinds, checked in this order (the first failing one is
-reported): ``blank_line``, ``repeated_header``, ``empty_user_guid``, ``bad_quoting`` (malformed
-CSV quotes), ``field_count`` (not 4 fields), ``bad_user_guid`` (not UTF-8), ``bad_latitude`` /
+reported): ``blank_line``, ``byte_order_mark`` (a data line starting with a UTF-8 BOM; only
+the file may start with one), ``repeated_header``, ``empty_user_guid``, ``bad_quoting``
+(malformed CSV quotes), ``field_count`` (not 4 fields), ``bad_user_guid`` (not UTF-8, or
+holding a NUL byte, which PostgreSQL text cannot store), ``bad_latitude`` /
 ``bad_longitude`` (not a number, NaN/inf, outside [-90, 90] / [-180, 180]), ``bad_hll`` (not
 ``\\x`` + hex of a valid postgresql-hll value; the codec's message), ``hll_parameters``
 (log2m, regwidth, expthresh, sparseon differ from the expected ones).
@@ -11,7 +13,12 @@ CSV quotes), ``field_count`` (not 4 fields), ``bad_user_guid`` (not UTF-8), ``ba
 Order is a precondition, not a data-quality issue: slicing relies on it, so a user_guid that
 sorts below the previous one, or falls outside [lo, hi), raises ``UnsortedInputError`` naming
 the file and line instead of being quarantined. Keyless lines (blank, empty guid, bad quoting
-of the first field, a repeated header) carry no order and are only quarantined.
+of the first field, a repeated header, a leading BOM) carry no order and are only quarantined.
+
+Lines and chunks: a line ends at LF or at the end of the slice; one CR right before that end
+is part of the terminator, every other CR is content (see homeloc_assets/slicing.py). The
+slice is parsed in chunks that end on an LF, and what a line becomes never depends on where
+a chunk ends (tests/reliability/test_reader_chunking.py).
 
 Fast path: lines with three commas, no quotes and a non-empty first field are split by the
 pyarrow CSV parser; values are validated once per distinct value (coordinates lie on a grid
@@ -33,6 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from homeloc_assets.slicing import (
+    BOM,
     HEADER,
     UnsortedInputError,
     encode_bound,
@@ -40,6 +48,7 @@ from homeloc_assets.slicing import (
     iter_chunks,
     line_key,
     line_number_at,
+    split_fields,
 )
 from resources.hll import HLL, HLLError
 from resources.hll.column import KIND_UNDEFINED, decode_column
@@ -66,40 +75,6 @@ class RangeRead:
     quarantine: pd.DataFrame = field(repr=False)
 
 
-def _split_quoted(line: bytes) -> list[bytes] | None:
-    """Fields of one RFC 4180 line, or None if its quoting is malformed."""
-    fields, i, n = [], 0, len(line)
-    while True:
-        if i < n and line[i : i + 1] == b'"':
-            parts, j = [], i + 1
-            while True:
-                q = line.find(b'"', j)
-                if q < 0:
-                    return None
-                parts.append(line[j:q])
-                if line[q + 1 : q + 2] == b'"':
-                    parts.append(b'"')
-                    j = q + 2
-                    continue
-                break
-            fields.append(b"".join(parts))
-            i = q + 1
-            if i == n:
-                return fields
-            if line[i : i + 1] != b",":
-                return None
-            i += 1
-        else:
-            comma = line.find(b",", i)
-            value = line[i:] if comma < 0 else line[i:comma]
-            if b'"' in value:
-                return None
-            fields.append(value)
-            if comma < 0:
-                return fields
-            i = comma + 1
-
-
 class _Validator:
     """Value checks. Coordinates are memoised (they lie on a grid); HLLs are checked in bulk."""
 
@@ -108,12 +83,23 @@ class _Validator:
         self._coord: dict[tuple[bytes, str], tuple[float, tuple[str, str] | None]] = {}
 
     def guids(self, raws: list[bytes]) -> list:
+        """(str, None) or (None, problem) for each raw user_guid: UTF-8 without NUL bytes.
+
+        PostgreSQL text cannot hold NUL: a guid with one would fail the database backend's
+        whole batch, while the embedded backend would take it.
+        """
+        any_nul = b"\x00" in b"".join(raws)  # one pass in C; per-value tests only when needed
         out = []
         for raw in raws:
             try:
-                out.append((raw.decode("utf-8"), None))
+                guid = raw.decode("utf-8")
             except UnicodeDecodeError:
                 out.append((None, ("bad_user_guid", f"user_guid is not valid UTF-8: {raw!r}")))
+                continue
+            if any_nul and "\x00" in guid:
+                out.append((None, ("bad_user_guid", f"user_guid contains a NUL byte (0x00), which PostgreSQL text cannot hold: {guid!r}")))
+            else:
+                out.append((guid, None))
         return out
 
     def coords(self, raws: list[bytes], name: str, limit: float) -> list:
@@ -276,7 +262,11 @@ def _line_table(body: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n_quotes = np.searchsorted(quotes, ends) - np.searchsorted(quotes, starts)
     nonempty = ends > starts
     first = arr[np.minimum(starts, len(arr) - 1)]
-    cand = (n_commas == 3) & (n_quotes == 0) & nonempty & (first != 44)
+    # pyarrow would drop a BOM at the start of its buffer, so a BOM-led line's outcome would
+    # depend on the chunking: such lines take the per-line path, which quarantines them.
+    bom_led = (ends - starts >= 3) & (first == BOM[0])
+    bom_led &= (arr[np.minimum(starts + 1, len(arr) - 1)] == BOM[1]) & (arr[np.minimum(starts + 2, len(arr) - 1)] == BOM[2])
+    cand = (n_commas == 3) & (n_quotes == 0) & nonempty & (first != 44) & ~bom_led
     pos = body.find(_HEADER_LINE)
     while pos >= 0:  # a repeated header is keyless: keep it off the fast path
         i = int(np.searchsorted(starts, pos))
@@ -284,6 +274,13 @@ def _line_table(body: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             cand[i] = False
         pos = body.find(_HEADER_LINE, pos + 1)
     return starts, ends, cand
+
+
+def _bom_reason(line: bytes) -> str:
+    """Why a line that starts with a UTF-8 BOM is quarantined (say so when a header follows it,
+    as when files with BOMs were concatenated)."""
+    reason = "line starts with a UTF-8 byte order mark (EF BB BF), which only the start of the file may hold"
+    return reason + ("; a repeated header follows it" if line[len(BOM):] == _HEADER_LINE else "")
 
 
 class _ChunkParser:
@@ -329,9 +326,11 @@ class _ChunkParser:
         """(guid, lat, lon, hll) and a (kind, reason) problem or None, for one line."""
         if not line:
             return None, ("blank_line", "blank line")
+        if line.startswith(BOM):
+            return None, ("byte_order_mark", _bom_reason(line))
         if line == _HEADER_LINE:
             return None, ("repeated_header", "repeated header line")
-        fields = _split_quoted(line) if b'"' in line else line.split(b",")
+        fields = split_fields(line) if b'"' in line else line.split(b",")
         if fields is None:
             return None, ("bad_quoting", "malformed CSV quoting")
         if fields[0] == b"":
@@ -375,9 +374,9 @@ class _ChunkParser:
     def parse(self, chunk: bytes, first_line: int) -> int:
         """Parse one chunk of whole lines whose first line is ``first_line``; returns its line count."""
         text = chunk.replace(b"\r\n", b"\n") if b"\r" in chunk else chunk
-        body = text[:-1] if text.endswith(b"\n") else text
-        if body.endswith(b"\r"):
-            body = body[:-1]
+        # A chunk ends with LF, except the slice's last one when the file's final line has no
+        # LF: a CR there ends that line as CRLF would. Any other CR stays in its line.
+        body = text[:-1] if text.endswith((b"\n", b"\r")) else text
         starts, ends, cand = _line_table(body)
         n = len(starts)
         line_numbers = first_line + np.arange(n, dtype=np.int64)

@@ -3,8 +3,11 @@
 The file is ``user_guid,latitude,longitude,userday_hll`` with one header line, sorted so that
 the user_guid values (the first field, CSV-unquoted) never decrease in byte order, as
 ``LC_ALL=C sort -t, -k1,1`` leaves it (a whole-line ``LC_ALL=C sort`` gives the same order
-unless guids contain bytes below ","). A record is one physical line (LF or CRLF). Lines without a usable key (blank lines, an empty user_guid,
-a malformed quoted first field, a repeated header) carry no order; they belong to the same
+unless guids contain bytes below ","). A record is one physical line: it ends at LF or at the
+end of the file, and one CR right before that end belongs to the terminator (CRLF; a final
+line ending in CR); any other CR is part of the line. A UTF-8 BOM is skipped before the header
+only. Lines without a usable key (blank lines, an empty user_guid, a malformed quoted first
+field, a repeated header, a line starting with a BOM) carry no order; they belong to the same
 range as the next keyed line (the last range when none follows), so every line still falls in
 exactly one range and the reader quarantines them there.
 
@@ -47,28 +50,70 @@ def _strip_eol(line: bytes) -> bytes:
     return line
 
 
+def quoted_field(line: bytes, i: int) -> tuple[bytes, int] | None:
+    """The RFC 4180 quoted field whose opening quote is ``line[i]``: its value (``""`` read as
+    one quote) and the index just past its closing quote, or None when it is never closed."""
+    parts, j = [], i + 1
+    while True:
+        q = line.find(b'"', j)
+        if q < 0:
+            return None
+        parts.append(line[j:q])
+        if line[q + 1 : q + 2] == b'"':
+            parts.append(b'"')
+            j = q + 2
+            continue
+        return b"".join(parts), q + 1
+
+
+def split_fields(line: bytes) -> list[bytes] | None:
+    """Fields of one RFC 4180 line (no terminator), or None if its quoting is malformed."""
+    fields, i, n = [], 0, len(line)
+    while True:
+        if line[i : i + 1] == b'"':
+            quoted = quoted_field(line, i)
+            if quoted is None:
+                return None
+            value, i = quoted
+            fields.append(value)
+            if i == n:
+                return fields
+            if line[i : i + 1] != b",":
+                return None
+            i += 1
+        else:
+            comma = line.find(b",", i)
+            value = line[i:] if comma < 0 else line[i:comma]
+            if b'"' in value:
+                return None
+            fields.append(value)
+            if comma < 0:
+                return fields
+            i = comma + 1
+
+
 def line_key(line: bytes) -> bytes | None:
-    """The user_guid of a raw line (CSV-unquoted, bytes), or None when it has no usable key."""
+    """The user_guid of a raw line (CSV-unquoted, bytes), or None when it has no usable key.
+
+    Keyless: a blank line, a repeated header, an empty guid, a malformed quoted guid, and a
+    line that starts with a UTF-8 BOM (only the file's first line may; the reader quarantines it).
+    """
     line = _strip_eol(line)
     if not line or line == _HEADER_LINE:
         return None
     if line[:1] != b'"':
         comma = line.find(b",")
         key = line if comma < 0 else line[:comma]
-        return key or None
-    parts, i = [], 1
-    while True:
-        q = line.find(b'"', i)
-        if q < 0:
+        if not key or (key[0] == 0xEF and key.startswith(BOM)):  # the BOM test costs only EF-led keys
             return None
-        parts.append(line[i:q])
-        if line[q + 1 : q + 2] == b'"':
-            parts.append(b'"')
-            i = q + 2
-            continue
-        if q + 1 < len(line) and line[q + 1 : q + 2] != b",":
-            return None
-        return b"".join(parts) or None
+        return key
+    quoted = quoted_field(line, 0)
+    if quoted is None:
+        return None
+    key, end = quoted
+    if end < len(line) and line[end : end + 1] != b",":
+        return None
+    return key or None
 
 
 def read_header(path) -> tuple[int, bytes]:

@@ -50,6 +50,13 @@ class HLLExtensionMissing(HLLBackendError):
     """The database has no `hll` extension."""
 
 
+class HLLInputError(ValueError):
+    """PostgreSQL refused a value of the input rows; the message names its column and row.
+
+    A ValueError like the input checks' own errors: no retry can change the data.
+    """
+
+
 def check_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """The three input columns, after checking they exist and user_guid/country are non-null str."""
     missing = [c for c in ROW_COLUMNS if c not in rows.columns]
@@ -67,7 +74,31 @@ def check_rows(rows: pd.DataFrame) -> pd.DataFrame:
         if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(f"rows[{name!r}] must be non-null strings; row {rows.index[i]!r} holds {values.iloc[i]!r}")
+    for name in ("user_guid", "country"):
+        _refuse_nul(rows, name)
     return rows
+
+
+def _first_nul(values: pd.Series) -> int | None:
+    """Position of the first string holding a NUL character, or None (values are all str)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        hits = values.str.contains("\x00", regex=False).to_numpy(dtype=bool, na_value=False)
+    else:
+        texts = values.to_numpy(dtype=object)
+        if "\x00" not in "".join(texts):  # one pass in C; the per-value scan only when needed
+            return None
+        hits = np.fromiter(("\x00" in t for t in texts), dtype=bool, count=len(texts))
+    return int(np.argmax(hits)) if hits.any() else None
+
+
+def _refuse_nul(rows: pd.DataFrame, name: str) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it here, in both backends, so they agree."""
+    i = _first_nul(rows[name])
+    if i is not None:
+        raise ValueError(
+            f"rows[{name!r}] must not contain NUL characters (PostgreSQL text cannot hold them); "
+            f"row {_label(rows.index[i])!r} holds {rows[name].iloc[i]!r}"
+        )
 
 
 def _results(user, country, userdays, n_points, total_user, total_userdays, total_points):
@@ -92,16 +123,41 @@ def _results(user, country, userdays, n_points, total_user, total_userdays, tota
     return per_country[PER_COUNTRY_COLUMNS], per_user[PER_USER_COLUMNS]
 
 
+def _label(label):
+    """An index label as a plain Python value (numpy scalars print as np.int64(3) otherwise)."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
 class _RowLabels:
     """Row labels for error messages, built only for the row that failed."""
 
     def __init__(self, rows: pd.DataFrame):
         self.rows = rows
 
+    def __len__(self) -> int:
+        return len(self.rows)
+
     def __getitem__(self, i: int) -> str:
-        label = self.rows.index[i]
-        label = label.item() if isinstance(label, np.generic) else label
-        return f"{label!r} (user_guid={self.rows['user_guid'].iloc[i]!r})"
+        return f"{_label(self.rows.index[i])!r} (user_guid={self.rows['user_guid'].iloc[i]!r})"
+
+    def row_at_copy_line(self, line: int) -> int | None:
+        """The 0-based row that COPY's 1-based ``line`` falls in, or None past the end.
+
+        COPY counts physical lines, and a quoted user_guid or country holding newlines spans
+        several (the hll text never does).
+        """
+        spans = 1 + sum(self.rows[name].astype(object).str.count("\n").to_numpy(dtype=np.int64) for name in ("user_guid", "country"))
+        ends = np.cumsum(spans)
+        row = int(np.searchsorted(ends, line))
+        return row if line >= 1 and row < len(ends) else None
+
+    def column_holding_nul(self, i: int) -> str | None:
+        """The first text column whose value in row ``i`` holds a NUL character."""
+        for name in ("user_guid", "country"):
+            value = self.rows[name].iloc[i]
+            if isinstance(value, str) and "\x00" in value:
+                return name
+        return None
 
 
 class EmbeddedHLLBackend:
@@ -130,7 +186,9 @@ class EmbeddedHLLBackend:
 # ---- PostgreSQL ----------------------------------------------------------------------------
 
 _TABLE = sql.Identifier("geodem_hll_rows")
-_LINE = re.compile(r"COPY \S+, line (\d+)")
+# PostgreSQL's CONTEXT of a COPY error: the line always, the column when a value's input
+# function failed (not for an encoding error such as a NUL byte, found in the row instead).
+_COPY_CONTEXT = re.compile(r"COPY \S+, line (\d+)(?:, column (\w+))?")
 
 
 def _hex_texts(values: np.ndarray, labels: _RowLabels) -> list[str | None]:
@@ -243,15 +301,28 @@ class PostgresHLLBackend:
     def _translate(self, e: psycopg2.Error, labels: _RowLabels) -> Exception:
         message = self._scrub((e.pgerror or str(e)).strip())
         first = message.splitlines()[0] if message else type(e).__name__
+        reason = first.removeprefix("ERROR:").strip()
         if "does not match" in first:
-            return HLLParameterMismatch(f"{first.removeprefix('ERROR:').strip()} (in PostgreSQL at {self.describe()})")
-        line = _LINE.search(message)
-        if line and isinstance(e, (psycopg2.DataError, psycopg2.errors.InvalidParameterValue)):
-            row = int(line.group(1)) - 1
-            return HLLFormatError(f"userday_hll at row {labels[row]}: {first.removeprefix('ERROR:').strip()}")
+            return HLLParameterMismatch(f"{reason} (in PostgreSQL at {self.describe()})")
+        at = _COPY_CONTEXT.search(message)
+        if at and isinstance(e, (psycopg2.DataError, psycopg2.errors.InvalidParameterValue)):
+            return self._row_error(int(at.group(1)), at.group(2), reason, labels)
         if "number of registers too small" in first:
-            return HLLError(first.removeprefix("ERROR:").strip())
+            return HLLError(reason)
         return HLLBackendError(f"PostgreSQL at {self.describe()} failed: {message}")
+
+    @staticmethod
+    def _row_error(line: int, column: str | None, reason: str, labels: _RowLabels) -> Exception:
+        """The error for a value COPY refused on its 1-based ``line``: names the row, and
+        ``column`` when PostgreSQL named it, else the text column that holds a NUL."""
+        row = labels.row_at_copy_line(line)
+        if row is None:
+            return HLLInputError(f"line {line} of the rows copied to PostgreSQL (past the {len(labels)} rows sent): {reason}")
+        column = column or labels.column_holding_nul(row)
+        if column == "userday_hll":
+            return HLLFormatError(f"userday_hll at row {labels[row]}: {reason}")
+        where = f"{column} at row" if column else "row"
+        return HLLInputError(f"{where} {labels[row]}: {reason}")
 
     @staticmethod
     def _parse(out: io.StringIO) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -25,6 +25,8 @@ bad_spec = st.one_of(
     st.tuples(st.just("lon"), st.sampled_from(BAD_LON)),
     st.tuples(st.just("hll"), st.sampled_from([h for h, _ in BAD_HLL])),
     st.tuples(st.just("guid_bytes"), st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xfe\xff"])),
+    st.tuples(st.just("guid_nul"), st.sampled_from([b"\x00", b"\x00x", b"x\x00,"])),
+    st.tuples(st.just("bom_line"), st.sampled_from([b"", b"\xef\xbb\xbf"])),
     st.tuples(st.just("lat_bytes"), st.sampled_from([b"\xff", b"\xc2\xa0", b"\x00"])),
     st.tuples(st.just("hll_bytes"), st.sampled_from([b"8b\xff0", b"\xc3\xa9"])),
     st.tuples(st.just("fields"), st.sampled_from(["1", "2", "3", "5"])),
@@ -156,7 +158,8 @@ def test_quoted_newline_whose_continuation_sorts_first_is_an_order_error_naming_
 @pytest.mark.parametrize("body, kinds", [
     (b"a1,50.0,10.0," + H.encode() + b"\r\n\r\n" + b"a2,50.0,10.0," + H.encode() + b"\r\n", ["blank_line"]),
     (b"a1,\xff,10.0," + H.encode() + b"\na2,50.0,\xfe," + H.encode() + b"\na3,1,2,\\x11\xff\n", ["bad_latitude", "bad_longitude", "bad_hll"]),
-    (b"a1\x00,50.0,10.0," + H.encode() + b"\n", []),
+    (b"a1\x00,50.0,10.0," + H.encode() + b"\n", ["bad_user_guid"]),
+    (b"\xef\xbb\xbfa1,50.0,10.0," + H.encode() + b"\n\xef\xbb\xbfuser_guid,latitude,longitude,userday_hll\n", ["byte_order_mark"] * 2),
     (b"user_guid,latitude,longitude,userday_hll\nuser_guid,latitude,longitude,userday_hll\n", ["repeated_header", "repeated_header"]),
     (b"a1,50.0,10.0," + H.encode() + b",,\n", ["field_count"]),
     (b"a1,1e308,10.0," + H.encode() + b"\na2,50,-1e-400," + H.encode() + b"\na3,9e999,0," + H.encode() + b"\n", ["bad_latitude", "bad_latitude"]),
