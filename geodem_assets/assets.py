@@ -1,7 +1,6 @@
 """The geodemographic asset graph: census release -> region -> matrix -> clusters -> profiles -> exports."""
 
 import datetime as dt
-import json
 
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pandas as pd
 
 from geodem_assets import clustering, exports, naming, plots, profiles
 from geodem_assets.census import numeric_variables, read_release
-from geodem_assets.embedding import UMAP_DEFAULTS, umap_embedding
+from geodem_assets.embedding import UMAP_DEFAULTS, neighbour_search, umap_embedding
 from geodem_assets.geography import assign_lads, intersects_count, region_oas
 from geodem_assets.tables import REGION, from_wkb_frame, markdown_table, to_wkb_frame, wide
 from geodem_assets.transform import build_matrix
@@ -27,19 +26,27 @@ GROUP = "geodemographics"
 
 
 class ClusterConfig(dg.Config):
-    """Run config of the clustering assets; unset values fall back to regions.yaml, then the suggestion."""
+    """Run config of the clustering assets; unset values fall back to regions.yaml, then the suggestion.
+
+    method "fast" (default) runs the multi-start search of geodem_assets.kmeans, n_init its
+    k-means++ starts (default 18); "reference" runs the reference workflow's scikit-learn call,
+    KMeans(init="random", n_init=1000 by default), to reproduce its published figures.
+    """
 
     k: int | None = None
     subgroups: list[int] | None = None
-    n_init: int = 100
+    method: str = "fast"
+    n_init: int | None = None
     seed: int = 507
 
 
 class DiagnosticsConfig(dg.Config):
-    """Run config of the clustergram: k-means++ starts per k (the suggestion needs fewer than the final fit)."""
+    """Run config of the clustergram for k = 1..max_k (method and n_init as in ClusterConfig;
+    the reference method is the clustergram package's k-means++ with n_init 100 per k)."""
 
     max_k: int = 9
-    n_init: int = 20
+    method: str = "fast"
+    n_init: int | None = None
     seed: int = 507
 
 
@@ -55,11 +62,12 @@ def _release_fingerprint(warehouse: Warehouse) -> str:
 
 @dg.asset(group_name=GROUP, description="The census release (variables, lookup, population, OA and LAD boundaries) ingested into DuckDB, fingerprinted.")
 def census_release(context: dg.AssetExecutionContext, census: CensusSource, warehouse: Warehouse) -> dg.MaterializeResult:
-    files = census.files()
-    from resources.census_files import fingerprint
-
-    fp = fingerprint(files)
-    release = read_release(files)
+    # Read from a private copy whose fingerprint is of the very bytes read, so a release folder
+    # swapped or rewritten meanwhile can neither mix two releases nor record the wrong one.
+    with census.snapshot() as snapshot:
+        fp = snapshot.fingerprint
+        release = read_release(snapshot.files)
+    files = snapshot.source
     if release.problems:
         # The previous release stays in the warehouse untouched; nothing downstream runs.
         raise dg.Failure(
@@ -170,7 +178,7 @@ def _matrix(warehouse: Warehouse, slug: str) -> pd.DataFrame:
 def cluster_diagnostics(context: dg.AssetExecutionContext, config: DiagnosticsConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     slug = context.partition_key
     X = _matrix(warehouse, slug).to_numpy()
-    cg = clustering.clustergram_fits(X, range(1, config.max_k + 1), n_init=config.n_init, seed=config.seed)
+    cg = clustering.clustergram_fits(X, range(1, config.max_k + 1), n_init=config.n_init, seed=config.seed, method=config.method)
     ks = sorted(cg.fits)
     table = pd.DataFrame({"k": ks, "inertia": [cg.fits[k].inertia for k in ks],
                           "silhouette": [cg.silhouette.get(k, np.nan) for k in ks],
@@ -194,7 +202,7 @@ def supergroups(context: dg.AssetExecutionContext, config: ClusterConfig, wareho
     k, k_source = (config.k, "run config") if config.k else (region.k, "regions.yaml") if region.k else (int(diag["suggested_k"].iloc[0]), "clustergram suggestion")
     if k > len(matrix):
         raise dg.Failure(f"region {region.slug} has {len(matrix)} OAs, too few for k={k}")
-    fit = clustering.kmeans(matrix.to_numpy(), k, n_init=config.n_init, seed=config.seed)
+    fit = clustering.kmeans(matrix.to_numpy(), k, n_init=config.n_init, seed=config.seed, method=config.method)
     order, letters_from = clustering.canonical_order(fit), "canonical (largest first)"
     previous = warehouse.read("supergroup_centroids", REGION, region.slug) if warehouse.has_table("supergroup_centroids") else pd.DataFrame()
     if len(previous):
@@ -214,7 +222,8 @@ def supergroups(context: dg.AssetExecutionContext, config: ClusterConfig, wareho
     geo = from_wkb_frame(warehouse.read("oa_boundaries"))
     geo = geo[geo["OA"].isin(matrix.index)].merge(codes.reset_index(), on="OA")
     return dg.MaterializeResult(metadata={
-        "k": k, "k_source": k_source, "inertia": fit.inertia, "n_init": config.n_init, "seed": config.seed,
+        "k": k, "k_source": k_source, "inertia": fit.inertia, "method": config.method,
+        "n_init": config.n_init or clustering.DEFAULT_STARTS.get(config.method, 0), "seed": config.seed,
         "letters": letters_from,
         "dagster/row_count": len(codes),
         "sizes": dg.MetadataValue.json({c: int(n) for c, n in counts.items()}),
@@ -239,8 +248,9 @@ def subgroups(context: dg.AssetExecutionContext, config: ClusterConfig, warehous
         counts, source = {}, "clustergram suggestion per supergroup"
         for code in codes:
             rows = X[sup.to_numpy() == code]
-            counts[code] = clustering.clustergram_fits(rows, range(1, 10), n_init=max(config.n_init // 10, 5), seed=config.seed).suggested_k
-    fits = clustering.subgroup_fits(X, sup.to_numpy(), counts, n_init=config.n_init, seed=config.seed)
+            counts[code] = clustering.clustergram_fits(rows, range(1, 10), n_init=config.n_init and max(config.n_init // 10, 5),
+                                                        seed=config.seed, method=config.method).suggested_k
+    fits = clustering.subgroup_fits(X, sup.to_numpy(), counts, n_init=config.n_init, seed=config.seed, method=config.method)
     labels = pd.Series(index=matrix.index, dtype=object, name="subgroup")
     for code, fit in fits.items():
         members = sup.index[sup.to_numpy() == code]
@@ -266,6 +276,7 @@ def cluster_embedding(context: dg.AssetExecutionContext, warehouse: Warehouse) -
     sup = wide(warehouse.read("supergroups", REGION, slug))["supergroup"].reindex(matrix.index).to_numpy()
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(table), "parameters": dg.MetadataValue.json(UMAP_DEFAULTS),
+        "neighbour_search": neighbour_search(len(matrix), UMAP_DEFAULTS["metric"]),
         "embedding": dg.MetadataValue.md(plots.embedding_scatter(xy, sup)),
     })
 

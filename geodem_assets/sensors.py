@@ -13,7 +13,9 @@ CENSUS_POLL_SECONDS = 300
 
 
 def _stat_signature(paths: list[Path]) -> str:
-    return ";".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in paths)
+    """Name, inode, size and modification time of each file: changes when a file is replaced or written."""
+    stats = [(p.name, p.stat()) for p in paths]
+    return ";".join(f"{name}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}" for name, st in stats)
 
 
 @dg.sensor(job=census_release_job, minimum_interval_seconds=CENSUS_POLL_SECONDS, default_status=dg.DefaultSensorStatus.STOPPED,
@@ -21,14 +23,20 @@ def _stat_signature(paths: list[Path]) -> str:
 def census_release_sensor(context: dg.SensorEvaluationContext, census: CensusSource):
     try:
         files = census.files()
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        # File sizes and times are a cheap first test; only a change there pays for hashing the content.
+        signature = _stat_signature(files.all())
+        if cursor.get("signature") == signature:
+            return dg.SkipReason(f"census release unchanged (fingerprint {cursor.get('fingerprint')})")
+        fp = fingerprint(files)
+        settled = _stat_signature(files.all()) == signature
     except CensusError as exc:
         return dg.SkipReason(f"no readable census release: {exc}")
-    cursor = json.loads(context.cursor) if context.cursor else {}
-    # File sizes and times are a cheap first test; only a change there pays for hashing the content.
-    signature = _stat_signature(files.all())
-    if cursor.get("signature") == signature:
-        return dg.SkipReason(f"census release unchanged (fingerprint {cursor.get('fingerprint')})")
-    fp = fingerprint(files)
+    except FileNotFoundError:
+        settled = False
+    if not settled:
+        # Being replaced or written right now: the hash may mix two releases, so look again next tick.
+        return dg.SkipReason("census release changed while it was being fingerprinted; looking again at the next tick")
     context.update_cursor(json.dumps({"signature": signature, "fingerprint": fp}))
     if cursor.get("fingerprint") == fp:
         return dg.SkipReason(f"census files touched but their content is unchanged (fingerprint {fp})")

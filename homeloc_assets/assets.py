@@ -10,6 +10,8 @@ from homeloc_assets.countries import assign_countries, load_countries
 from homeloc_assets.inference import classify, infer_home, summarise
 from homeloc_assets.reader import read_range
 from partitions.definitions import user_range, user_range_partitions
+from resources.hll import HLLError
+from resources.hll_backends import HLLExtensionMissing
 from resources.hll_resource import HLLResource
 from resources.output_store import OutputStore
 from resources.userday_source import UserdaySource
@@ -17,7 +19,9 @@ from resources.warehouse import Warehouse
 
 GROUP = "home_location"
 KEY = "user_range"
-DB_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+# PostgreSQL unreachable or restarting: waits of about 3, 9, 21, 45 and 93 s (each ± 3 s) ride out a
+# restart or a failover of up to about three minutes within one run; run retries (dagster.yaml) add more.
+DB_RETRY = dg.RetryPolicy(max_retries=5, delay=3, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
 class HomeRulesConfig(dg.Config):
@@ -65,7 +69,11 @@ def user_country_userdays(context: dg.AssetExecutionContext, hll: HLLResource, o
     key = context.partition_key
     rows = storage.read(outputs, "user_locations", key)
     located = rows[rows["country"].notna()][["user_guid", "country", "userday_hll"]]
-    per_country, per_user = hll.aggregate(located)
+    try:
+        per_country, per_user = hll.aggregate(located)
+    except (HLLError, HLLExtensionMissing, ValueError) as exc:
+        # Bad values or a database without the extension: no wait changes them, so fail now, not after minutes of retries.
+        raise dg.Failure(description=f"range {key}: {exc}", allow_retries=False) from exc
     storage.write(outputs, "user_country_userdays", key, per_country)
     storage.write(outputs, "user_total_userdays", key, per_user)
     return dg.MaterializeResult(metadata={

@@ -21,14 +21,20 @@ log = logging.getLogger(__name__)
 # Answers that no retry will change for any cluster: stop asking for the rest of the region.
 _FATAL_STATUSES = {401: "the API key was rejected", 403: "access denied", 404: "model or endpoint not found"}
 
+# Clusters in a row whose requests failed on every attempt (timeouts, dropped connections, 429, 5xx)
+# before the API is taken to be down for the rest of the region: an outage then costs two clusters'
+# retries and backoff, not every cluster's (with 60 s timeouts, minutes per cluster).
+OUTAGE_AFTER_CLUSTERS = 2
+
 
 class ApiFailure(Exception):
     """No usable answer for a cluster. The message is written here: never the server's error text, never the key."""
 
-    def __init__(self, reason: str, fatal: bool = False) -> None:
+    def __init__(self, reason: str, fatal: bool = False, unavailable: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.fatal = fatal
+        self.unavailable = unavailable  # every attempt failed without an answer from the model
 
 
 @dataclasses.dataclass
@@ -36,13 +42,16 @@ class _Run:
     report: NamingReport
     taken: set[str]
     disabled: str | None = None  # reason the API is no longer asked in this run
+    unavailable_in_row: int = 0  # clusters in a row that got no answer at all
 
 
 class OpenAINamer:
     """Asks a model for each cluster's name and pen portrait (strict JSON schema), one request per cluster.
 
     Answers breaking the rules are retried once with the problems stated, then replaced by the
-    offline namer's name; so are requests that still fail after `max_retries` retries.
+    offline namer's name; so are requests that still fail after `max_retries` retries. Once
+    OUTAGE_AFTER_CLUSTERS clusters in a row got no answer at all, the rest of the region is named
+    offline without asking (cached answers are still used).
     """
 
     def __init__(
@@ -98,14 +107,25 @@ class OpenAINamer:
             request = cluster_input(profile, region_name, parent_name, sorted(run.taken))
             name, description = self._ask(profile.code, request, run)
         except ApiFailure as failure:
-            if failure.fatal:
-                run.disabled = failure.reason
+            self._note_failure(failure, run)
             return self._fallback(profile, region_name, parent_name, run, failure.reason)
+        run.unavailable_in_row = 0
         if self.cache:
             entry = {"name": name, "description": description, "model": self.model, "prompt_version": PROMPT_VERSION}
             self.cache.put(key, entry)
         log.info("%s: %r from %s", profile.code, name, self.model)
         return self._named(profile, name, description)
+
+    @staticmethod
+    def _note_failure(failure: ApiFailure, run: _Run) -> None:
+        """Stop asking for the rest of the run after a fatal answer, or once the API looks down."""
+        if failure.fatal:
+            run.disabled = failure.reason
+            return
+        run.unavailable_in_row = run.unavailable_in_row + 1 if failure.unavailable else 0
+        if run.unavailable_in_row >= OUTAGE_AFTER_CLUSTERS:
+            run.disabled = (f"the API gave no answer for {run.unavailable_in_row} clusters in a row "
+                            f"(last: {failure.reason}), so it was not asked for the rest of the region")
 
     def _ask(self, code: str, request: str, run: _Run) -> tuple[str, str]:
         """(name, description) from the model, asking once more with the problems if the first answer breaks rules."""
@@ -150,7 +170,7 @@ class OpenAINamer:
             except openai.OpenAIError as exc:
                 raise ApiFailure(f"unexpected client error ({type(exc).__name__})") from None
             log.info("API request failed (%s), attempt %d of %d", reason, attempt + 1, self.max_retries + 1)
-        raise ApiFailure(f"{reason} on all {self.max_retries + 1} attempts")
+        raise ApiFailure(f"{reason} on all {self.max_retries + 1} attempts", unavailable=True)
 
     def _fallback(
         self, profile: ClusterProfile, region_name: str, parent_name: str | None, run: _Run, reason: str

@@ -138,8 +138,21 @@ def test_persistent_server_errors_fall_back_without_failing_the_region(server, m
     server.script = lambda body: Reply("status", status=503)
     report = make_namer(max_retries=3).name_clusters(liverpool_profiles, REGION)
     assert [n.name for n in report.names] == list(_offline_names(liverpool_profiles).values())
-    assert all(n.source == "offline" and n.fallback_reason == "HTTP 503 on all 4 attempts" for n in report.names)
-    assert report.api_calls == 5 * 4 and len(report.fallbacks) == 5
+    assert all(n.source == "offline" for n in report.names) and len(report.fallbacks) == 5
+    # Two clusters in a row without an answer: the API is taken to be down for the other three.
+    reasons = [n.fallback_reason for n in report.names]
+    assert reasons[:2] == ["HTTP 503 on all 4 attempts"] * 2
+    assert reasons[2:] == ["the API gave no answer for 2 clusters in a row (last: HTTP 503 on all 4 attempts), "
+                           "so it was not asked for the rest of the region"] * 3
+    assert report.api_calls == 2 * 4
+
+
+def test_an_answer_between_failed_clusters_keeps_the_api_in_use(server, make_namer, liverpool_profiles):
+    failing = [Reply("status", status=502)] * 2
+    server.script = failing + [GOOD["B"]] + failing + [GOOD["D"], GOOD["E"]]
+    report = make_namer(max_retries=1).name_clusters(liverpool_profiles, REGION)
+    assert [n.source for n in report.names] == ["offline", "openai", "offline", "openai", "openai"]
+    assert report.api_calls == 7 and len(report.fallbacks) == 2
 
 
 def test_persistent_connection_resets_fall_back(server, make_namer):

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
-import yaml
 
-from tests.ui.webserver import Service, error_report, free_port, run_details, wait_for_server_info
+from tests.ui import stack as dagster_stack
+from tests.ui.stack import REPO, UiStack
+from tests.ui.webserver import error_report, run_details
 
-REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "ui"
 REGION = "liverpool-city-region"
 SCREENSHOTS: list[Path] = []
@@ -25,76 +21,12 @@ REGION_CONFIG = {"ops": {"supergroups": {"config": {"k": 5, "n_init": 10}},
                          "subgroups": {"config": {"subgroups": [2, 2, 2, 2, 2], "n_init": 5}},
                          "cluster_diagnostics": {"config": {"n_init": 5}}}}
 
-# Variables of a developer's shell that would point the webserver at other data, another instance or the network.
-_INHERITED_PREFIXES = ("GEODEM_", "DAGSTER_", "OPENAI_")
-
-
-@dataclass(frozen=True)
-class DagsterDatabase:
-    """A database for Dagster's storage; `sqlalchemy_url` carries `password`, `libpq_url` is for psycopg2."""
-
-    name: str
-    libpq_url: str
-    sqlalchemy_url: str
-    password: str
-
-
-@dataclass
-class UiStack:
-    """The running webserver and daemon, and what they were started with."""
-
-    base_url: str
-    port: int
-    env: dict
-    webserver: Service
-    daemon: Service
-    database: DagsterDatabase
-
-
-def _url_for(server_url: str, dbname: str, scheme: str, password: str) -> str:
-    parts = urlsplit(server_url)
-    user = quote(parts.username or "postgres", safe="")
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    netloc = f"{user}:{quote(password, safe='')}@{host}"
-    return urlunsplit((scheme, netloc, f"/{dbname}", parts.query, ""))
-
 
 @pytest.fixture(scope="package")
 def dagster_database(pg_server_url):
-    """A fresh `dagster_ui_<hex>` database for instance storage, dropped WITH (FORCE) afterwards.
-
-    Under trust authentication libpq ignores the password, so a made-up one still connects
-    and gives the leak checks a string that must never reach a page.
-    """
-    import psycopg2
-
-    name = f"dagster_ui_{uuid.uuid4().hex[:10]}"
-    password = urlsplit(pg_server_url).password or f"ui-secret-{uuid.uuid4().hex[:16]}"
-    admin = psycopg2.connect(pg_server_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield DagsterDatabase(name=name, password=password,
-                              libpq_url=_url_for(pg_server_url, name, "postgresql", password),
-                              sqlalchemy_url=_url_for(pg_server_url, name, "postgresql+psycopg2", password))
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-def _dagster_home(root: Path) -> Path:
-    home = root / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
-    config = yaml.safe_load((home / "dagster.yaml").read_text())
-    url_source = (config.get("storage") or {}).get("postgres", {}).get("postgres_url")
-    if url_source != {"env": "DAGSTER_PG_URL"}:
-        raise AssertionError(f"dagster.yaml: expected storage.postgres.postgres_url to be {{env: DAGSTER_PG_URL}}, found {url_source!r}")
-    return home
+    """A fresh `dagster_ui_<hex>` database for instance storage (see tests.ui.stack.dagster_database)."""
+    with dagster_stack.dagster_database(pg_server_url) as database:
+        yield database
 
 
 @pytest.fixture(scope="package")
@@ -105,10 +37,7 @@ def ui_stack(dagster_database):
     root = Path(tempfile.mkdtemp(prefix="geodem-ui-"))
     census = root / "census"
     write_sample_census(census, regions=[REGION], seed=1, scale=0.2, noise=0.02, supergroups=[1, 3, 4, 5, 8])
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED_PREFIXES)}
-    env.update(
-        DAGSTER_HOME=str(_dagster_home(root)),
-        DAGSTER_PG_URL=dagster_database.sqlalchemy_url,
+    settings = dict(
         GEODEM_CENSUS_DIR=str(census),
         GEODEM_OUTPUT_DIR=str(root / "outputs"),
         GEODEM_WAREHOUSE=str(root / "warehouse.duckdb"),
@@ -116,28 +45,10 @@ def ui_stack(dagster_database):
         # Few ranges keep the backfill test short; the mechanism is the same for 16 or 256.
         GEODEM_USER_RANGES="4",
     )
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    workspace = str(REPO / "workspace.yaml")
-    started: list[Service] = []
     try:
-        webserver = Service(["dagster-webserver", "-h", "127.0.0.1", "-p", str(port), "-w", workspace], env, REPO,
-                            root / "webserver.log")
-        started.append(webserver)
-        wait_for_server_info(base_url, webserver, timeout=120)
-        # Only now: the webserver has created the storage tables, so the daemon does not race it.
-        daemon = Service(["dagster-daemon", "run", "-w", workspace], env, REPO, root / "daemon.log")
-        started.append(daemon)
-        yield UiStack(base_url=base_url, port=port, env=env, webserver=webserver, daemon=daemon,
-                      database=dagster_database)
+        with dagster_stack.running_stack(dagster_database, root, settings, ARTIFACTS) as running:
+            yield running
     finally:
-        for service in started:
-            service.terminate()
-        for service in started:
-            service.stop()
-            # Kept beside the screenshots: the run workers log their steps through the daemon.
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(service.log, ARTIFACTS / service.log.name)
         shutil.rmtree(root, ignore_errors=True)
 
 

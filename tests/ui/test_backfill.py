@@ -1,29 +1,17 @@
 """A real backfill of every user range through the daemon: a failed range, retried alone, and the same result as one run."""
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from homeloc_assets.countries import assign_countries, load_countries
-from homeloc_assets.inference import infer_home
-from homeloc_assets.reader import read_range
-from resources.hll_backends import EmbeddedHLLBackend
 from sample_data.userdays import write_sample_userdays
-from tests.ui.conftest import REPO
+from tests.homeloc.whole_file import expected_homes
+from tests.ui.stack import geodem
 from tests.ui.webserver import graphql
 
 pytestmark = [pytest.mark.ui, pytest.mark.postgres]
-
-
-def geodem(stack, *args, timeout=900):
-    return subprocess.run([str(Path(sys.executable).parent / "geodem"), *args, "--url", stack.base_url], env=stack.env, cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def break_order_in_last_range(path: Path) -> bytes:
@@ -37,16 +25,7 @@ def break_order_in_last_range(path: Path) -> bytes:
     return original
 
 
-def expected_homes(path: Path) -> pd.DataFrame:
-    rows = read_range(path, None, None).rows
-    country, _ = assign_countries(rows["latitude"], rows["longitude"], load_countries())
-    rows = rows.assign(country=country)
-    located = rows[rows["country"].notna()]
-    per_country, per_user = EmbeddedHLLBackend().aggregate(located[["user_guid", "country", "userday_hll"]])
-    return infer_home(per_country, per_user, set(rows["user_guid"]) - set(per_user["user_guid"]))
-
-
-def test_backfill_survives_a_failed_range_and_equals_a_single_run(ui_stack, tmp_path):
+def test_backfill_survives_a_failed_range_and_equals_a_single_run(ui_stack):
     path = Path(ui_stack.env["GEODEM_USERDAYS_CSV"])
     write_sample_userdays(path, 1500, seed=11)
     original = break_order_in_last_range(path)
@@ -66,7 +45,5 @@ def test_backfill_survives_a_failed_range_and_equals_a_single_run(ui_stack, tmp_
     assert "of 1 ranges" in retry.stdout
 
     combined = pd.read_parquet(Path(ui_stack.env["GEODEM_OUTPUT_DIR"]) / "homeloc" / "user_home_country.parquet")
-    expected = expected_homes(path).sort_values("user_guid").reset_index(drop=True)
-    expected.to_parquet(tmp_path / "expected.parquet", index=False)
-    expected = pd.read_parquet(tmp_path / "expected.parquet")
+    expected = expected_homes(path)
     pd.testing.assert_frame_equal(combined.reset_index(drop=True)[expected.columns], expected)
