@@ -38,6 +38,8 @@ def test_backfill_survives_a_failed_range_and_equals_a_single_run(ui_stack):
     by_range = {next(t["value"] for t in r["tags"] if t["key"] == "dagster/partition"): r["status"]
                 for r in status["partitionBackfillOrError"]["runs"] if any(t["key"] == "dagster/partition" for t in r["tags"])}
     assert by_range == {"0-3": "SUCCESS", "4-7": "SUCCESS", "8-b": "SUCCESS", "c-f": "FAILURE"}
+    # A step failure is not re-run by run retries (dagster.yaml): bad input would only fail again.
+    assert len(status["partitionBackfillOrError"]["runs"]) == 4
 
     path.write_bytes(original)  # the data engineer fixes the file, then retries the failed range alone
     retry = geodem(ui_stack, "backfill", "homeloc", "--failed", backfill_id, "--wait", "--timeout", "600")
