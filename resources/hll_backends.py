@@ -191,18 +191,56 @@ _TABLE = sql.Identifier("geodem_hll_rows")
 _COPY_CONTEXT = re.compile(r"COPY \S+, line (\d+)(?:, column (\w+))?")
 
 
-def _hex_texts(values: np.ndarray, labels: _RowLabels) -> list[str | None]:
-    """PostgreSQL input text ('\\x' + lowercase hex, None for NULL) of each value, validated as
-    hex or bytes the same way as the embedded backend does."""
-    try:
-        buffer, offsets, lengths, is_null = column_buffer(list(values))
-    except RowError as e:
-        raise HLLFormatError(f"userday_hll at row {labels[e.row]}: {e.error}") from None
-    view = memoryview(buffer).cast("B")
-    return [
-        None if null else "\\x" + view[o : o + n].hex()
-        for o, n, null in zip(offsets.tolist(), lengths.tolist(), is_null.tolist())
-    ]
+_COPY_BATCH_ROWS = 20_000     # rows encoded at a time: a few MB of COPY text
+
+
+class _CopyPayload:
+    """The COPY input (CSV: user_guid, country, '\\x' + hex or empty for NULL) as a stream of bytes,
+    encoded a batch of rows at a time, so the whole payload never sits in memory.
+
+    The hll values are validated up front (column_buffer, the embedded backend's check), so a bad
+    value is reported naming its row before anything is sent.
+    """
+
+    def __init__(self, rows: pd.DataFrame, labels: _RowLabels, batch_rows: int | None = None):
+        try:
+            buffer, offsets, lengths, is_null = column_buffer(list(rows["userday_hll"].to_numpy(dtype=object)))
+        except RowError as e:
+            raise HLLFormatError(f"userday_hll at row {labels[e.row]}: {e.error}") from None
+        self._view = memoryview(buffer).cast("B")
+        self._offsets, self._lengths, self._null = offsets, lengths, is_null
+        self._users = rows["user_guid"].to_numpy(dtype=object)
+        self._countries = rows["country"].to_numpy(dtype=object)
+        self._batch = batch_rows or _COPY_BATCH_ROWS
+        self._next = 0
+        self._chunk = b""
+        self._pos = 0
+
+    def _encode(self, start: int, stop: int) -> bytes:
+        view = self._view
+        hexes = ("" if null else "\\x" + view[o : o + n].hex()
+                 for o, n, null in zip(self._offsets[start:stop].tolist(), self._lengths[start:stop].tolist(),
+                                       self._null[start:stop].tolist()))
+        text = io.StringIO()
+        csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(
+            zip(self._users[start:stop].tolist(), self._countries[start:stop].tolist(), hexes))
+        return text.getvalue().encode("utf-8")
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to size bytes (all that is left for size < 0); b"" at the end."""
+        parts = []
+        wanted = size if size >= 0 else float("inf")
+        while wanted > 0:
+            if self._pos >= len(self._chunk):
+                if self._next >= len(self._users):
+                    break
+                stop = min(self._next + self._batch, len(self._users))
+                self._chunk, self._pos, self._next = self._encode(self._next, stop), 0, stop
+            piece = self._chunk[self._pos : self._pos + int(min(wanted, len(self._chunk) - self._pos))]
+            self._pos += len(piece)
+            wanted -= len(piece)
+            parts.append(piece)
+        return b"".join(parts)
 
 
 class PostgresHLLBackend:
@@ -242,13 +280,7 @@ class PostgresHLLBackend:
     def aggregate(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         rows = check_rows(rows)
         labels = _RowLabels(rows)
-        texts = _hex_texts(rows["userday_hll"].to_numpy(dtype=object), labels)
-        payload = io.StringIO()
-        writer = csv.writer(payload, quoting=csv.QUOTE_ALL, lineterminator="\n")
-        users = rows["user_guid"].to_numpy(dtype=object).tolist()
-        countries = rows["country"].to_numpy(dtype=object).tolist()
-        writer.writerows(zip(users, countries, ("" if t is None else t for t in texts)))
-        payload.seek(0)
+        payload = _CopyPayload(rows, labels)
 
         try:
             conn = psycopg2.connect(self._url, connect_timeout=self._connect_timeout)
@@ -265,7 +297,7 @@ class PostgresHLLBackend:
             conn.close()
         return self._parse(out)
 
-    def _run(self, cur, payload: io.StringIO) -> io.StringIO:
+    def _run(self, cur, payload: _CopyPayload) -> io.StringIO:
         cur.execute(
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'hll'"
         )
@@ -280,14 +312,16 @@ class PostgresHLLBackend:
         cur.execute("SET LOCAL hll.force_groupagg = on")
         cur.execute(
             sql.SQL(
-                "CREATE TEMPORARY TABLE {t} (user_guid text NOT NULL, country text NOT NULL, userday_hll {s}.hll)"
+                # Byte order ("C") for the grouping sort: no locale comparisons, and the result is re-sorted anyway.
+                "CREATE TEMPORARY TABLE {t} (user_guid text COLLATE \"C\" NOT NULL, country text COLLATE \"C\" NOT NULL,"
+                " userday_hll {s}.hll)"
                 " ON COMMIT DROP"
             ).format(t=_TABLE, s=schema)
         )
         copy_in = sql.SQL(
             "COPY {t} (user_guid, country, userday_hll) FROM STDIN WITH (FORMAT csv, FORCE_NULL (userday_hll))"
         ).format(t=_TABLE)
-        cur.copy_expert(copy_in.as_string(cur), payload)
+        cur.copy_expert(copy_in.as_string(cur), payload, size=1 << 20)
         query = sql.SQL(
             "SELECT user_guid, country, GROUPING(country) AS is_total,"
             " {s}.hll_cardinality({s}.hll_union_agg(userday_hll)) AS userdays, count(*) AS n_points"

@@ -11,6 +11,7 @@ import psycopg2
 import pytest
 
 from resources.hll import HLL, HLLFormatError, HLLParameterMismatch, hash_texts
+from resources import hll_backends
 from resources.hll_backends import EmbeddedHLLBackend, HLLBackendError, HLLExtensionMissing, PostgresHLLBackend
 from resources.hll_resource import HLLResource, PostgresHLLResource
 from tests.hll.synthetic import userday_rows
@@ -106,7 +107,9 @@ def test_union_of_different_parameters_raises_in_both(cur):
         a.union(b)
 
 
-def test_postgres_backend_equals_embedded_backend(hll_database_url):
+@pytest.mark.parametrize("batch_rows", [20_000, 7], ids=["one-batch", "many-batches"])
+def test_postgres_backend_equals_embedded_backend(hll_database_url, batch_rows, monkeypatch):
+    monkeypatch.setattr(hll_backends, "_COPY_BATCH_ROWS", batch_rows)
     rows = userday_rows(250, seed=5)
     rows["userday_hll"] = rows["userday_hll"].astype(object)
     # NULLs, bytes values, an EMPTY and an explicit-mode user mixed in.
@@ -175,3 +178,19 @@ def test_postgres_resource_serves_an_asset(hll_database_url):
     result = dg.materialize([user_country_userdays], resources={"hll": PostgresHLLResource(database_url=hll_database_url)})
     assert result.success
     pd.testing.assert_frame_equal(result.output_for_node("user_country_userdays"), EmbeddedHLLBackend().aggregate(rows)[0])
+
+
+@pytest.mark.parametrize("size", [1, 5, 64, -1])
+def test_copy_payload_streams_the_same_bytes_in_any_read_size(size):
+    rows = userday_rows(40, seed=9)
+    rows.loc[2, "userday_hll"] = None
+    rows.loc[4, "user_guid"] = 'a,"b"\nc'
+    whole = hll_backends._CopyPayload(rows, hll_backends._RowLabels(rows), batch_rows=10_000).read()
+    stream = hll_backends._CopyPayload(rows, hll_backends._RowLabels(rows), batch_rows=3)
+    parts = []
+    while chunk := stream.read(size):
+        assert size < 0 or len(chunk) <= size
+        parts.append(chunk)
+    assert b"".join(parts) == whole
+    text = whole.decode()
+    assert text.count("\\x") == len(rows) - 1 and '"a,""b""\nc"' in text
