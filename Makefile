@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 PG_VERSION := $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
 
-.PHONY: install system-deps demo ui test bench clean
+.PHONY: install system-deps demo ui test bench bench-clustering bench-region bench-homeloc clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,17 @@ test: install system-deps
 
 # Side-by-side benchmarks (results in benchmarks/RESULTS.md). Needs a PostgreSQL server;
 # BENCH_PG is an admin URL, the benchmark database is created and dropped here.
+# About 90 minutes on 2 cores: `make bench-clustering`, `bench-region` and `bench-homeloc` run one part each.
 BENCH_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
-bench: install system-deps
+bench: bench-clustering bench-region bench-homeloc
+
+bench-clustering: install
+	$(BIN)/python -m benchmarks.bench_clustering --size both
+
+bench-region: install
+	$(BIN)/python -m benchmarks.bench_region --size both --reference
+
+bench-homeloc: install system-deps
 	$(BIN)/python -c "import psycopg2; c=psycopg2.connect('$(BENCH_PG)'); c.autocommit=True; c.cursor().execute('DROP DATABASE IF EXISTS geodem_bench WITH (FORCE)'); c.cursor().execute('CREATE DATABASE geodem_bench')"
 	$(BIN)/python -c "import psycopg2; c=psycopg2.connect('$(BENCH_PG)'.rsplit('/',1)[0]+'/geodem_bench'); c.autocommit=True; c.cursor().execute('CREATE EXTENSION hll')"
 	$(BIN)/python -m benchmarks.bench_homeloc --database-url $(shell echo '$(BENCH_PG)' | sed 's|/[^/]*$$|/geodem_bench|') --jobs 2 --out benchmarks/out

@@ -1,0 +1,31 @@
+"""The whole-region benchmark's report: verdict against the goal and every asset listed."""
+
+from benchmarks import bench_region
+from benchmarks.report import replace_section
+
+
+def _run(wall, steps=None, peak=2**30):
+    return {"success": True, "wall": wall, "process_wall": wall, "import": 1.0, "peak_rss": peak,
+            "steps": steps or {a: 1.0 for a in bench_region.ASSET_ORDER}}
+
+
+def result(warm_wall):
+    return {"size": "liverpool", "partition": "liverpool-city-region", "goal": 60.0, "census_oas": 5258, "date": "today",
+            "runs": {"census_release": _run(3.0), "cold": _run(50.0), "warm_up": {"process_wall": 40.0},
+                     "installed": _run(27.0), "warm": _run(warm_wall), "reference": _run(300.0)}}
+
+
+def test_report_lists_every_asset_and_says_whether_the_goal_was_reached():
+    text = bench_region.render([result(25.0)])
+    for asset in bench_region.ASSET_ORDER:
+        assert f"| {asset} |" in text
+    assert "| asset | cold s | installed s | warm s | reference s |" in text
+    assert "**reached** warm (25 s)" in text and "warm-up (40 s, once) 27 s" in text
+    assert "12.0× ours" in text
+    assert "**not reached** warm (61 s)" in bench_region.render([result(61.0)])
+
+
+def test_section_replaces_only_its_own():
+    before = "# Benchmarks\n\n## Clustering\n\nx\n\n## Whole region\n\nold\n\n## Home location\n\ny\n"
+    after = replace_section(before, bench_region.SECTION, "## Whole region\n\nnew\n")
+    assert after == "# Benchmarks\n\n## Clustering\n\nx\n\n## Whole region\n\nnew\n\n## Home location\n\ny\n"
