@@ -50,6 +50,19 @@ class DiagnosticsConfig(dg.Config):
     seed: int = 507
 
 
+class EmbeddingConfig(dg.Config):
+    """Run config of the UMAP embedding; the defaults are the reference workflow's parameters.
+
+    UMAP's layout runs on one thread when it is given a seed (so that it is reproducible);
+    deterministic=False drops the seed and uses every core, and the embedding then differs
+    from run to run. For the whole UK (about 239,000 OAs) the layout is the longest step:
+    fewer epochs (UMAP's own default for large data is 200) or deterministic=False shorten it.
+    """
+
+    n_epochs: int = UMAP_DEFAULTS["n_epochs"]
+    deterministic: bool = True
+
+
 def _schema(df: pd.DataFrame) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(str(c), str(t)) for c, t in df.dtypes.items()])
 
@@ -267,15 +280,20 @@ def subgroups(context: dg.AssetExecutionContext, config: ClusterConfig, warehous
 
 @dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[supergroups],
           description="2-D UMAP embedding of the OAs (n_neighbors=30, min_dist=0, cosine, 500 epochs, seed 508).")
-def cluster_embedding(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def cluster_embedding(context: dg.AssetExecutionContext, config: EmbeddingConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     slug = context.partition_key
     matrix = _matrix(warehouse, slug)
-    xy = umap_embedding(matrix.to_numpy())
+    if config.n_epochs < 1:
+        raise dg.Failure(f"cluster_embedding: n_epochs must be at least 1, got {config.n_epochs}")
+    parameters = {**UMAP_DEFAULTS, "n_epochs": config.n_epochs}
+    if not config.deterministic:
+        parameters.update(random_state=None, n_jobs=-1)
+    xy = umap_embedding(matrix.to_numpy(), **parameters)
     table = pd.DataFrame({"OA": matrix.index, "UMAP1": xy[:, 0], "UMAP2": xy[:, 1]})
     warehouse.replace_partition("cluster_embedding", REGION, slug, table)
     sup = wide(warehouse.read("supergroups", REGION, slug))["supergroup"].reindex(matrix.index).to_numpy()
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(table), "parameters": dg.MetadataValue.json(UMAP_DEFAULTS),
+        "dagster/row_count": len(table), "parameters": dg.MetadataValue.json(parameters),
         "neighbour_search": neighbour_search(len(matrix), UMAP_DEFAULTS["metric"]),
         "embedding": dg.MetadataValue.md(plots.embedding_scatter(xy, sup)),
     })

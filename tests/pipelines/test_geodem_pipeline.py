@@ -1,8 +1,5 @@
 """The geodemographic graph end to end on a small generated region, through Dagster."""
 
-import json
-import shutil
-from pathlib import Path
 
 import dagster as dg
 import numpy as np
@@ -122,3 +119,20 @@ def test_region_not_in_release_fails_naming_the_lads(region_run):
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data.error
     assert "W06000001" in failure.message and "not in the census release" in failure.message
+
+
+def test_embedding_takes_epochs_and_parallel_layout_from_run_config(region_run):
+    wh = region_run["resources"]["warehouse"]
+    before = wh.read("cluster_embedding", "region", REGION).sort_values("OA").reset_index(drop=True)
+    job = region_run["defs"].resolve_job_def("geodem_region_job").get_subset(asset_selection={dg.AssetKey("cluster_embedding")})
+    config = {"ops": {"cluster_embedding": {"config": {"n_epochs": 20, "deterministic": False}}}}
+    result = job.execute_in_process(instance=region_run["instance"], partition_key=REGION, run_config=config)
+    assert result.success
+    params = result.asset_materializations_for_node("cluster_embedding")[0].metadata["parameters"].value
+    assert params["n_epochs"] == 20 and params["random_state"] is None and params["n_jobs"] == -1
+    after = wh.read("cluster_embedding", "region", REGION).sort_values("OA").reset_index(drop=True)
+    assert after["OA"].equals(before["OA"]) and not np.allclose(after["UMAP1"], before["UMAP1"])
+    bad = job.execute_in_process(instance=region_run["instance"], partition_key=REGION, raise_on_error=False,
+                                 run_config={"ops": {"cluster_embedding": {"config": {"n_epochs": 0}}}})
+    assert not bad.success
+    assert "n_epochs must be at least 1" in str(bad.failure_data_for_node("cluster_embedding").error)

@@ -1,7 +1,6 @@
 """Sensors: a new census release and a changed userday file trigger exactly the runs they should."""
 
 import os
-import shutil
 
 import dagster as dg
 import pandas as pd
