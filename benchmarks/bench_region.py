@@ -134,8 +134,14 @@ def measure(size: str, work: Path, reference: bool) -> dict:
             "date": time.strftime("%Y-%m-%d %H:%M %Z")}
 
 
-def render(results: list[dict]) -> str:
-    lines = [SECTION, "",
+def title(result: dict) -> str:
+    return f"{SECTION}: {result['partition']}"
+
+
+def render(r: dict) -> str:
+    """The section of one size (its own '## ' heading, so sizes can be re-run one at a time)."""
+    runs = r["runs"]
+    lines = [title(r), "",
              "`python -m benchmarks.bench_region --size liverpool --reference` and `--size uk`: one region partition of "
              "`geodem_region_job` (every geodemographic asset, offline names, default run config) in a fresh Python "
              "process, as a Dagster run is. *Cold*: empty numba cache, so the k-means and UMAP kernels are compiled "
@@ -143,31 +149,30 @@ def render(results: list[dict]) -> str:
              "before the run (the first run after installing); *warm*: the cache the cold run left (every later run); "
              "*reference*: warm, with the reference workflow's k-means calls (`method: reference`). "
              "Wall time is the process's, imports included; peak memory is its `ru_maxrss`.", "", *machine_lines(), ""]
-    for r in results:
-        runs = r["runs"]
-        names = [n for n in ("cold", "installed", "warm", "reference") if n in runs]
-        lines += [f"### {r['partition']} ({r['date']})", "",
-                  f"Census release ingested (`census_release_job`, {r['census_oas']:,} OAs): "
-                  f"{runs['census_release']['process_wall']:.1f} s, peak {runs['census_release']['peak_rss'] / 2**30:.2f} GiB.", "",
-                  "| asset | " + " | ".join(f"{n} s" for n in names) + " |",
-                  "|---|" + "---:|" * len(names)]
-        for asset in ASSET_ORDER:
-            lines.append(f"| {asset} | " + " | ".join(f"{runs[n]['steps'].get(asset, float('nan')):.1f}" for n in names) + " |")
-        lines.append("| imports (Dagster, definitions) | " + " | ".join(f"{runs[n]['import']:.1f}" for n in names) + " |")
-        lines.append("| **process wall time** | " + " | ".join(f"**{runs[n]['process_wall']:.1f}**" for n in names) + " |")
-        lines.append("| peak memory (GiB) | " + " | ".join(f"{runs[n]['peak_rss'] / 2**30:.2f}" for n in names) + " |")
-        warm, cold = runs["warm"]["process_wall"], runs["cold"]["process_wall"]
-        verdict = "reached" if warm <= r["goal"] else "not reached"
-        lines += ["", f"Goal ≤ {r['goal']:.0f} s per region run: **{verdict}** warm ({warm:.0f} s); "
-                      f"with an empty numba cache the run took {cold:.0f} s"]
-        if "installed" in runs:
-            lines[-1] += (f", after `make install`'s warm-up ({runs['warm_up']['process_wall']:.0f} s, once) "
-                          f"{runs['installed']['process_wall']:.0f} s")
-        lines[-1] += "."
-        if "reference" in runs:
-            lines.append(f"With the reference workflow's k-means calls the same run took "
-                         f"{runs['reference']['process_wall']:.0f} s ({runs['reference']['process_wall'] / warm:.1f}× ours, warm).")
-        lines.append("")
+    runs = r["runs"]
+    names = [n for n in ("cold", "installed", "warm", "reference") if n in runs]
+    lines += [f"Measured {r['date']}.", "",
+              f"Census release ingested (`census_release_job`, {r['census_oas']:,} OAs): "
+              f"{runs['census_release']['process_wall']:.1f} s, peak {runs['census_release']['peak_rss'] / 2**30:.2f} GiB.", "",
+              "| asset | " + " | ".join(f"{n} s" for n in names) + " |",
+              "|---|" + "---:|" * len(names)]
+    for asset in ASSET_ORDER:
+        lines.append(f"| {asset} | " + " | ".join(f"{runs[n]['steps'].get(asset, float('nan')):.1f}" for n in names) + " |")
+    lines.append("| imports (Dagster, definitions) | " + " | ".join(f"{runs[n]['import']:.1f}" for n in names) + " |")
+    lines.append("| **process wall time** | " + " | ".join(f"**{runs[n]['process_wall']:.1f}**" for n in names) + " |")
+    lines.append("| peak memory (GiB) | " + " | ".join(f"{runs[n]['peak_rss'] / 2**30:.2f}" for n in names) + " |")
+    warm, cold = runs["warm"]["process_wall"], runs["cold"]["process_wall"]
+    verdict = "reached" if warm <= r["goal"] else "not reached"
+    lines += ["", f"Goal ≤ {r['goal']:.0f} s per region run: **{verdict}** warm ({warm:.0f} s); "
+                  f"with an empty numba cache the run took {cold:.0f} s"]
+    if "installed" in runs:
+        lines[-1] += (f", after `make install`'s warm-up ({runs['warm_up']['process_wall']:.0f} s, once) "
+                      f"{runs['installed']['process_wall']:.0f} s")
+    lines[-1] += "."
+    if "reference" in runs:
+        lines.append(f"With the reference workflow's k-means calls the same run took "
+                     f"{runs['reference']['process_wall']:.0f} s ({runs['reference']['process_wall'] / warm:.1f}× ours, warm).")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -186,10 +191,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = list(SIZES) if args.size == "both" else [args.size]
     root = args.work or Path(tempfile.mkdtemp(prefix="geodem-bench-region-"))
-    results = [measure(size, root / size, args.reference and size == "liverpool") for size in sizes]
-    section = render(results)
-    write_section(args.output, SECTION, section)
-    print(section)
+    for size in sizes:
+        result = measure(size, root / size, args.reference and size == "liverpool")
+        (root / size / "result.json").write_text(json.dumps(result, indent=1))
+        section = render(result)
+        write_section(args.output, title(result), section)
+        print(section)
     return 0
 
 

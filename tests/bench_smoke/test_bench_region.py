@@ -16,16 +16,17 @@ def result(warm_wall):
 
 
 def test_report_lists_every_asset_and_says_whether_the_goal_was_reached():
-    text = bench_region.render([result(25.0)])
+    text = bench_region.render(result(25.0))
+    assert text.startswith("## Whole region: liverpool-city-region\n")
     for asset in bench_region.ASSET_ORDER:
         assert f"| {asset} |" in text
     assert "| asset | cold s | installed s | warm s | reference s |" in text
     assert "**reached** warm (25 s)" in text and "warm-up (40 s, once) 27 s" in text
     assert "12.0× ours" in text
-    assert "**not reached** warm (61 s)" in bench_region.render([result(61.0)])
+    assert "**not reached** warm (61 s)" in bench_region.render(result(61.0))
 
 
 def test_section_replaces_only_its_own():
     before = "# Benchmarks\n\n## Clustering\n\nx\n\n## Whole region\n\nold\n\n## Home location\n\ny\n"
-    after = replace_section(before, bench_region.SECTION, "## Whole region\n\nnew\n")
+    after = replace_section(before, "## Whole region", "## Whole region\n\nnew\n")
     assert after == "# Benchmarks\n\n## Clustering\n\nx\n\n## Whole region\n\nnew\n\n## Home location\n\ny\n"
