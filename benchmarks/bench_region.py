@@ -140,7 +140,6 @@ def title(result: dict) -> str:
 
 def render(r: dict) -> str:
     """The section of one size (its own '## ' heading, so sizes can be re-run one at a time)."""
-    runs = r["runs"]
     lines = [title(r), "",
              "`python -m benchmarks.bench_region --size liverpool --reference` and `--size uk`: one region partition of "
              "`geodem_region_job` (every geodemographic asset, offline names, default run config) in a fresh Python "
