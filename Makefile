@@ -47,7 +47,8 @@ bench-clustering: install
 	$(BIN)/python -m benchmarks.bench_clustering --size both
 
 bench-region: install
-	$(BIN)/python -m benchmarks.bench_region --size both --reference
+	$(BIN)/python -m benchmarks.bench_region --size liverpool --reference
+	$(BIN)/python -m benchmarks.bench_region --size uk --variant parallel-umap --variant umap-200-epochs
 
 bench-homeloc: install system-deps
 	$(BIN)/python -c "import psycopg2; c=psycopg2.connect('$(BENCH_PG)'); c.autocommit=True; c.cursor().execute('DROP DATABASE IF EXISTS geodem_bench WITH (FORCE)'); c.cursor().execute('CREATE DATABASE geodem_bench')"
