@@ -7,9 +7,7 @@ import json
 import logging
 import re
 
-import dagster as dg
 import pandas as pd
-import pytest
 
 from resources.namers.openai_namer import OUTAGE_AFTER_CLUSTERS
 from resources.namers.resource import namer_resource_from_env
@@ -55,17 +53,6 @@ def outage_script():
         return Reply("status", status=500, error_message=f"internal error while serving key {KEY}")
 
     return reply
-
-
-@pytest.fixture
-def instance(tmp_path):
-    """A Dagster instance on a temporary DAGSTER_HOME, so events and logs are files the leak search reads."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    inst = dg.DagsterInstance.from_config(str(home))
-    yield inst
-    inst.dispose()
 
 
 def test_api_failing_mid_region_falls_back_per_cluster_and_the_check_lists_them(tmp_path, instance, monkeypatch, caplog, capfd):

@@ -34,17 +34,6 @@ WORDS = {"A": "Amber", "B": "Birch", "C": "Cedar", "1": "Upper", "2": "Lower"}
 PORTRAIT = "Residents here are more often renting and working in services than across the region as a whole."
 
 
-@pytest.fixture
-def instance(tmp_path):
-    """A Dagster instance on a temporary DAGSTER_HOME: SQLite event and run storage, local files."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    inst = dg.DagsterInstance.from_config(str(home))
-    yield inst
-    inst.dispose()
-
-
 def leaks(root: Path, secret: str) -> list[str]:
     """Files under ``root`` whose bytes hold ``secret`` (as UTF-8 or UTF-16, as DuckDB or SQLite may store it)."""
     needles = [secret.encode(), secret.encode("utf-16-le")]
