@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 PG_VERSION := $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
 
-.PHONY: install system-deps demo ui test bench bench-clustering bench-region bench-homeloc clean
+.PHONY: install system-deps demo ui test bench bench-clustering bench-region bench-homeloc bench-load clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,9 @@ test: install system-deps
 
 # Side-by-side benchmarks (results in benchmarks/RESULTS.md). Needs a PostgreSQL server;
 # BENCH_PG is an admin URL, the benchmark database is created and dropped here.
-# About 90 minutes on 2 cores: `make bench-clustering`, `bench-region` and `bench-homeloc` run one part each.
+# About 2 hours on 2 cores: `make bench-clustering`, `bench-region`, `bench-homeloc` and `bench-load` run one part each.
 BENCH_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
-bench: bench-clustering bench-region bench-homeloc
+bench: bench-clustering bench-region bench-homeloc bench-load
 
 bench-clustering: install
 	$(BIN)/python -m benchmarks.bench_clustering --size both
@@ -49,6 +49,10 @@ bench-clustering: install
 bench-region: install
 	$(BIN)/python -m benchmarks.bench_region --size liverpool --reference
 	$(BIN)/python -m benchmarks.bench_region --size uk --variant parallel-umap --variant umap-200-epochs
+
+# A backfill of 1,000,000 users through webserver + daemon, queue 2 and hll_db pool 2, reconciled.
+bench-load: install system-deps
+	$(BIN)/python -m benchmarks.load_backfill --users 1000000 --pg-url $(BENCH_PG)
 
 bench-homeloc: install system-deps
 	$(BIN)/python -c "import psycopg2; c=psycopg2.connect('$(BENCH_PG)'); c.autocommit=True; c.cursor().execute('DROP DATABASE IF EXISTS geodem_bench WITH (FORCE)'); c.cursor().execute('CREATE DATABASE geodem_bench')"

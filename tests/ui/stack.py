@@ -84,8 +84,19 @@ def dagster_database(pg_server_url: str, prefix: str = "dagster_ui") -> Iterator
         admin.close()
 
 
-def _dagster_home(root: Path) -> Path:
-    """root/dagster_home holding the repo's production dagster.yaml, checked to read storage from DAGSTER_PG_URL."""
+def _merged(base: dict, overrides: dict) -> dict:
+    """base with overrides applied key by key, nested mappings merged rather than replaced."""
+    out = dict(base)
+    for key, value in overrides.items():
+        out[key] = _merged(out.get(key) or {}, value) if isinstance(value, dict) else value
+    return out
+
+
+def _dagster_home(root: Path, instance_overrides: dict | None = None) -> Path:
+    """root/dagster_home holding the repo's production dagster.yaml, checked to read storage from DAGSTER_PG_URL.
+
+    ``instance_overrides`` (e.g. a smaller run queue) are merged into that configuration; the rest stays as in production.
+    """
     home = root / "dagster_home"
     home.mkdir()
     shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
@@ -93,17 +104,21 @@ def _dagster_home(root: Path) -> Path:
     url_source = (config.get("storage") or {}).get("postgres", {}).get("postgres_url")
     if url_source != {"env": "DAGSTER_PG_URL"}:
         raise AssertionError(f"dagster.yaml: expected storage.postgres.postgres_url to be {{env: DAGSTER_PG_URL}}, found {url_source!r}")
+    if instance_overrides:
+        (home / "dagster.yaml").write_text(yaml.safe_dump(_merged(config, instance_overrides), sort_keys=False))
     return home
 
 
 @contextmanager
-def running_stack(database: DagsterDatabase, root: Path, settings: dict[str, str], artifacts: Path) -> Iterator[UiStack]:
+def running_stack(database: DagsterDatabase, root: Path, settings: dict[str, str], artifacts: Path,
+                  instance_overrides: dict | None = None) -> Iterator[UiStack]:
     """dagster-webserver, then dagster-daemon, on the repo's workspace and dagster.yaml, with `settings` as GEODEM_* env.
 
-    The instance lives in root/dagster_home; the services' logs are copied to `artifacts` when they stop.
+    The instance lives in root/dagster_home (dagster.yaml with ``instance_overrides`` merged in); the services'
+    logs are copied to `artifacts` when they stop.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED_PREFIXES)}
-    env.update(DAGSTER_HOME=str(_dagster_home(root)), DAGSTER_PG_URL=database.sqlalchemy_url, **settings)
+    env.update(DAGSTER_HOME=str(_dagster_home(root, instance_overrides)), DAGSTER_PG_URL=database.sqlalchemy_url, **settings)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     workspace = str(REPO / "workspace.yaml")
