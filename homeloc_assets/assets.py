@@ -7,7 +7,7 @@ from geodem_assets.plots import figure_markdown
 from geodem_assets.tables import markdown_table
 from homeloc_assets import storage
 from homeloc_assets.countries import assign_countries, load_countries
-from homeloc_assets.inference import classify, infer_home, summarise
+from homeloc_assets.inference import classify, infer_home, summarise_counts
 from homeloc_assets.reader import read_range
 from partitions.definitions import user_range, user_range_partitions
 from resources.hll import HLLError
@@ -116,16 +116,15 @@ def user_classification(context: dg.AssetExecutionContext, userdays: UserdaySour
 @dg.asset(group_name=GROUP, deps=[user_classification], automation_condition=dg.AutomationCondition.eager(),
           description="Totals over every user range: locals, tourists, their ratio, tourists' home countries; combined user_home_country.parquet.")
 def locals_tourists_summary(context: dg.AssetExecutionContext, userdays: UserdaySource, warehouse: Warehouse, outputs: OutputStore) -> dg.MaterializeResult:
-    classified = warehouse.read("user_classification")
-    home = warehouse.read("user_home_country").drop(columns=[KEY]).sort_values("user_guid")
+    # Counted and exported inside DuckDB: the summary's memory does not grow with the number of users.
     folder = outputs.folder("homeloc")
-    home.to_parquet(folder / "user_home_country.parquet", index=False)
-    classified.drop(columns=[KEY]).sort_values("user_guid").to_parquet(folder / "user_classification.parquet", index=False)
-    summary = summarise(classified)
-    ranges_done = sorted(classified[KEY].unique())
-    tourists = classified[classified["classification"] == "Tourist"]["home_country"].value_counts()
+    warehouse.export_parquet("user_home_country", folder / "user_home_country.parquet", order_by="user_guid", exclude=KEY)
+    warehouse.export_parquet("user_classification", folder / "user_classification.parquet", order_by="user_guid", exclude=KEY)
+    summary = summarise_counts(warehouse.counts("user_classification", ["classification", "status", "home_country"]))
+    ranges_done = warehouse.counts("user_classification", [KEY])[KEY]
+    tourists = pd.Series(summary["tourists_by_home_country"], dtype="int64")
     return dg.MaterializeResult(metadata={
-        "users": len(classified), "ranges_included": len(ranges_done), "ranges_expected": len(user_range_partitions.get_partition_keys()),
+        "users": summary["n_users"], "ranges_included": len(ranges_done), "ranges_expected": len(user_range_partitions.get_partition_keys()),
         "locals": summary["n_local"], "tourists": summary["n_tourist"], "unclassified": summary["n_unclassified"],
         "status": dg.MetadataValue.json(summary["by_status"]),
         "locals_to_tourists": dg.MetadataValue.text(summary["ratio"] or "no locals"),

@@ -133,17 +133,27 @@ def summarise(classified: pd.DataFrame) -> dict:
     same as text, ``"1:2.41"`` meaning 2.41 tourists per local (None without locals).
     """
     _require(classified, ["classification", "status", "home_country"], "classified")
-    by_class = classified["classification"].value_counts()
+    counts = classified.groupby(["classification", "status", "home_country"], dropna=False).size()
+    return summarise_counts(counts.reset_index(name="n"))
+
+
+def summarise_counts(counts: pd.DataFrame) -> dict:
+    """summarise() from user counts by (classification, status, home_country) in column n, as a
+    database's GROUP BY gives them: the summary of millions of users without loading them."""
+    _require(counts, ["classification", "status", "home_country", "n"], "counts")
+    n = counts["n"].astype(np.int64)
+    by_class = n.groupby(counts["classification"]).sum()
     n_local, n_tourist = int(by_class.get("Local", 0)), int(by_class.get("Tourist", 0))
-    tourists = classified.loc[classified["classification"] == "Tourist", "home_country"]
-    by_home = tourists.value_counts()
-    by_home = by_home.sort_index().sort_values(ascending=False, kind="stable")
+    tourists = counts["classification"] == "Tourist"
+    by_home = n[tourists].groupby(counts.loc[tourists, "home_country"]).sum()
+    by_home = by_home[by_home > 0].sort_index().sort_values(ascending=False, kind="stable")
+    by_status = n.groupby(counts["status"]).sum()
     return {
-        "n_users": int(len(classified)),
+        "n_users": int(n.sum()),
         "n_local": n_local,
         "n_tourist": n_tourist,
         "n_unclassified": int(by_class.get("Unclassified", 0)),
-        "by_status": {s: int((classified["status"] == s).sum()) for s in STATUSES},
+        "by_status": {s: int(by_status.get(s, 0)) for s in STATUSES},
         "locals_per_tourist": n_local / n_tourist if n_tourist else None,
         "ratio": f"1:{n_tourist / n_local:.2f}" if n_local else None,
         "tourists_by_home_country": {str(k): int(v) for k, v in by_home.items()},

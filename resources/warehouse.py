@@ -34,6 +34,11 @@ def _ident(name: str) -> str:
     return f'"{name}"'
 
 
+def _ident_list(names: list[str]) -> str:
+    """Several checked identifiers, comma-separated."""
+    return ", ".join(_ident(n) for n in names)
+
+
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     """Columns with no value to infer a type from are text, so no partition fixes a NULL type."""
     empty = [c for c in df.columns if df[c].dtype == object and df[c].isna().all()]
@@ -84,6 +89,27 @@ class Warehouse(dg.ConfigurableResource):
             if key_column is None:
                 return con.execute(f"SELECT * FROM {_ident(table)}").df()
             return con.execute(f"SELECT * FROM {_ident(table)} WHERE {_ident(key_column)} = ?", [key]).df()
+
+    def counts(self, table: str, columns: list[str]) -> pd.DataFrame:
+        """Rows of `table` counted by `columns` (NULLs kept as a group): columns + n."""
+        with self.connect(read_only=True) as con:
+            return con.execute(f"SELECT {_ident_list(columns)}, count(*) AS n FROM {_ident(table)} "
+                               f"GROUP BY {_ident_list(columns)}").df()
+
+    def export_parquet(self, table: str, path, *, order_by: str, exclude: str | None = None) -> int:
+        """Write a whole table to a Parquet file, sorted, without the `exclude` column; DuckDB streams
+        it, so a table larger than memory can be written. Replaces `path` atomically; returns rows."""
+        path = Path(path)
+        partial = path.with_name(f".{path.name}.partial")
+        with self.connect(read_only=True) as con:
+            if exclude:
+                rows = con.sql(f"SELECT * EXCLUDE ({_ident(exclude)}) FROM {_ident(table)} ORDER BY {_ident(order_by)}")
+            else:
+                rows = con.sql(f"SELECT * FROM {_ident(table)} ORDER BY {_ident(order_by)}")
+            rows.write_parquet(str(partial))
+            written = con.execute(f"SELECT count(*) FROM {_ident(table)}").fetchone()[0]
+        partial.replace(path)
+        return int(written)
 
     def has_table(self, table: str) -> bool:
         with self.connect(read_only=True) as con:

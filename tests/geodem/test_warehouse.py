@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 
 from resources.warehouse import Warehouse
 
@@ -17,3 +18,19 @@ def test_rerun_of_partition_replaces_rows(tmp_path):
         wh.replace_partition("t", "region", "a", pd.DataFrame({"OA": ["x", "y"]}))
     wh.replace_partition("t", "region", "b", pd.DataFrame({"OA": ["z"]}))
     assert sorted(wh.read("t")["OA"]) == ["x", "y", "z"]
+
+
+def test_counts_and_parquet_export_stay_inside_duckdb(tmp_path):
+
+    wh = Warehouse(path=str(tmp_path / "w.duckdb"))
+    wh.replace_partition("t", "part", "b", pd.DataFrame({"user_guid": ["u3", "u1"], "kind": ["x", None]}))
+    wh.replace_partition("t", "part", "a", pd.DataFrame({"user_guid": ["u2"], "kind": ["x"]}))
+    counts = wh.counts("t", ["kind"]).sort_values("n", ignore_index=True)
+    assert counts["n"].tolist() == [1, 2] and counts["kind"].isna().tolist() == [True, False]
+    out = tmp_path / "t.parquet"
+    assert wh.export_parquet("t", out, order_by="user_guid", exclude="part") == 3
+    table = pd.read_parquet(out)
+    assert list(table.columns) == ["user_guid", "kind"] and table["user_guid"].tolist() == ["u1", "u2", "u3"]
+    assert not list(tmp_path.glob(".*partial"))
+    with pytest.raises(ValueError, match="not a table name"):
+        wh.counts("t", ["kind; DROP TABLE t"])
