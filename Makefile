@@ -48,7 +48,7 @@ bench-clustering: install
 
 bench-region: install
 	$(BIN)/python -m benchmarks.bench_region --size liverpool --reference
-	$(BIN)/python -m benchmarks.bench_region --size uk --variant parallel-umap --variant umap-200-epochs
+	$(BIN)/python -m benchmarks.bench_region --size uk --variant umap-500-epochs --variant parallel-umap
 
 # A backfill of 1,000,000 users through webserver + daemon, queue 2 and hll_db pool 2, reconciled.
 bench-load: install system-deps

@@ -30,7 +30,8 @@ SECTION = "## Whole region"
 SIZES = {"liverpool": ("liverpool-city-region", 60.0), "uk": ("uk", 600.0)}   # partition, wall-time goal (s)
 CLUSTER_OPS = ("cluster_diagnostics", "supergroups", "subgroups")
 # Warm runs with another cluster_embedding run config (--variant NAME, repeatable).
-VARIANTS = {"parallel-umap": {"deterministic": False}, "umap-200-epochs": {"n_epochs": 200}}
+VARIANTS = {"parallel-umap": {"deterministic": False}, "umap-200-epochs": {"n_epochs": 200},
+            "umap-500-epochs": {"n_epochs": 500}}
 ASSET_ORDER = ["region_output_areas", "region_census", "region_matrix", "cluster_diagnostics", "supergroups", "subgroups",
                "cluster_embedding", "cluster_profiles", "cluster_names", "classification_exports"]
 
@@ -163,7 +164,7 @@ def render(r: dict) -> str:
              "Wall time is the process's, imports included; peak memory is its `ru_maxrss`.", "", *machine_lines(), ""]
     runs = r["runs"]
     names = [n for n in ("cold", "installed", "warm", *VARIANTS, "reference") if n in runs]
-    lines += [f"Measured {r['date']}.", "",
+    lines += [f"Measured {r['date']} with `{r['command']}`." if "command" in r else f"Measured {r['date']}.", "",
               f"Census release ingested (`census_release_job`, {r['census_oas']:,} OAs): "
               f"{runs['census_release']['process_wall']:.1f} s, peak {runs['census_release']['peak_rss'] / 2**30:.2f} GiB.", "",
               "| asset | " + " | ".join(f"{n} s" for n in names) + " |",
@@ -216,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         result = measure(size, root / size, args.reference and size == "liverpool", args.variant,
                          cold=not args.skip_cold)
+        result["command"] = "python -m benchmarks.bench_region " + " ".join(argv if argv is not None else sys.argv[1:])
         (root / size / "result.json").write_text(json.dumps(result, indent=1))
         section = render(result)
         write_section(args.output, title(result), section)

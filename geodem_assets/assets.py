@@ -56,10 +56,11 @@ class EmbeddingConfig(dg.Config):
     UMAP's layout runs on one thread when it is given a seed (so that it is reproducible);
     deterministic=False drops the seed and uses every core, and the embedding then differs
     from run to run. For the whole UK (about 239,000 OAs) the layout is the longest step:
-    fewer epochs (UMAP's own default for large data is 200) or deterministic=False shorten it.
+    regions.yaml gives the uk partition 200 epochs (UMAP's own default for large data);
+    n_epochs here overrides the region's setting for one run.
     """
 
-    n_epochs: int = UMAP_DEFAULTS["n_epochs"]
+    n_epochs: int | None = None   # None: the region's umap_epochs in regions.yaml, else the reference's 500
     deterministic: bool = True
 
 
@@ -279,13 +280,14 @@ def subgroups(context: dg.AssetExecutionContext, config: ClusterConfig, warehous
 
 
 @dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[supergroups],
-          description="2-D UMAP embedding of the OAs (n_neighbors=30, min_dist=0, cosine, 500 epochs, seed 508).")
+          description="2-D UMAP embedding of the OAs (n_neighbors=30, min_dist=0, cosine, 500 epochs unless regions.yaml says otherwise, seed 508).")
 def cluster_embedding(context: dg.AssetExecutionContext, config: EmbeddingConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     slug = context.partition_key
     matrix = _matrix(warehouse, slug)
-    if config.n_epochs < 1:
+    epochs = config.n_epochs or get_region(slug).umap_epochs or UMAP_DEFAULTS["n_epochs"]
+    if config.n_epochs is not None and config.n_epochs < 1:
         raise dg.Failure(f"cluster_embedding: n_epochs must be at least 1, got {config.n_epochs}")
-    parameters = {**UMAP_DEFAULTS, "n_epochs": config.n_epochs}
+    parameters = {**UMAP_DEFAULTS, "n_epochs": epochs}
     if not config.deterministic:
         parameters.update(random_state=None, n_jobs=-1)
     xy = umap_embedding(matrix.to_numpy(), **parameters)

@@ -26,6 +26,7 @@ class Region:
     k: int | None = None
     subgroups: tuple[int, ...] | None = None
     drop_variables: tuple[str, ...] = field(default_factory=tuple)
+    umap_epochs: int | None = None   # None = the reference's 500
 
 
 def parse_regions(text: str, source: str = "regions.yaml") -> dict[str, Region]:
@@ -51,6 +52,9 @@ def parse_regions(text: str, source: str = "regions.yaml") -> dict[str, Region]:
                 raise ValueError(f"{where} ({slug}): subgroups must be positive integers, got {subgroups!r}")
             if k is not None and len(subgroups) != k:
                 raise ValueError(f"{where} ({slug}): {len(subgroups)} subgroup counts for k={k}")
+        epochs = entry.get("umap_epochs")
+        if epochs is not None and (not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1):
+            raise ValueError(f"{where} ({slug}): umap_epochs must be a positive integer, got {epochs!r}")
         out[slug] = Region(
             slug=slug,
             name=str(entry.get("name") or slug),
@@ -58,6 +62,7 @@ def parse_regions(text: str, source: str = "regions.yaml") -> dict[str, Region]:
             k=k,
             subgroups=tuple(subgroups) if subgroups is not None else None,
             drop_variables=tuple(entry.get("drop_variables") or ()),
+            umap_epochs=epochs,
         )
     if not out:
         raise ValueError(f"{source}: no regions defined")
