@@ -402,16 +402,18 @@ def _attach_peak(record: RunRecord, peaks: dict[tuple[int, int], ProcessPeak]) -
 
 
 def crowding(crowded: list[tuple[float, tuple]], runs: list[RunRecord]) -> dict:
-    """Moments with more run workers alive than the queue allows, split into runs still in progress at that moment
-    and processes whose run had already ended (exiting while the queue starts the next run)."""
+    """Moments with more run workers alive than the queue allows, split into processes of runs still in
+    progress at that moment, processes whose run had already ended (exiting while the queue starts the next
+    run), and processes no run record claims (its run not yet started, or not a run worker at all)."""
     by_key = {r.process_key: r for r in runs if r.process_key}
-    worst_in_progress, exiting_for = 0, []
+    worst_in_progress, unattributed, exiting_for = 0, 0, []
     for t, keys in crowded:
         runs_here = [by_key.get(k) for k in keys]
         ended = [t - r.end for r in runs_here if r and r.end and r.end <= t]
-        worst_in_progress = max(worst_in_progress, len(keys) - len(ended))
+        worst_in_progress = max(worst_in_progress, sum(1 for r in runs_here if r and not (r.end and r.end <= t)))
+        unattributed = max(unattributed, sum(1 for r in runs_here if r is None))
         exiting_for += ended
-    return {"moments": len(crowded), "max_in_progress": worst_in_progress,
+    return {"moments": len(crowded), "max_in_progress": worst_in_progress, "max_unattributed": unattributed,
             "max_exiting_s": max(exiting_for, default=None)}
 
 
@@ -685,8 +687,10 @@ def section(result: LoadResult, command: str, machine: list[str]) -> str:
     crowd = result.process_crowding
     crowd_text = (f"never more than {RUN_QUEUE_LIMIT}" if not crowd.get("moments") else
                   f"{result.max_run_processes_sampled} at most; at each of the {crowd['moments']} sampled moment(s) with more than "
-                  f"{RUN_QUEUE_LIMIT}, at most {crowd['max_in_progress']} belonged to runs not yet ended, the others to runs "
-                  f"that had ended at most {crowd['max_exiting_s'] or 0:.1f} s before and whose process was still exiting")
+                  f"{RUN_QUEUE_LIMIT}, at most {crowd['max_in_progress']} belonged to runs not yet ended, at most "
+                  f"{crowd.get('max_unattributed', 0)} to no recorded run (a run worker before its run records a start), "
+                  f"the others to runs that had ended at most {crowd['max_exiting_s'] or 0:.1f} s before and whose "
+                  f"process was still exiting")
     lines += [
         "",
         "How it is measured:",

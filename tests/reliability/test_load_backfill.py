@@ -104,3 +104,18 @@ def test_the_sampler_reads_a_spawned_process_peak_as_its_own_rusage_does(tmp_pat
     assert peak.samples > 3
     assert peak.hwm_kib >= 300 * 1024
     assert abs(peak.hwm_kib - maxrss_kib) <= 0.02 * maxrss_kib, (peak, maxrss_kib)
+
+
+def test_crowded_moments_are_split_into_running_ended_and_unclaimed_processes():
+    from benchmarks.load_backfill import RunRecord, crowding
+
+    def run(key, start, end):
+        return RunRecord(run_id=str(key), partition="0", backfill_id=None, status="SUCCESS", start=start, end=end,
+                         pid=key[0], process_key=key)
+
+    runs = [run((1, 1), 0.0, 10.0), run((2, 2), 1.0, 20.0), run((3, 3), 5.0, 30.0)]
+    # At t=12: run 1 has ended (still exiting), 2 and 3 are running, 4 is claimed by no run.
+    got = crowding([(12.0, ((1, 1), (2, 2), (3, 3), (4, 4)))], runs)
+    assert got == {"moments": 1, "max_in_progress": 2, "max_unattributed": 1, "max_exiting_s": 2.0}
+    # At t=6 all three are running: over the limit of 2.
+    assert crowding([(6.0, ((1, 1), (2, 2), (3, 3)))], runs)["max_in_progress"] == 3
