@@ -14,15 +14,9 @@ from resources.namers.resource import namer_resource_from_env
 from sample_data.census import write_sample_census
 from tests.namers.responses_server import Reply, ResponsesServer, answer
 from tests.pipelines.harness import make_defs, make_resources, run
-from tests.reliability.test_secrets import leaks
+from tests.reliability.test_secrets import REGION, SMALL_RUN, leaks
 
 KEY = "sk-test-OUTAGE-41c9e07b2d6a"
-REGION = "liverpool-city-region"
-SMALL_RUN = {"ops": {
-    "cluster_diagnostics": {"config": {"n_init": 2, "max_k": 4}},
-    "supergroups": {"config": {"k": 3, "n_init": 3}},
-    "subgroups": {"config": {"subgroups": [2, 2, 2], "n_init": 3}},
-}}
 # Clusters are named supergroups first, then subgroups, each by code.
 ORDER = ["A", "B", "C", "A1", "A2", "B1", "B2", "C1", "C2"]
 ANSWERED = ORDER[:5]  # then one connection reset, then nothing but HTTP 500
