@@ -9,7 +9,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -90,11 +90,13 @@ def locate_release(path: Path, cache_dir: Path | None = None) -> ReleaseFiles:
 CHUNK = 1 << 20
 
 
-def stream_digest(fh: BinaryIO) -> str:
-    """sha256 (hex) of what is left to read in an open binary file."""
+def stream_digest(fh: BinaryIO, copy_to: BinaryIO | None = None) -> str:
+    """sha256 (hex) of what is left to read in an open binary file, also written to copy_to if given."""
     h = hashlib.sha256()
     while block := fh.read(CHUNK):
         h.update(block)
+        if copy_to is not None:
+            copy_to.write(block)
     return h.hexdigest()
 
 
@@ -136,12 +138,8 @@ class Snapshot:
 
 def copy_and_digest(fh: BinaryIO, dest: Path) -> str:
     """Copy an open file to `dest`, returning the sha256 (hex) of the bytes copied."""
-    h = hashlib.sha256()
     with open(dest, "wb") as out:
-        while block := fh.read(CHUNK):
-            h.update(block)
-            out.write(block)
-    return h.hexdigest()
+        return stream_digest(fh, copy_to=out)
 
 
 def _identity(st: os.stat_result) -> tuple[int, ...]:
@@ -176,8 +174,7 @@ def _copy_release(files: ReleaseFiles, target: Path) -> tuple[ReleaseFiles, str]
         for p, (fh, identity) in zip(files.all(), opened):
             if _identity(os.fstat(fh.fileno())) != identity:
                 raise ReleaseChanged(f"{p.name} was written to while the release was being read")
-    copies = replace(files, **{field: target / getattr(files, field).name for field in
-                               ("census", "lookup", "oa_boundaries", "lad_boundaries", "population")})
+    copies = replace(files, **{f.name: target / getattr(files, f.name).name for f in fields(files)})
     return copies, _combine(digests)
 
 
