@@ -33,6 +33,18 @@ def _method(method: str) -> str:
     return method
 
 
+def _sklearn_fit(X: np.ndarray, k: int, n_init: int, seed: int, init: str) -> KMeansFit:
+    """scikit-learn's KMeans, as the reference workflow calls it."""
+    from sklearn.cluster import KMeans  # deferred: the UI loads this module often
+
+    model = KMeans(n_clusters=k, init=init, n_init=n_init, random_state=seed, algorithm="lloyd").fit(X)
+    return KMeansFit(labels=model.labels_.astype(np.int64), centers=model.cluster_centers_, inertia=float(model.inertia_))
+
+
+def _from_fast(fit) -> KMeansFit:
+    return KMeansFit(labels=fit.labels, centers=fit.centers, inertia=fit.inertia)
+
+
 def kmeans(X: np.ndarray, k: int, *, n_init: int | None = None, seed: int = 507, method: str = "fast") -> KMeansFit:
     """The lowest-inertia k-means partition of X (n, p) found; deterministic for a seed.
 
@@ -47,12 +59,8 @@ def kmeans(X: np.ndarray, k: int, *, n_init: int | None = None, seed: int = 507,
     if method == "fast":
         from geodem_assets.kmeans import fast_kmeans  # deferred: numba compiles on first import
 
-        fit = fast_kmeans(X, k, seed=seed, n_init=starts)
-        return KMeansFit(labels=fit.labels, centers=fit.centers, inertia=fit.inertia)
-    from sklearn.cluster import KMeans  # deferred: the UI loads this module often
-
-    model = KMeans(n_clusters=k, init="random", n_init=starts, random_state=seed, algorithm="lloyd").fit(X)
-    return KMeansFit(labels=model.labels_.astype(np.int64), centers=model.cluster_centers_, inertia=float(model.inertia_))
+        return _from_fast(fast_kmeans(X, k, seed=seed, n_init=starts))
+    return _sklearn_fit(X, k, starts, seed, init="random")
 
 
 def kmeans_range(X: np.ndarray, ks: list[int], *, n_init: int | None = None, seed: int = 507,
@@ -60,18 +68,12 @@ def kmeans_range(X: np.ndarray, ks: list[int], *, n_init: int | None = None, see
     """kmeans for every k in ks; the fast method shares its sample and grows each k from k-1."""
     if _method(method) == "reference":
         # The clustergram package's call: k-means++ starts (scikit-learn's default init), n_init per k.
-        from sklearn.cluster import KMeans
-
         X = np.ascontiguousarray(X, dtype=np.float64)
-        out = {}
-        for k in ks:
-            model = KMeans(n_clusters=k, n_init=n_init or 100, random_state=seed).fit(X)
-            out[k] = KMeansFit(labels=model.labels_.astype(np.int64), centers=model.cluster_centers_, inertia=float(model.inertia_))
-        return out
+        return {k: _sklearn_fit(X, k, n_init or 100, seed, init="k-means++") for k in ks}
     from geodem_assets.kmeans import fast_kmeans_range
 
     fits = fast_kmeans_range(X, ks, seed=seed, n_init=n_init or DEFAULT_STARTS["fast"])
-    return {k: KMeansFit(labels=f.labels, centers=f.centers, inertia=f.inertia) for k, f in fits.items()}
+    return {k: _from_fast(f) for k, f in fits.items()}
 
 
 def relabel(fit: KMeansFit, order: np.ndarray) -> KMeansFit:
