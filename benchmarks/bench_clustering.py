@@ -29,22 +29,23 @@ from geodem_assets.kmeans import fast_kmeans, fast_kmeans_range
 SECTION = "## Clustering"
 SEED = 507
 SUPERGROUP_K = 5
-SUPERGROUP_STARTS = 1000      # the reference's n_init for supergroups
+SUPERGROUP_STARTS = 1000  # the reference's n_init for supergroups
 CLUSTERGRAM_KS = range(1, 10)
-CLUSTERGRAM_STARTS = 100      # the reference's n_init per k
-TIME_GOAL = 10.0              # ours must take at most 1/10 of the reference's time
-INERTIA_RTOL = 1e-4           # and reach an inertia no worse than the reference's, relatively
+CLUSTERGRAM_STARTS = 100  # the reference's n_init per k
+TIME_GOAL = 10.0  # ours must take at most 1/10 of the reference's time
+INERTIA_RTOL = 1e-4  # and reach an inertia no worse than the reference's, relatively
 
 
 @dataclass
 class Timed:
-    wall: float               # seconds
-    cpu: float                # process CPU seconds (all threads)
+    wall: float  # seconds
+    cpu: float  # process CPU seconds (all threads)
 
 
 @dataclass
 class Comparison:
     """One task, ours against the reference; reference times scaled to its full number of starts."""
+
     task: str
     ref_call: str
     ref_starts_run: int
@@ -80,7 +81,7 @@ def inertia(X: np.ndarray, labels: np.ndarray, centres: np.ndarray) -> float:
     """Exact sum of squared distances of rows to the centres of their labels, in blocks."""
     total = 0.0
     for b in range(0, X.shape[0], 65_536):
-        diff = X[b:b + 65_536] - centres[np.asarray(labels[b:b + 65_536], dtype=np.int64)]
+        diff = X[b : b + 65_536] - centres[np.asarray(labels[b : b + 65_536], dtype=np.int64)]
         total += float(np.einsum("ij,ij->", diff, diff))
     return total
 
@@ -97,40 +98,62 @@ def thread_limit(threads: int | None):
     from contextlib import nullcontext
 
     from threadpoolctl import threadpool_limits
+
     return nullcontext() if threads is None else threadpool_limits(limits=threads)
 
 
-def run_supergroups(X: np.ndarray, ref_starts: int, threads: int | None, full_starts: int = SUPERGROUP_STARTS,
-                    k: int = SUPERGROUP_K) -> Comparison:
+def run_supergroups(
+    X: np.ndarray,
+    ref_starts: int,
+    threads: int | None,
+    full_starts: int = SUPERGROUP_STARTS,
+    k: int = SUPERGROUP_K,
+) -> Comparison:
     """KMeans(k, init='random', n_init=ref_starts) against fast_kmeans(X, k)."""
     from sklearn.cluster import KMeans
 
     ours, t_ours = timed(lambda: fast_kmeans(X, k, seed=SEED, threads=threads))
     with thread_limit(threads):
-        model, t_ref = timed(lambda: KMeans(n_clusters=k, init="random", n_init=ref_starts,
-                                            random_state=SEED).fit(X))
+        model, t_ref = timed(
+            lambda: KMeans(n_clusters=k, init="random", n_init=ref_starts, random_state=SEED).fit(X)
+        )
     return Comparison(
         task=f"supergroups (k = {k})",
         ref_call=f'KMeans(n_clusters={k}, init="random", n_init={ref_starts}, random_state={SEED})',
-        ref_starts_run=ref_starts, ref_starts_full=full_starts, ref=t_ref, ours=t_ours,
+        ref_starts_run=ref_starts,
+        ref_starts_full=full_starts,
+        ref=t_ref,
+        ours=t_ours,
         ref_inertia={k: inertia(X, model.labels_, model.cluster_centers_)},
         our_inertia={k: inertia(X, ours.labels, ours.centers)},
     )
 
 
-def run_clustergram(X: np.ndarray, ref_starts: int, threads: int | None, full_starts: int = CLUSTERGRAM_STARTS,
-                    ks=CLUSTERGRAM_KS) -> Comparison:
+def run_clustergram(
+    X: np.ndarray,
+    ref_starts: int,
+    threads: int | None,
+    full_starts: int = CLUSTERGRAM_STARTS,
+    ks=CLUSTERGRAM_KS,
+) -> Comparison:
     """Clustergram(ks, n_init=ref_starts) against fast_kmeans_range(X, ks)."""
     from clustergram import Clustergram
 
     ours, t_ours = timed(lambda: fast_kmeans_range(X, ks, seed=SEED, threads=threads))
     with thread_limit(threads):
-        gram, t_ref = timed(lambda: Clustergram(ks, n_init=ref_starts, random_state=SEED, verbose=False).fit(X))
+        gram, t_ref = timed(
+            lambda: Clustergram(ks, n_init=ref_starts, random_state=SEED, verbose=False).fit(X)
+        )
     return Comparison(
         task=f"clustergram (k = {min(ks)}..{max(ks)})",
         ref_call=f"Clustergram(range({min(ks)}, {max(ks) + 1}), n_init={ref_starts}, random_state={SEED})",
-        ref_starts_run=ref_starts, ref_starts_full=full_starts, ref=t_ref, ours=t_ours,
-        ref_inertia={k: inertia(X, np.asarray(gram.labels[k]), np.asarray(gram.cluster_centers[k])) for k in ks},
+        ref_starts_run=ref_starts,
+        ref_starts_full=full_starts,
+        ref=t_ref,
+        ours=t_ours,
+        ref_inertia={
+            k: inertia(X, np.asarray(gram.labels[k]), np.asarray(gram.cluster_centers[k])) for k in ks
+        },
         our_inertia={k: inertia(X, ours[k].labels, ours[k].centers) for k in ks},
     )
 
@@ -149,6 +172,7 @@ def machine() -> list[str]:
     """Lines describing the machine and library versions, the clustergram package's included."""
     try:
         import clustergram
+
         version = clustergram.__version__
     except (ImportError, AttributeError):
         version = "not installed"
@@ -159,21 +183,35 @@ def render_comparison(c: Comparison) -> list[str]:
     scaled = c.ref.wall * c.scale
     lines = [f"**{c.task}** — reference `{c.ref_call}`"]
     if c.scale != 1:
-        lines.append(f"(reference run with {c.ref_starts_run} of its {c.ref_starts_full} starts; its time is "
-                     f"extrapolated linearly x{c.scale:g}; its inertia is the best of the starts actually run)")
-    lines += ["", "| | wall s | CPU s |", "|---|---:|---:|",
-              f"| reference, as run | {c.ref.wall:.2f} | {c.ref.cpu:.2f} |"]
+        lines.append(
+            f"(reference run with {c.ref_starts_run} of its {c.ref_starts_full} starts; its time is "
+            f"extrapolated linearly x{c.scale:g}; its inertia is the best of the starts actually run)"
+        )
+    lines += [
+        "",
+        "| | wall s | CPU s |",
+        "|---|---:|---:|",
+        f"| reference, as run | {c.ref.wall:.2f} | {c.ref.cpu:.2f} |",
+    ]
     if c.scale != 1:
-        lines.append(f"| reference, {c.ref_starts_full} starts (extrapolated) | {scaled:.2f} | "
-                     f"{c.ref.cpu * c.scale:.2f} |")
-    lines += [f"| ours | {c.ours.wall:.2f} | {c.ours.cpu:.2f} |", "",
-              f"Speed-up (reference wall / ours): **{c.ratio:.1f}x** (goal >= {TIME_GOAL:g}x: "
-              f"{'pass' if c.ratio >= TIME_GOAL else 'FAIL'})", "",
-              "| k | reference inertia | our inertia | relative difference | no worse (rtol 1e-4) |",
-              "|---:|---:|---:|---:|:---:|"]
+        lines.append(
+            f"| reference, {c.ref_starts_full} starts (extrapolated) | {scaled:.2f} | "
+            f"{c.ref.cpu * c.scale:.2f} |"
+        )
+    lines += [
+        f"| ours | {c.ours.wall:.2f} | {c.ours.cpu:.2f} |",
+        "",
+        f"Speed-up (reference wall / ours): **{c.ratio:.1f}x** (goal >= {TIME_GOAL:g}x: "
+        f"{'pass' if c.ratio >= TIME_GOAL else 'FAIL'})",
+        "",
+        "| k | reference inertia | our inertia | relative difference | no worse (rtol 1e-4) |",
+        "|---:|---:|---:|---:|:---:|",
+    ]
     for k in sorted(c.ref_inertia):
-        lines.append(f"| {k} | {c.ref_inertia[k]:.6f} | {c.our_inertia[k]:.6f} | {c.rel(k):+.2e} | "
-                     f"{'yes' if c.rel(k) <= INERTIA_RTOL else 'NO'} |")
+        lines.append(
+            f"| {k} | {c.ref_inertia[k]:.6f} | {c.our_inertia[k]:.6f} | {c.rel(k):+.2e} | "
+            f"{'yes' if c.rel(k) <= INERTIA_RTOL else 'NO'} |"
+        )
     lines += [""] + c.notes + ([""] if c.notes else [])
     lines.append(f"Result: **{'PASS' if c.passed else 'FAIL'}**")
     return lines + [""]
@@ -215,20 +253,27 @@ def run(plan: Plan, threads_modes: list[int | None], quick: bool, log=print) -> 
         mode = "library defaults" if threads is None else f"{threads} thread(s) on both sides"
         log(f"[{plan.size}] {mode}: supergroups ...")
         sup = run_supergroups(X, plan.supergroup_ref_starts, threads, plan.supergroup_full)
-        log(f"[{plan.size}] {mode}: supergroups {sup.ratio:.1f}x, rel {sup.rel(SUPERGROUP_K):+.2e}; clustergram ...")
+        log(
+            f"[{plan.size}] {mode}: supergroups {sup.ratio:.1f}x, rel {sup.rel(SUPERGROUP_K):+.2e}; clustergram ..."
+        )
         gram = run_clustergram(X, plan.clustergram_ref_starts, threads, plan.clustergram_full)
         worst = max(map(gram.rel, gram.ref_inertia))
         log(f"[{plan.size}] {mode}: clustergram {gram.ratio:.1f}x, worst rel {worst:+.2e}")
         lines += [f"#### Threads: {mode}", ""] + render_comparison(sup) + render_comparison(gram)
     from sklearn.cluster import KMeans
 
-    ours_peak = peak_memory(lambda: (fast_kmeans(X, SUPERGROUP_K, seed=SEED),
-                                     fast_kmeans_range(X, CLUSTERGRAM_KS, seed=SEED)))
-    ref_peak = peak_memory(lambda: KMeans(n_clusters=SUPERGROUP_K, init="random", n_init=2,
-                                          random_state=SEED).fit(X))
-    lines += [f"Peak traced memory (tracemalloc, separate untimed runs): ours (supergroups + clustergram) "
-              f"{ours_peak:.0f} MiB; reference KMeans {ref_peak:.0f} MiB; the matrix itself "
-              f"{X.nbytes / 2**20:.0f} MiB.", ""]
+    ours_peak = peak_memory(
+        lambda: (fast_kmeans(X, SUPERGROUP_K, seed=SEED), fast_kmeans_range(X, CLUSTERGRAM_KS, seed=SEED))
+    )
+    ref_peak = peak_memory(
+        lambda: KMeans(n_clusters=SUPERGROUP_K, init="random", n_init=2, random_state=SEED).fit(X)
+    )
+    lines += [
+        f"Peak traced memory (tracemalloc, separate untimed runs): ours (supergroups + clustergram) "
+        f"{ours_peak:.0f} MiB; reference KMeans {ref_peak:.0f} MiB; the matrix itself "
+        f"{X.nbytes / 2**20:.0f} MiB.",
+        "",
+    ]
     return lines
 
 
@@ -236,12 +281,23 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=["liverpool", "uk", "both"], default="liverpool")
     parser.add_argument("--quick", action="store_true", help="small matrices and few starts: a smoke test")
-    parser.add_argument("--threads", default="default,1",
-                        help="comma-separated thread settings to run: 'default' (library defaults) and/or numbers")
-    parser.add_argument("--uk-supergroup-starts", type=int, default=10,
-                        help="reference starts actually run for UK supergroups (time extrapolated to 1000)")
-    parser.add_argument("--uk-clustergram-starts", type=int, default=2,
-                        help="reference starts per k actually run for the UK clustergram (extrapolated to 100)")
+    parser.add_argument(
+        "--threads",
+        default="default,1",
+        help="comma-separated thread settings to run: 'default' (library defaults) and/or numbers",
+    )
+    parser.add_argument(
+        "--uk-supergroup-starts",
+        type=int,
+        default=10,
+        help="reference starts actually run for UK supergroups (time extrapolated to 1000)",
+    )
+    parser.add_argument(
+        "--uk-clustergram-starts",
+        type=int,
+        default=2,
+        help="reference starts per k actually run for the UK clustergram (extrapolated to 100)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
@@ -249,20 +305,33 @@ def main(argv=None) -> int:
 
     started = time.perf_counter()
     _, warm = timed(lambda: fast_kmeans(np.random.default_rng(0).random((200, 4)), 3, n_init=2))
-    header = machine() + ([
-        "- QUICK SMOKE RUN: small matrices and a reference with few starts; the goals do not apply."]
-        if args.quick else []) + [
-        f"- One-off numba compile or cache load before timing: {warm.wall:.1f} s (not counted below).",
-        "- Times are single runs of each side in the same process, ours first; the machine is shared, so "
-        "ratios are the figure to read. Inertias of both sides are recomputed exactly from labels and centres.",
-        f"- Goals: at most 1/{TIME_GOAL:g} of the reference's wall time, and an inertia no worse than the "
-        f"reference's best by more than a relative {INERTIA_RTOL:g} (every k for the clustergram).",
+    header = (
+        machine()
+        + (
+            ["- QUICK SMOKE RUN: small matrices and a reference with few starts; the goals do not apply."]
+            if args.quick
+            else []
+        )
+        + [
+            f"- One-off numba compile or cache load before timing: {warm.wall:.1f} s (not counted below).",
+            "- Times are single runs of each side in the same process, ours first; the machine is shared, so "
+            "ratios are the figure to read. Inertias of both sides are recomputed exactly from labels and centres.",
+            f"- Goals: at most 1/{TIME_GOAL:g} of the reference's wall time, and an inertia no worse than the "
+            f"reference's best by more than a relative {INERTIA_RTOL:g} (every k for the clustergram).",
+        ]
+    )
+    blocks = [
+        run(plan, modes, args.quick)
+        for plan in plans(args.size, args.quick, args.uk_supergroup_starts, args.uk_clustergram_starts)
     ]
-    blocks = [run(plan, modes, args.quick) for plan in plans(args.size, args.quick, args.uk_supergroup_starts,
-                                                              args.uk_clustergram_starts)]
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    blocks.append([f"Process peak resident memory (ru_maxrss): {usage.ru_maxrss / 1024:.0f} MiB; "
-                   f"benchmark took {time.perf_counter() - started:.0f} s.", ""])
+    blocks.append(
+        [
+            f"Process peak resident memory (ru_maxrss): {usage.ru_maxrss / 1024:.0f} MiB; "
+            f"benchmark took {time.perf_counter() - started:.0f} s.",
+            "",
+        ]
+    )
     section = render(header, blocks)
     print(section)
     if not args.no_write:

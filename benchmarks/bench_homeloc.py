@@ -104,7 +104,9 @@ def sample_file(out_dir, n_users: int, seed: int = 0) -> Path:
         return path
     print(f"generating {n_users:,} users into {path} ...", file=sys.stderr, flush=True)
     s = write_sample_userdays(path, n_users, seed=seed)
-    meta.write_text(json.dumps({"n_users": s.n_users, "n_rows": s.n_rows, "n_bytes": s.n_bytes, "seconds": s.seconds}))
+    meta.write_text(
+        json.dumps({"n_users": s.n_users, "n_rows": s.n_rows, "n_bytes": s.n_bytes, "seconds": s.seconds})
+    )
     return path
 
 
@@ -122,20 +124,26 @@ class RangeResult:
     stages: dict[str, float]
 
 
-def process_range(path, user_range, backend, index: CountryIndex, max_offshore_km: float = MAX_OFFSHORE_KM) -> RangeResult:
+def process_range(
+    path, user_range, backend, index: CountryIndex, max_offshore_km: float = MAX_OFFSHORE_KM
+) -> RangeResult:
     """Homes of one range's users: read_range -> assign_countries -> backend.aggregate -> infer_home."""
     t0 = time.perf_counter()
     read = read_range(path, user_range.lo, user_range.hi)
     rows = read.rows
     t1 = time.perf_counter()
-    country, how = assign_countries(rows["latitude"].to_numpy(), rows["longitude"].to_numpy(), index, max_offshore_km)
+    country, how = assign_countries(
+        rows["latitude"].to_numpy(), rows["longitude"].to_numpy(), index, max_offshore_km
+    )
     t2 = time.perf_counter()
     has_country = np.array([c is not None for c in country], dtype=bool)
-    located = pd.DataFrame({
-        "user_guid": rows["user_guid"].to_numpy()[has_country],
-        "country": country[has_country].astype(str),
-        "userday_hll": rows["userday_hll"].to_numpy()[has_country],
-    })
+    located = pd.DataFrame(
+        {
+            "user_guid": rows["user_guid"].to_numpy()[has_country],
+            "country": country[has_country].astype(str),
+            "userday_hll": rows["userday_hll"].to_numpy()[has_country],
+        }
+    )
     per_country, per_user = backend.aggregate(located)
     t3 = time.perf_counter()
     guids = rows["user_guid"].to_numpy(dtype=object)
@@ -146,7 +154,10 @@ def process_range(path, user_range, backend, index: CountryIndex, max_offshore_k
     homes["offshore"] = homes["user_guid"].isin(offshore).to_numpy()
     t4 = time.perf_counter()
     return RangeResult(
-        homes=homes, n_rows=len(rows), n_quarantined=len(read.quarantine), n_bytes=read.end - read.start,
+        homes=homes,
+        n_rows=len(rows),
+        n_quarantined=len(read.quarantine),
+        n_bytes=read.end - read.start,
         stages={"read": t1 - t0, "countries": t2 - t1, "aggregate": t3 - t2, "home": t4 - t3},
     )
 
@@ -168,8 +179,14 @@ class OursRun:
         return self.n_users / self.seconds
 
 
-def run_ours(path, backend, *, n_ranges: int = 16, index: CountryIndex | None = None,
-             max_offshore_km: float = MAX_OFFSHORE_KM) -> OursRun:
+def run_ours(
+    path,
+    backend,
+    *,
+    n_ranges: int = 16,
+    index: CountryIndex | None = None,
+    max_offshore_km: float = MAX_OFFSHORE_KM,
+) -> OursRun:
     """Homes of every user of ``path``, range by range; the country index is built inside the timing when not given."""
     reset_peak_rss()
     t0 = time.perf_counter()
@@ -201,7 +218,9 @@ class Agreement:
     n_ties: int  # compared users whose top two estimates are equal (both break ties by country name)
     n_offshore_same_home: int
     mismatches: list[dict] = field(default_factory=list)  # first 20 compared users with another home
-    userday_differences: list[dict] = field(default_factory=list)  # first 20 with the same home, other user-days
+    userday_differences: list[dict] = field(
+        default_factory=list
+    )  # first 20 with the same home, other user-days
 
     @property
     def identical(self) -> bool:
@@ -220,22 +239,40 @@ def compare_homes(reference: pd.DataFrame, ours: pd.DataFrame) -> Agreement:
     ref_home = m["home_country_ref"].fillna("").astype(str).to_numpy()
     our_home = m["home_country"].fillna("").astype(str).to_numpy()
     same_home = found & (ref_home == our_home)
-    same_days = same_home & (m["home_userdays_ref"].to_numpy(dtype=float) == m["home_userdays"].to_numpy(dtype=float))
-    tie = found & (m["n_countries"].fillna(0).to_numpy() > 1) & (
-        m["home_userdays"].to_numpy(dtype=float) == m["runner_up_userdays"].to_numpy(dtype=float))
+    same_days = same_home & (
+        m["home_userdays_ref"].to_numpy(dtype=float) == m["home_userdays"].to_numpy(dtype=float)
+    )
+    tie = (
+        found
+        & (m["n_countries"].fillna(0).to_numpy() > 1)
+        & (m["home_userdays"].to_numpy(dtype=float) == m["runner_up_userdays"].to_numpy(dtype=float))
+    )
     inland = ~offshore
     bad = inland & ~same_home
-    cols = ["user_guid", "home_country_ref", "home_userdays_ref", "home_country", "home_userdays", "runner_up_country", "status"]
+    cols = [
+        "user_guid",
+        "home_country_ref",
+        "home_userdays_ref",
+        "home_country",
+        "home_userdays",
+        "runner_up_country",
+        "status",
+    ]
 
     def records(mask):
         shown = m.loc[mask, cols].head(20).astype(object)
         return shown.where(shown.notna(), None).to_dict("records")
 
     return Agreement(
-        n_users=len(m), n_offshore=int(offshore.sum()), n_compared=int(inland.sum()),
-        n_same_home=int((same_home & inland).sum()), n_same_userdays=int((same_days & inland).sum()),
-        n_ties=int((tie & inland).sum()), n_offshore_same_home=int((same_home & offshore).sum()),
-        mismatches=records(bad), userday_differences=records(inland & same_home & ~same_days),
+        n_users=len(m),
+        n_offshore=int(offshore.sum()),
+        n_compared=int(inland.sum()),
+        n_same_home=int((same_home & inland).sum()),
+        n_same_userdays=int((same_days & inland).sum()),
+        n_ties=int((tie & inland).sum()),
+        n_offshore_same_home=int((same_home & offshore).sum()),
+        mismatches=records(bad),
+        userday_differences=records(inland & same_home & ~same_days),
     )
 
 
@@ -243,9 +280,12 @@ def compare_backends(a: pd.DataFrame, b: pd.DataFrame) -> dict:
     """Whether two of our runs gave the same home, user-days and status for every user."""
     m = a.merge(b, on="user_guid", how="outer", suffixes=("_a", "_b"), indicator=True)
     both = (m["_merge"] == "both").to_numpy()
-    same = both & (m["home_country_a"].fillna("").to_numpy() == m["home_country_b"].fillna("").to_numpy()) & (
-        m["home_userdays_a"].to_numpy() == m["home_userdays_b"].to_numpy()) & (
-        m["status_a"].astype(str).to_numpy() == m["status_b"].astype(str).to_numpy())
+    same = (
+        both
+        & (m["home_country_a"].fillna("").to_numpy() == m["home_country_b"].fillna("").to_numpy())
+        & (m["home_userdays_a"].to_numpy() == m["home_userdays_b"].to_numpy())
+        & (m["status_a"].astype(str).to_numpy() == m["status_b"].astype(str).to_numpy())
+    )
     return {"n_users": len(m), "n_identical": int(same.sum())}
 
 
@@ -261,20 +301,36 @@ def throughput_benchmark(path, database_url: str, reference_users: int) -> dict:
     reset_peak_rss()
     cpu, server = time.process_time(), server_cpu_seconds(database_url)
     ref = run_reference(path, database_url, countries, max_users=reference_users)
-    out["reference"] = {"users": ref.n_users, "rows": ref.n_rows, "groups": ref.n_groups, "seconds": ref.seconds,
-                        "cpu_seconds": time.process_time() - cpu, "server_cpu_seconds": _delta(server_cpu_seconds(database_url), server),
-                        "users_per_second": ref.users_per_second, "peak_rss": peak_rss_bytes(), "load_after": os.getloadavg()}
+    out["reference"] = {
+        "users": ref.n_users,
+        "rows": ref.n_rows,
+        "groups": ref.n_groups,
+        "seconds": ref.seconds,
+        "cpu_seconds": time.process_time() - cpu,
+        "server_cpu_seconds": _delta(server_cpu_seconds(database_url), server),
+        "users_per_second": ref.users_per_second,
+        "peak_rss": peak_rss_bytes(),
+        "load_after": os.getloadavg(),
+    }
     runs = {}
     for name, backend in (("postgres", PostgresHLLBackend(database_url)), ("embedded", EmbeddedHLLBackend())):
         print(f"ours ({name}) on the whole file ...", file=sys.stderr, flush=True)
         cpu, server = time.process_time(), server_cpu_seconds(database_url)
         run = run_ours(path, backend)
         runs[name] = run
-        out[name] = {"users": run.n_users, "rows": run.n_rows, "seconds": run.seconds, "users_per_second": run.users_per_second,
-                     "cpu_seconds": time.process_time() - cpu, "server_cpu_seconds": _delta(server_cpu_seconds(database_url), server),
-                     "stages": run.stages, "peak_rss": run.peak_rss, "load_after": os.getloadavg(),
-                     "ratio": run.users_per_second / ref.users_per_second,
-                     "status": run.homes["status"].value_counts().to_dict()}
+        out[name] = {
+            "users": run.n_users,
+            "rows": run.n_rows,
+            "seconds": run.seconds,
+            "users_per_second": run.users_per_second,
+            "cpu_seconds": time.process_time() - cpu,
+            "server_cpu_seconds": _delta(server_cpu_seconds(database_url), server),
+            "stages": run.stages,
+            "peak_rss": run.peak_rss,
+            "load_after": os.getloadavg(),
+            "ratio": run.users_per_second / ref.users_per_second,
+            "status": run.homes["status"].value_counts().to_dict(),
+        }
     agreement = compare_homes(ref.homes, runs["postgres"].homes)
     out["agreement"] = {**asdict(agreement), "identical": agreement.identical}
     out["backends_agree"] = compare_backends(runs["postgres"].homes, runs["embedded"].homes)
@@ -288,15 +344,37 @@ def range_worker(path, key: str, n_ranges: int, database_url: str, max_offshore_
     """Run one range with the PostgreSQL backend (the body of a ``--range-worker`` subprocess)."""
     t0 = time.perf_counter()
     index = CountryIndex(load_countries())
-    res = process_range(path, range_by_key(key, user_ranges(n_ranges)), PostgresHLLBackend(database_url), index, max_offshore_km)
+    res = process_range(
+        path,
+        range_by_key(key, user_ranges(n_ranges)),
+        PostgresHLLBackend(database_url),
+        index,
+        max_offshore_km,
+    )
     classes = classify(res.homes)["classification"].value_counts().to_dict()
-    return {"key": key, "users": len(res.homes), "rows": res.n_rows, "bytes": res.n_bytes, "quarantined": res.n_quarantined,
-            "stages": res.stages, "seconds_in_worker": time.perf_counter() - t0, "classes": classes,
-            "status": res.homes["status"].value_counts().to_dict(), "vmhwm": peak_rss_bytes()}
+    return {
+        "key": key,
+        "users": len(res.homes),
+        "rows": res.n_rows,
+        "bytes": res.n_bytes,
+        "quarantined": res.n_quarantined,
+        "stages": res.stages,
+        "seconds_in_worker": time.perf_counter() - t0,
+        "classes": classes,
+        "status": res.homes["status"].value_counts().to_dict(),
+        "vmhwm": peak_rss_bytes(),
+    }
 
 
-def run_ranges(path, database_url: str, n_ranges: int, *, keys: list[str] | None = None, jobs: int = 1,
-               max_offshore_km: float = MAX_OFFSHORE_KM) -> dict:
+def run_ranges(
+    path,
+    database_url: str,
+    n_ranges: int,
+    *,
+    keys: list[str] | None = None,
+    jobs: int = 1,
+    max_offshore_km: float = MAX_OFFSHORE_KM,
+) -> dict:
     """Each range (``keys``, default all) in a fresh subprocess, ``jobs`` at a time; peak RSS per run from wait4."""
     keys = [r.key for r in user_ranges(n_ranges)] if keys is None else keys
     todo, running, done = list(keys), {}, []
@@ -305,8 +383,21 @@ def run_ranges(path, database_url: str, n_ranges: int, *, keys: list[str] | None
     while todo or running:
         while todo and len(running) < jobs:
             key = todo.pop(0)
-            cmd = [sys.executable, "-m", "benchmarks.bench_homeloc", "--range-worker", key, "--file", str(path),
-                   "--ranges", str(n_ranges), "--database-url", database_url, "--max-offshore-km", str(max_offshore_km)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "benchmarks.bench_homeloc",
+                "--range-worker",
+                key,
+                "--file",
+                str(path),
+                "--ranges",
+                str(n_ranges),
+                "--database-url",
+                database_url,
+                "--max-offshore-km",
+                str(max_offshore_km),
+            ]
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
             running[proc.pid] = (proc, key, time.perf_counter())
         pid, status, usage = os.wait4(-1, 0)
@@ -317,24 +408,43 @@ def run_ranges(path, database_url: str, n_ranges: int, *, keys: list[str] | None
         text = proc.stdout.read()
         proc.stdout.close()
         if proc.returncode != 0:
-            raise RuntimeError(f"range {key} of {path} failed in its subprocess (exit code {proc.returncode})")
+            raise RuntimeError(
+                f"range {key} of {path} failed in its subprocess (exit code {proc.returncode})"
+            )
         rec = json.loads(text.strip().splitlines()[-1])
         rec["seconds"] = time.perf_counter() - started
         rec["peak_rss"] = usage.ru_maxrss * 1024  # KiB on Linux
         rec["cpu_seconds"] = usage.ru_utime + usage.ru_stime
         done.append(rec)
-        print(f"  range {key}: {rec['users']:,} users, {rec['seconds']:.1f} s, peak {rec['peak_rss'] / GIB:.2f} GiB",
-              file=sys.stderr, flush=True)
+        print(
+            f"  range {key}: {rec['users']:,} users, {rec['seconds']:.1f} s, peak {rec['peak_rss'] / GIB:.2f} GiB",
+            file=sys.stderr,
+            flush=True,
+        )
     wall = time.perf_counter() - t0
     server = _delta(server_cpu_seconds(database_url), server)
     users = sum(r["users"] for r in done)
-    return {"file": str(path), "n_ranges": n_ranges, "ranges_run": len(done), "jobs": jobs, "wall_seconds": wall,
-            "users": users, "rows": sum(r["rows"] for r in done), "bytes": sum(r["bytes"] for r in done),
-            "users_per_second": users / wall, "cpu_seconds": sum(r["cpu_seconds"] for r in done), "server_cpu_seconds": server, "peak_rss_max": max(r["peak_rss"] for r in done),
-            "peak_rss_mean": float(np.mean([r["peak_rss"] for r in done])),
-            "max_range_rows": max(r["rows"] for r in done), "max_range_bytes": max(r["bytes"] for r in done),
-            "classes": _sum_dicts(r["classes"] for r in done), "stages": _sum_dicts(r["stages"] for r in done),
-            "load_after": os.getloadavg(), "ranges": done}
+    return {
+        "file": str(path),
+        "n_ranges": n_ranges,
+        "ranges_run": len(done),
+        "jobs": jobs,
+        "wall_seconds": wall,
+        "users": users,
+        "rows": sum(r["rows"] for r in done),
+        "bytes": sum(r["bytes"] for r in done),
+        "users_per_second": users / wall,
+        "cpu_seconds": sum(r["cpu_seconds"] for r in done),
+        "server_cpu_seconds": server,
+        "peak_rss_max": max(r["peak_rss"] for r in done),
+        "peak_rss_mean": float(np.mean([r["peak_rss"] for r in done])),
+        "max_range_rows": max(r["rows"] for r in done),
+        "max_range_bytes": max(r["bytes"] for r in done),
+        "classes": _sum_dicts(r["classes"] for r in done),
+        "stages": _sum_dicts(r["stages"] for r in done),
+        "load_after": os.getloadavg(),
+        "ranges": done,
+    }
 
 
 def _sum_dicts(dicts) -> dict:
@@ -352,8 +462,15 @@ def _spread(keys: list[str], k: int) -> list[str]:
     return [keys[i] for i in np.linspace(0, len(keys) - 1, k).round().astype(int)]
 
 
-def scale_benchmark(out_dir, database_url: str, scale_users: int, small_users: int, fine_ranges: int,
-                    fine_sample: int, jobs: int) -> dict:
+def scale_benchmark(
+    out_dir,
+    database_url: str,
+    scale_users: int,
+    small_users: int,
+    fine_ranges: int,
+    fine_sample: int,
+    jobs: int,
+) -> dict:
     """16 ranges of the small and the large file, then ``fine_ranges`` ranges of the large one (a sample of them)."""
     small, large = sample_file(out_dir, small_users), sample_file(out_dir, scale_users)
     runs = []
@@ -377,7 +494,11 @@ def machine_info(database_url: str) -> dict:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        mem = next(int(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+        mem = next(
+            int(line.split()[1]) * 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
     except (OSError, StopIteration):
         mem = None
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
@@ -388,8 +509,15 @@ def machine_info(database_url: str) -> dict:
     conn.close()
     if hll is None:
         raise SystemExit("the database has no 'hll' extension: run CREATE EXTENSION hll; in it first")
-    return {"cores": os.cpu_count(), "cpu": cpu, "ram_bytes": mem, "postgresql": pg, "hll": hll[0],
-            "python": platform.python_version(), "load_start": os.getloadavg()}
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "ram_bytes": mem,
+        "postgresql": pg,
+        "hll": hll[0],
+        "python": platform.python_version(),
+        "load_start": os.getloadavg(),
+    }
 
 
 def _gib(b) -> str:
@@ -408,73 +536,109 @@ def _load(t) -> str:
 def render(results: dict) -> str:
     """The ``## Home location`` section (markdown) from the results of ``main``."""
     m = results["machine"]
-    lines = [SECTION, "",
-             f"Measured {results['date']} on {m['cores']} cores ({m['cpu']}), {_gib(m['ram_bytes'])} RAM, "
-             f"PostgreSQL {m['postgresql']} with hll {m['hll']}, Python {m['python']}. The machine was shared with other "
-             f"jobs: load average (1/5/15 min) {_load(m['load_start'])} at the start, so absolute times are pessimistic; "
-             "the reference and ours ran in the same process one after the other, so their ratio is the figure to read.",
-             "", "```", results["command"], "```", ""]
+    lines = [
+        SECTION,
+        "",
+        f"Measured {results['date']} on {m['cores']} cores ({m['cpu']}), {_gib(m['ram_bytes'])} RAM, "
+        f"PostgreSQL {m['postgresql']} with hll {m['hll']}, Python {m['python']}. The machine was shared with other "
+        f"jobs: load average (1/5/15 min) {_load(m['load_start'])} at the start, so absolute times are pessimistic; "
+        "the reference and ours ran in the same process one after the other, so their ratio is the figure to read.",
+        "",
+        "```",
+        results["command"],
+        "```",
+        "",
+    ]
     t = results.get("throughput")
     if t:
         ref, pg, emb, ag = t["reference"], t["postgres"], t["embedded"], t["agreement"]
-        lines += ["### Throughput against the reference per-user loop", "",
-                  f"File: {pg['users']:,} generated users, {pg['rows']:,} rows. The reference loop (one user at a time: "
-                  "geopandas `sjoin(within)` in ESRI:54009, then per country a `hll_union_agg` and a `hll_cardinality` "
-                  f"round trip) ran on the first {ref['users']:,} users; ours ran on every user over 16 ranges.", "",
-                  "| run | users | rows | wall time | CPU time client / server | users/s | ratio to reference | peak RSS of the step | load after |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---|",
-                  f"| reference loop (PostgreSQL, {ref['groups']:,} user-countries, {2 * ref['groups']:,} round trips) | "
-                  f"{ref['users']:,} | {ref['rows']:,} | {ref['seconds']:.1f} s | {_cpu(ref)} | {ref['users_per_second']:,.1f} | 1 | "
-                  f"{_gib(ref['peak_rss'])} | {_load(ref['load_after'])} |"]
+        lines += [
+            "### Throughput against the reference per-user loop",
+            "",
+            f"File: {pg['users']:,} generated users, {pg['rows']:,} rows. The reference loop (one user at a time: "
+            "geopandas `sjoin(within)` in ESRI:54009, then per country a `hll_union_agg` and a `hll_cardinality` "
+            f"round trip) ran on the first {ref['users']:,} users; ours ran on every user over 16 ranges.",
+            "",
+            "| run | users | rows | wall time | CPU time client / server | users/s | ratio to reference | peak RSS of the step | load after |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            f"| reference loop (PostgreSQL, {ref['groups']:,} user-countries, {2 * ref['groups']:,} round trips) | "
+            f"{ref['users']:,} | {ref['rows']:,} | {ref['seconds']:.1f} s | {_cpu(ref)} | {ref['users_per_second']:,.1f} | 1 | "
+            f"{_gib(ref['peak_rss'])} | {_load(ref['load_after'])} |",
+        ]
         for name, r in (("ours, PostgreSQL backend", pg), ("ours, embedded backend", emb)):
-            lines.append(f"| {name} | {r['users']:,} | {r['rows']:,} | {r['seconds']:.1f} s | {_cpu(r)} | {r['users_per_second']:,.0f} | "
-                         f"{r['ratio']:,.0f}× | {_gib(r['peak_rss'])} | {_load(r['load_after'])} |")
+            lines.append(
+                f"| {name} | {r['users']:,} | {r['rows']:,} | {r['seconds']:.1f} s | {_cpu(r)} | {r['users_per_second']:,.0f} | "
+                f"{r['ratio']:,.0f}× | {_gib(r['peak_rss'])} | {_load(r['load_after'])} |"
+            )
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in pg["stages"].items())
         estages = ", ".join(f"{k} {v:.1f} s" for k, v in emb["stages"].items())
-        lines += ["", f"Where ours spends its time: PostgreSQL backend {stages}; embedded {estages}.", "",
-                  f"Identical homes: **{'yes' if ag['identical'] else 'NO'}** — {ag['n_same_home']:,} of {ag['n_compared']:,} "
-                  f"compared users have the same home country (user-days also equal for {ag['n_same_userdays']:,}; "
-                  f"{ag['n_ties']:,} of them are exact ties, which both break by country name). Excluded from the check: "
-                  f"{ag['n_offshore']:,} users with a point outside every polygon that ours placed in the nearest country "
-                  f"(≤ {MAX_OFFSHORE_KM:g} km, the pipeline's rule) while the reference drops it; "
-                  f"{ag['n_offshore_same_home']:,} of them still agree. The PostgreSQL and embedded backends gave the same "
-                  f"home, user-days and status for {t['backends_agree']['n_identical']:,} of "
-                  f"{t['backends_agree']['n_users']:,} users."]
-        for key, title in (("mismatches", "First users with another home"),
-                           ("userday_differences", "Users with the same home but other home user-days")):
+        lines += [
+            "",
+            f"Where ours spends its time: PostgreSQL backend {stages}; embedded {estages}.",
+            "",
+            f"Identical homes: **{'yes' if ag['identical'] else 'NO'}** — {ag['n_same_home']:,} of {ag['n_compared']:,} "
+            f"compared users have the same home country (user-days also equal for {ag['n_same_userdays']:,}; "
+            f"{ag['n_ties']:,} of them are exact ties, which both break by country name). Excluded from the check: "
+            f"{ag['n_offshore']:,} users with a point outside every polygon that ours placed in the nearest country "
+            f"(≤ {MAX_OFFSHORE_KM:g} km, the pipeline's rule) while the reference drops it; "
+            f"{ag['n_offshore_same_home']:,} of them still agree. The PostgreSQL and embedded backends gave the same "
+            f"home, user-days and status for {t['backends_agree']['n_identical']:,} of "
+            f"{t['backends_agree']['n_users']:,} users.",
+        ]
+        for key, title in (
+            ("mismatches", "First users with another home"),
+            ("userday_differences", "Users with the same home but other home user-days"),
+        ):
             if ag.get(key):
                 lines += ["", f"{title}:", "", "```", *[json.dumps(x) for x in ag[key][:5]], "```"]
         goal = pg["ratio"] >= 100
-        lines += ["", f"Goal ≥ 100× the reference's users/s: **{'reached' if goal else 'not reached'}** "
-                      f"({pg['ratio']:,.0f}× with PostgreSQL, {emb['ratio']:,.0f}× embedded).", ""]
+        lines += [
+            "",
+            f"Goal ≥ 100× the reference's users/s: **{'reached' if goal else 'not reached'}** "
+            f"({pg['ratio']:,.0f}× with PostgreSQL, {emb['ratio']:,.0f}× embedded).",
+            "",
+        ]
     s = results.get("scale")
     if s:
-        lines += ["### Scale, one subprocess per range (PostgreSQL backend)", "",
-                  "Peak RSS is each range subprocess's own high-water mark (`wait4` rusage `ru_maxrss`), "
-                  "interpreter and imports included; the PostgreSQL server's memory is not in it.", "",
-                  "| file users | ranges | ranges run (jobs) | users run | rows | slice bytes (max) | rows per range (max) | wall time | "
-                  "CPU time client / server | users/s | peak RSS per range (max / mean) | load after |",
-                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+        lines += [
+            "### Scale, one subprocess per range (PostgreSQL backend)",
+            "",
+            "Peak RSS is each range subprocess's own high-water mark (`wait4` rusage `ru_maxrss`), "
+            "interpreter and imports included; the PostgreSQL server's memory is not in it.",
+            "",
+            "| file users | ranges | ranges run (jobs) | users run | rows | slice bytes (max) | rows per range (max) | wall time | "
+            "CPU time client / server | users/s | peak RSS per range (max / mean) | load after |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        ]
         for r in s["runs"]:
-            lines.append(f"| {r['file_users']:,} | {r['n_ranges']} | {r['ranges_run']} ({r['jobs']}) | {r['users']:,} | {r['rows']:,} | "
-                         f"{r['max_range_bytes'] / 2**20:,.1f} MiB | {r['max_range_rows']:,} | {r['wall_seconds'] / 60:.1f} min | "
-                         f"{_cpu(r, 60, 'min')} | "
-                         f"{r['users_per_second']:,.0f} | {_gib(r['peak_rss_max'])} / {_gib(r['peak_rss_mean'])} | "
-                         f"{_load(r['load_after'])} |")
+            lines.append(
+                f"| {r['file_users']:,} | {r['n_ranges']} | {r['ranges_run']} ({r['jobs']}) | {r['users']:,} | {r['rows']:,} | "
+                f"{r['max_range_bytes'] / 2**20:,.1f} MiB | {r['max_range_rows']:,} | {r['wall_seconds'] / 60:.1f} min | "
+                f"{_cpu(r, 60, 'min')} | "
+                f"{r['users_per_second']:,.0f} | {_gib(r['peak_rss_max'])} / {_gib(r['peak_rss_mean'])} | "
+                f"{_load(r['load_after'])} |"
+            )
         full = [r for r in s["runs"] if r["ranges_run"] == r["n_ranges"]]
         big = max(full, key=lambda r: r["file_users"]) if full else None
         if big:
             c = big["classes"]
             ratio = c.get("Tourist", 0) / c["Local"] if c.get("Local") else float("nan")
-            lines += ["", f"Largest full run: {big['file_users']:,} users in {big['wall_seconds'] / 60:.1f} min "
-                          f"(goal ≤ 15 min: **{'reached' if big['wall_seconds'] <= 900 else 'not reached'}**); "
-                          f"peak RSS per range {_gib(big['peak_rss_max'])} (goal ≤ 2 GiB: "
-                          f"**{'reached' if big['peak_rss_max'] <= 2 * GIB else 'not reached'}**). "
-                          f"Classified {c.get('Local', 0):,} Local and {c.get('Tourist', 0):,} Tourist users "
-                          f"(1:{ratio:.2f}), {c.get('Unclassified', 0):,} Unclassified."]
+            lines += [
+                "",
+                f"Largest full run: {big['file_users']:,} users in {big['wall_seconds'] / 60:.1f} min "
+                f"(goal ≤ 15 min: **{'reached' if big['wall_seconds'] <= 900 else 'not reached'}**); "
+                f"peak RSS per range {_gib(big['peak_rss_max'])} (goal ≤ 2 GiB: "
+                f"**{'reached' if big['peak_rss_max'] <= 2 * GIB else 'not reached'}**). "
+                f"Classified {c.get('Local', 0):,} Local and {c.get('Tourist', 0):,} Tourist users "
+                f"(1:{ratio:.2f}), {c.get('Unclassified', 0):,} Unclassified.",
+            ]
         shown = big or s["runs"][-1]
-        lines += ["", f"Stage seconds summed over the ranges of the {shown['file_users']:,}-user, {shown['n_ranges']}-range run: "
-                  + ", ".join(f"{k} {v:.0f} s" for k, v in shown["stages"].items()) + "."]
+        lines += [
+            "",
+            f"Stage seconds summed over the ranges of the {shown['file_users']:,}-user, {shown['n_ranges']}-range run: "
+            + ", ".join(f"{k} {v:.0f} s" for k, v in shown["stages"].items())
+            + ".",
+        ]
     notes = results.get("notes")
     if notes:
         lines += ["", "### Not reached, and why", "", *[f"- {n}" for n in notes]]
@@ -490,12 +654,23 @@ def write_section(results_path, section: str) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_homeloc", description=__doc__.splitlines()[0])
-    p.add_argument("--database-url", help="a PostgreSQL database with the hll extension (required unless --render-from)")
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_homeloc", description=__doc__.splitlines()[0]
+    )
+    p.add_argument(
+        "--database-url", help="a PostgreSQL database with the hll extension (required unless --render-from)"
+    )
     p.add_argument("--users", type=int, default=100_000, help="users of the throughput file")
-    p.add_argument("--reference-users", type=int, default=5_000, help="users the reference loop processes (a prefix)")
+    p.add_argument(
+        "--reference-users", type=int, default=5_000, help="users the reference loop processes (a prefix)"
+    )
     p.add_argument("--scale-users", type=int, default=6_300_000, help="users of the large scale file")
-    p.add_argument("--small-scale-users", type=int, default=None, help="users of the small scale file (default a quarter)")
+    p.add_argument(
+        "--small-scale-users",
+        type=int,
+        default=None,
+        help="users of the small scale file (default a quarter)",
+    )
     p.add_argument("--fine-ranges", type=int, default=64, help="ranges of the large file's second run")
     p.add_argument("--fine-sample", type=int, default=8, help="how many of those ranges to run (0 = all)")
     p.add_argument("--jobs", type=int, default=1, help="range subprocesses at a time")
@@ -503,10 +678,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-scale", action="store_true")
     p.add_argument("--quick", action="store_true", help="small sizes, to check the benchmark itself")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="folder for generated files and the JSON results")
-    p.add_argument("--results", default=None, help="markdown file whose '## Home location' section is rewritten "
-                   "(default benchmarks/RESULTS.md; not written with --quick unless given)")
-    p.add_argument("--note", action="append", default=[], help="a line for 'Not reached, and why' (repeatable)")
-    p.add_argument("--render-from", metavar="JSON", help="only rewrite the section from a saved homeloc_results.json")
+    p.add_argument(
+        "--results",
+        default=None,
+        help="markdown file whose '## Home location' section is rewritten "
+        "(default benchmarks/RESULTS.md; not written with --quick unless given)",
+    )
+    p.add_argument(
+        "--note", action="append", default=[], help="a line for 'Not reached, and why' (repeatable)"
+    )
+    p.add_argument(
+        "--render-from", metavar="JSON", help="only rewrite the section from a saved homeloc_results.json"
+    )
     p.add_argument("--range-worker", metavar="KEY", help=argparse.SUPPRESS)
     p.add_argument("--file", help=argparse.SUPPRESS)
     p.add_argument("--ranges", type=int, default=16, help=argparse.SUPPRESS)
@@ -517,7 +700,13 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> dict | None:
     args = _parser().parse_args(argv)
     if args.range_worker:
-        print(json.dumps(range_worker(args.file, args.range_worker, args.ranges, args.database_url, args.max_offshore_km)))
+        print(
+            json.dumps(
+                range_worker(
+                    args.file, args.range_worker, args.ranges, args.database_url, args.max_offshore_km
+                )
+            )
+        )
         return None
     if args.render_from:
         results = json.loads(Path(args.render_from).read_text())
@@ -534,15 +723,22 @@ def main(argv: list[str] | None = None) -> dict | None:
     results_path = args.results or (None if args.quick else DEFAULT_RESULTS)
     out = Path(args.out)
     shown = [a if "://" not in a else "URL" for a in (argv if argv is not None else sys.argv[1:])]
-    results = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine_info(args.database_url),
-               "command": "python -m benchmarks.bench_homeloc " + " ".join(shown), "notes": list(args.note)}
+    results = {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "machine": machine_info(args.database_url),
+        "command": "python -m benchmarks.bench_homeloc " + " ".join(shown),
+        "notes": list(args.note),
+    }
     if not args.skip_throughput:
-        results["throughput"] = throughput_benchmark(sample_file(out, args.users), args.database_url, args.reference_users)
+        results["throughput"] = throughput_benchmark(
+            sample_file(out, args.users), args.database_url, args.reference_users
+        )
         (out / "homeloc_throughput.json").write_text(json.dumps(results["throughput"], indent=1, default=str))
     if not args.skip_scale:
         small = args.small_scale_users or args.scale_users // 4
-        results["scale"] = scale_benchmark(out, args.database_url, args.scale_users, small, args.fine_ranges,
-                                           args.fine_sample, args.jobs)
+        results["scale"] = scale_benchmark(
+            out, args.database_url, args.scale_users, small, args.fine_ranges, args.fine_sample, args.jobs
+        )
         (out / "homeloc_scale.json").write_text(json.dumps(results["scale"], indent=1, default=str))
     (out / "homeloc_results.json").write_text(json.dumps(results, indent=1, default=str))
     section = render(results)

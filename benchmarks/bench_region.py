@@ -27,16 +27,30 @@ from pathlib import Path
 from benchmarks.report import RESULTS, machine_lines, write_section
 
 SECTION = "## Whole region"
-SIZES = {"liverpool": ("liverpool-city-region", 60.0), "uk": ("uk", 600.0)}   # partition, wall-time goal (s)
+SIZES = {"liverpool": ("liverpool-city-region", 60.0), "uk": ("uk", 600.0)}  # partition, wall-time goal (s)
 CLUSTER_OPS = ("cluster_diagnostics", "supergroups", "subgroups")
 # Warm runs with another cluster_embedding run config (--variant NAME, repeatable).
-VARIANTS = {"parallel-umap": {"deterministic": False}, "umap-200-epochs": {"n_epochs": 200},
-            "umap-500-epochs": {"n_epochs": 500}}
-ASSET_ORDER = ["region_output_areas", "region_census", "region_matrix", "cluster_diagnostics", "supergroups", "subgroups",
-               "cluster_embedding", "cluster_profiles", "cluster_names", "classification_exports"]
+VARIANTS = {
+    "parallel-umap": {"deterministic": False},
+    "umap-200-epochs": {"n_epochs": 200},
+    "umap-500-epochs": {"n_epochs": 500},
+}
+ASSET_ORDER = [
+    "region_output_areas",
+    "region_census",
+    "region_matrix",
+    "cluster_diagnostics",
+    "supergroups",
+    "subgroups",
+    "cluster_embedding",
+    "cluster_profiles",
+    "cluster_names",
+    "classification_exports",
+]
 
 
 # ---- child: one Dagster run in this process ----------------------------------------------------
+
 
 def _step_seconds(instance, run_id: str) -> dict[str, float]:
     """Seconds from STEP_START to STEP_SUCCESS (or failure) of each step of the run."""
@@ -65,21 +79,37 @@ def child(job: str, partition: str | None, method: str, embedding: dict | None =
     if partition and embedding:
         run_config["ops"]["cluster_embedding"] = {"config": embedding}
     instance = dg.DagsterInstance.ephemeral()
-    result = defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=partition,
-                                                          run_config=run_config, raise_on_error=False)
-    return {"success": result.success, "wall": time.perf_counter() - started, "import": imported,
-            "steps": _step_seconds(instance, result.run_id),
-            "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+    result = defs.resolve_job_def(job).execute_in_process(
+        instance=instance, partition_key=partition, run_config=run_config, raise_on_error=False
+    )
+    return {
+        "success": result.success,
+        "wall": time.perf_counter() - started,
+        "import": imported,
+        "steps": _step_seconds(instance, result.run_id),
+        "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }
 
 
 # ---- parent ---------------------------------------------------------------------------------
 
-def _run_child(work: Path, numba_cache: Path, job: str, partition: str | None, method: str = "fast",
-               embedding: dict | None = None) -> dict:
+
+def _run_child(
+    work: Path,
+    numba_cache: Path,
+    job: str,
+    partition: str | None,
+    method: str = "fast",
+    embedding: dict | None = None,
+) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GEODEM_", "OPENAI_", "DAGSTER_"))}
-    env.update(GEODEM_CENSUS_DIR=str(work / "census"), GEODEM_OUTPUT_DIR=str(work / "outputs"),
-               GEODEM_WAREHOUSE=str(work / "warehouse.duckdb"), NUMBA_CACHE_DIR=str(numba_cache),
-               DAGSTER_HOME=str(work / "dagster_home"))
+    env.update(
+        GEODEM_CENSUS_DIR=str(work / "census"),
+        GEODEM_OUTPUT_DIR=str(work / "outputs"),
+        GEODEM_WAREHOUSE=str(work / "warehouse.duckdb"),
+        NUMBA_CACHE_DIR=str(numba_cache),
+        DAGSTER_HOME=str(work / "dagster_home"),
+    )
     (work / "dagster_home").mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "benchmarks.bench_region", "--child", job, "--method", method]
     if partition:
@@ -87,7 +117,9 @@ def _run_child(work: Path, numba_cache: Path, job: str, partition: str | None, m
     if embedding:
         cmd += ["--embedding", json.dumps(embedding)]
     started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1]
+    )
     if proc.returncode != 0:
         raise SystemExit(f"{job} {partition or ''} failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -100,8 +132,13 @@ def _run_child(work: Path, numba_cache: Path, job: str, partition: str | None, m
 def _run_warmup(numba_cache: Path) -> dict:
     env = {**os.environ, "NUMBA_CACHE_DIR": str(numba_cache)}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "geodem_assets.warmup"], env=env, check=True, capture_output=True,
-                   cwd=Path(__file__).resolve().parents[1])
+    subprocess.run(
+        [sys.executable, "-m", "geodem_assets.warmup"],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     return {"process_wall": time.perf_counter() - started}
 
 
@@ -128,7 +165,7 @@ def measure(size: str, work: Path, reference: bool, variants: list[str], cold: b
         runs["cold"] = _run_child(work, cache, "geodem_region_job", partition)
     print("region run, numba cache warm", file=sys.stderr)
     runs["warm"] = _run_child(work, cache, "geodem_region_job", partition)
-    if size != "uk":   # compiling is a small part of a UK run; a fourth 10-minute run would tell little
+    if size != "uk":  # compiling is a small part of a UK run; a fourth 10-minute run would tell little
         print("region run after `make install`'s warm-up", file=sys.stderr)
         installed = work / "numba-cache-installed"
         shutil.rmtree(installed, ignore_errors=True)
@@ -144,8 +181,14 @@ def measure(size: str, work: Path, reference: bool, variants: list[str], cold: b
     import pyarrow.parquet as pq
 
     oas = pq.ParquetFile(census / "input_data" / "uk_census_data.parquet").metadata.num_rows
-    return {"size": size, "partition": partition, "goal": goal, "census_oas": oas, "runs": runs,
-            "date": time.strftime("%Y-%m-%d %H:%M %Z")}
+    return {
+        "size": size,
+        "partition": partition,
+        "goal": goal,
+        "census_oas": oas,
+        "runs": runs,
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+    }
 
 
 def title(result: dict) -> str:
@@ -154,55 +197,93 @@ def title(result: dict) -> str:
 
 def render(r: dict) -> str:
     """The section of one size (its own '## ' heading, so sizes can be re-run one at a time)."""
-    lines = [title(r), "",
-             "`python -m benchmarks.bench_region --size liverpool --reference` and `--size uk`: one region partition of "
-             "`geodem_region_job` (every geodemographic asset, offline names, default run config) in a fresh Python "
-             "process, as a Dagster run is. *Cold*: empty numba cache, so the k-means and UMAP kernels are compiled "
-             "in the run; *installed*: an empty cache filled by `make install`'s warm-up (`python -m geodem_assets.warmup`) "
-             "before the run (the first run after installing); *warm*: the cache the cold run left (every later run); "
-             "*reference*: warm, with the reference workflow's k-means calls (`method: reference`). "
-             "Wall time is the process's, imports included; peak memory is its `ru_maxrss`.", "", *machine_lines(), ""]
+    lines = [
+        title(r),
+        "",
+        "`python -m benchmarks.bench_region --size liverpool --reference` and `--size uk`: one region partition of "
+        "`geodem_region_job` (every geodemographic asset, offline names, default run config) in a fresh Python "
+        "process, as a Dagster run is. *Cold*: empty numba cache, so the k-means and UMAP kernels are compiled "
+        "in the run; *installed*: an empty cache filled by `make install`'s warm-up (`python -m geodem_assets.warmup`) "
+        "before the run (the first run after installing); *warm*: the cache the cold run left (every later run); "
+        "*reference*: warm, with the reference workflow's k-means calls (`method: reference`). "
+        "Wall time is the process's, imports included; peak memory is its `ru_maxrss`.",
+        "",
+        *machine_lines(),
+        "",
+    ]
     runs = r["runs"]
     names = [n for n in ("cold", "installed", "warm", *VARIANTS, "reference") if n in runs]
-    lines += [f"Measured {r['date']} with `{r['command']}`." if "command" in r else f"Measured {r['date']}.", "",
-              f"Census release ingested (`census_release_job`, {r['census_oas']:,} OAs): "
-              f"{runs['census_release']['process_wall']:.1f} s, peak {runs['census_release']['peak_rss'] / 2**30:.2f} GiB.", "",
-              "| asset | " + " | ".join(f"{n} s" for n in names) + " |",
-              "|---|" + "---:|" * len(names)]
+    lines += [
+        f"Measured {r['date']} with `{r['command']}`." if "command" in r else f"Measured {r['date']}.",
+        "",
+        f"Census release ingested (`census_release_job`, {r['census_oas']:,} OAs): "
+        f"{runs['census_release']['process_wall']:.1f} s, peak {runs['census_release']['peak_rss'] / 2**30:.2f} GiB.",
+        "",
+        "| asset | " + " | ".join(f"{n} s" for n in names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
     for asset in ASSET_ORDER:
-        lines.append(f"| {asset} | " + " | ".join(f"{runs[n]['steps'].get(asset, float('nan')):.1f}" for n in names) + " |")
-    lines.append("| imports (Dagster, definitions) | " + " | ".join(f"{runs[n]['import']:.1f}" for n in names) + " |")
-    lines.append("| **process wall time** | " + " | ".join(f"**{runs[n]['process_wall']:.1f}**" for n in names) + " |")
-    lines.append("| peak memory (GiB) | " + " | ".join(f"{runs[n]['peak_rss'] / 2**30:.2f}" for n in names) + " |")
+        lines.append(
+            f"| {asset} | "
+            + " | ".join(f"{runs[n]['steps'].get(asset, float('nan')):.1f}" for n in names)
+            + " |"
+        )
+    lines.append(
+        "| imports (Dagster, definitions) | " + " | ".join(f"{runs[n]['import']:.1f}" for n in names) + " |"
+    )
+    lines.append(
+        "| **process wall time** | " + " | ".join(f"**{runs[n]['process_wall']:.1f}**" for n in names) + " |"
+    )
+    lines.append(
+        "| peak memory (GiB) | " + " | ".join(f"{runs[n]['peak_rss'] / 2**30:.2f}" for n in names) + " |"
+    )
     warm = runs["warm"]["process_wall"]
     verdict = "reached" if warm <= r["goal"] else "not reached"
     lines += ["", f"Goal ≤ {r['goal']:.0f} s per region run: **{verdict}** warm ({warm:.0f} s)"]
     if "cold" in runs:
         lines[-1] += f"; with an empty numba cache the run took {runs['cold']['process_wall']:.0f} s"
     if "installed" in runs:
-        lines[-1] += (f", after `make install`'s warm-up ({runs['warm_up']['process_wall']:.0f} s, once) "
-                      f"{runs['installed']['process_wall']:.0f} s")
+        lines[-1] += (
+            f", after `make install`'s warm-up ({runs['warm_up']['process_wall']:.0f} s, once) "
+            f"{runs['installed']['process_wall']:.0f} s"
+        )
     lines[-1] += "."
     if "reference" in runs:
-        lines.append(f"With the reference workflow's k-means calls the same run took "
-                     f"{runs['reference']['process_wall']:.0f} s ({runs['reference']['process_wall'] / warm:.1f}× ours, warm).")
+        lines.append(
+            f"With the reference workflow's k-means calls the same run took "
+            f"{runs['reference']['process_wall']:.0f} s ({runs['reference']['process_wall'] / warm:.1f}× ours, warm)."
+        )
     for name in VARIANTS:
         if name in runs:
-            lines.append(f"*{name}*: warm, `cluster_embedding` run config {json.dumps(VARIANTS[name])}: "
-                         f"{runs[name]['process_wall']:.0f} s.")
+            lines.append(
+                f"*{name}*: warm, `cluster_embedding` run config {json.dumps(VARIANTS[name])}: "
+                f"{runs[name]['process_wall']:.0f} s."
+            )
     lines.append("")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", choices=[*SIZES, "both"], default="liverpool")
     parser.add_argument("--reference", action="store_true", help="also run with the reference k-means calls")
-    parser.add_argument("--work", type=Path, help="folder for the sample census, warehouse and outputs (kept)")
-    parser.add_argument("--variant", action="append", default=[], choices=list(VARIANTS),
-                        help="also a warm run with this cluster_embedding run config (repeatable)")
-    parser.add_argument("--skip-cold", action="store_true",
-                        help="keep the numba cache of an earlier run in --work and skip the cold run")
+    parser.add_argument(
+        "--work", type=Path, help="folder for the sample census, warehouse and outputs (kept)"
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        choices=list(VARIANTS),
+        help="also a warm run with this cluster_embedding run config (repeatable)",
+    )
+    parser.add_argument(
+        "--skip-cold",
+        action="store_true",
+        help="keep the numba cache of an earlier run in --work and skip the cold run",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--partition", help=argparse.SUPPRESS)
@@ -215,9 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     sizes = list(SIZES) if args.size == "both" else [args.size]
     root = args.work or Path(tempfile.mkdtemp(prefix="geodem-bench-region-"))
     for size in sizes:
-        result = measure(size, root / size, args.reference and size == "liverpool", args.variant,
-                         cold=not args.skip_cold)
-        result["command"] = "python -m benchmarks.bench_region " + " ".join(argv if argv is not None else sys.argv[1:])
+        result = measure(
+            size, root / size, args.reference and size == "liverpool", args.variant, cold=not args.skip_cold
+        )
+        result["command"] = "python -m benchmarks.bench_region " + " ".join(
+            argv if argv is not None else sys.argv[1:]
+        )
         (root / size / "result.json").write_text(json.dumps(result, indent=1))
         section = render(result)
         write_section(args.output, title(result), section)

@@ -63,7 +63,9 @@ class ReferenceHomeLoop:
     """One database connection and the projected polygons, kept across users."""
 
     def __init__(self, database_url: str, countries: gpd.GeoDataFrame, name_field: str = "name"):
-        self.countries = countries[[name_field, "geometry"]].rename(columns={name_field: "country"}).to_crs(MOLLWEIDE)
+        self.countries = (
+            countries[[name_field, "geometry"]].rename(columns={name_field: "country"}).to_crs(MOLLWEIDE)
+        )
         self.conn = psycopg2.connect(database_url)
         self.conn.autocommit = True
 
@@ -100,8 +102,9 @@ def _home(userdays: dict[str, float]) -> tuple[str | None, float, float]:
     return ranked[0][0], ranked[0][1], ranked[1][1] if len(ranked) > 1 else 0.0
 
 
-def run_reference(path, database_url: str, countries: gpd.GeoDataFrame, *, max_users: int | None = None,
-                  out_csv=None) -> ReferenceRun:
+def run_reference(
+    path, database_url: str, countries: gpd.GeoDataFrame, *, max_users: int | None = None, out_csv=None
+) -> ReferenceRun:
     """Home of the first ``max_users`` users of ``path`` (all when None), one user at a time.
 
     ``countries``: polygons with a ``name`` column (``load_countries()``). ``out_csv``: when

@@ -48,8 +48,12 @@ SECTION = "## Load: backfill"
 RUN_QUEUE_LIMIT = 2
 HLL_POOL = "hll_db"
 HLL_POOL_LIMIT = 2
-INSTANCE_OVERRIDES = {"concurrency": {"runs": {"max_concurrent_runs": RUN_QUEUE_LIMIT},
-                                      "pools": {"default_limit": HLL_POOL_LIMIT}}}
+INSTANCE_OVERRIDES = {
+    "concurrency": {
+        "runs": {"max_concurrent_runs": RUN_QUEUE_LIMIT},
+        "pools": {"default_limit": HLL_POOL_LIMIT},
+    }
+}
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / "load_backfill"
 SAMPLE_INTERVAL_S = 0.1
@@ -57,9 +61,19 @@ OBSERVE_INTERVAL_S = 1.0
 # Hostile lines (tests/reliability/userday_lines.py) mixed in besides the generator's own bad rows:
 # unparsable coordinates, broken HLLs, missing or extra columns, keyless lines.
 HOSTILE_CASES = (
-    ("lat", "abc"), ("lon", "1.2.3"), ("lat", "nan"), ("hll", "\\xzz"), ("hll", "\\x1"), ("fields", "2"),
-    ("fields", "5"), ("trailing_comma", ""), ("blank", ""), ("header", ""), ("empty_guid", "1"),
-    ("open_quote", ""), ("stray_quote", ""),
+    ("lat", "abc"),
+    ("lon", "1.2.3"),
+    ("lat", "nan"),
+    ("hll", "\\xzz"),
+    ("hll", "\\x1"),
+    ("fields", "2"),
+    ("fields", "5"),
+    ("trailing_comma", ""),
+    ("blank", ""),
+    ("header", ""),
+    ("empty_guid", "1"),
+    ("open_quote", ""),
+    ("stray_quote", ""),
 )
 
 
@@ -88,8 +102,14 @@ def write_input(path: Path, n_users: int, seed: int, n_bad_rows: int, hostile_pe
     bad = dict(summary.bad_lines)
     if hostile_per_case:
         bad = _insert_hostile(path, bad, hostile_per_case, seed)
-    return InputFile(path=path, n_users=n_users, n_data_lines=count_lines(path) - 1, n_bytes=path.stat().st_size,
-                     bad_lines=bad, generate_s=time.perf_counter() - t0)
+    return InputFile(
+        path=path,
+        n_users=n_users,
+        n_data_lines=count_lines(path) - 1,
+        n_bytes=path.stat().st_size,
+        bad_lines=bad,
+        generate_s=time.perf_counter() - t0,
+    )
 
 
 def _insert_hostile(path: Path, bad: dict[int, str], per_case: int, seed: int) -> dict[int, str]:
@@ -102,8 +122,12 @@ def _insert_hostile(path: Path, bad: dict[int, str], per_case: int, seed: int) -
     cases = [case for case in HOSTILE_CASES for _ in range(per_case)]
     n_lines = count_lines(path)
     rng = np.random.default_rng([seed, 99])
-    after = dict(zip(sorted(rng.choice(np.arange(2, n_lines + 1), len(cases), replace=False).tolist()),
-                     rng.permutation(len(cases)).tolist()))
+    after = dict(
+        zip(
+            sorted(rng.choice(np.arange(2, n_lines + 1), len(cases), replace=False).tolist()),
+            rng.permutation(len(cases)).tolist(),
+        )
+    )
     moved: dict[int, str] = {}
     tmp = path.with_name(f".{path.name}.tmp")
     with open(path, "rb", buffering=1 << 20) as src, open(tmp, "wb", buffering=1 << 20) as dst:
@@ -245,8 +269,13 @@ class RunWorkerSampler(_Poller):
     """Samples, every ``interval`` s, the memory of each process the daemon's session starts through
     multiprocessing's spawn (the run workers), keyed by (pid, start time) so a reused pid is another process."""
 
-    def __init__(self, session_id: int, interval: float = SAMPLE_INTERVAL_S, discover_every: int = 5,
-                 crowd: int = RUN_QUEUE_LIMIT):
+    def __init__(
+        self,
+        session_id: int,
+        interval: float = SAMPLE_INTERVAL_S,
+        discover_every: int = 5,
+        crowd: int = RUN_QUEUE_LIMIT,
+    ):
         super().__init__(interval, "run-worker-sampler")
         self.session_id, self.discover_every, self.crowd = session_id, discover_every, crowd
         self._tick = 0
@@ -320,7 +349,9 @@ class QueueObserver(_Poller):
             self.errors.append(f"{type(exc).__name__}: {exc}")
         else:
             self.max_in_progress = max(self.max_in_progress, len(data["runsOrError"]["results"]))
-            self.max_pool_slots = max(self.max_pool_slots, len(data["instance"]["concurrencyLimit"]["claimedSlots"]))
+            self.max_pool_slots = max(
+                self.max_pool_slots, len(data["instance"]["concurrencyLimit"]["claimedSlots"])
+            )
             self.polls += 1
 
 
@@ -362,7 +393,9 @@ class RunRecord:
     pid: int | None
     peak_kib: int | None = None
     samples: int = 0
-    process_s: float | None = None  # the run worker's life as sampled: spawn and imports before the run starts included
+    process_s: float | None = (
+        None  # the run worker's life as sampled: spawn and imports before the run starts included
+    )
     process_key: tuple[int, int] | None = None
 
     @property
@@ -380,10 +413,19 @@ def run_records(base_url: str, peaks: dict[tuple[int, int], ProcessPeak]) -> lis
     records = []
     for r in sorted(answer["results"], key=lambda r: r["creationTime"]):
         tags = {t["key"]: t["value"] for t in r["tags"]}
-        events = graphql(base_url, RUN_MESSAGES, {"runId": r["runId"]})["runOrError"]["eventConnection"]["events"]
+        events = graphql(base_url, RUN_MESSAGES, {"runId": r["runId"]})["runOrError"]["eventConnection"][
+            "events"
+        ]
         pids = [int(m.group(1)) for e in events if (m := _PID.search(e.get("message") or ""))]
-        record = RunRecord(run_id=r["runId"], partition=tags.get("dagster/partition"), backfill_id=tags.get("dagster/backfill"),
-                           status=r["status"], start=r["startTime"], end=r["endTime"], pid=pids[0] if len(pids) == 1 else None)
+        record = RunRecord(
+            run_id=r["runId"],
+            partition=tags.get("dagster/partition"),
+            backfill_id=tags.get("dagster/backfill"),
+            status=r["status"],
+            start=r["startTime"],
+            end=r["endTime"],
+            pid=pids[0] if len(pids) == 1 else None,
+        )
         _attach_peak(record, peaks)
         records.append(record)
     return records
@@ -395,9 +437,17 @@ def _attach_peak(record: RunRecord, peaks: dict[tuple[int, int], ProcessPeak]) -
         return
     end = record.end or float("inf")
     for peak in peaks.values():
-        if peak.pid == record.pid and peak.samples and peak.first_seen <= end and peak.last_seen >= record.start - 60:
+        if (
+            peak.pid == record.pid
+            and peak.samples
+            and peak.first_seen <= end
+            and peak.last_seen >= record.start - 60
+        ):
             record.peak_kib, record.samples = peak.hwm_kib, peak.samples
-            record.process_s, record.process_key = peak.last_seen - peak.first_seen, (peak.pid, peak.start_ticks)
+            record.process_s, record.process_key = (
+                peak.last_seen - peak.first_seen,
+                (peak.pid, peak.start_ticks),
+            )
             return
 
 
@@ -410,16 +460,24 @@ def crowding(crowded: list[tuple[float, tuple]], runs: list[RunRecord]) -> dict:
     for t, keys in crowded:
         runs_here = [by_key.get(k) for k in keys]
         ended = [t - r.end for r in runs_here if r and r.end and r.end <= t]
-        worst_in_progress = max(worst_in_progress, sum(1 for r in runs_here if r and not (r.end and r.end <= t)))
+        worst_in_progress = max(
+            worst_in_progress, sum(1 for r in runs_here if r and not (r.end and r.end <= t))
+        )
         unattributed = max(unattributed, sum(1 for r in runs_here if r is None))
         exiting_for += ended
-    return {"moments": len(crowded), "max_in_progress": worst_in_progress, "max_unattributed": unattributed,
-            "max_exiting_s": max(exiting_for, default=None)}
+    return {
+        "moments": len(crowded),
+        "max_in_progress": worst_in_progress,
+        "max_unattributed": unattributed,
+        "max_exiting_s": max(exiting_for, default=None),
+    }
 
 
 def max_overlap(intervals: list[tuple[float, float]]) -> int:
     """The most intervals [start, end) holding one instant."""
-    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals], key=lambda x: (x[0], x[1]))
+    events = sorted(
+        [(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals], key=lambda x: (x[0], x[1])
+    )
     most = now = 0
     for _, step in events:
         now += step
@@ -441,7 +499,9 @@ class Reconciliation:
     quarantined_by_range: dict[str, int]
     quarantine_kinds: dict[str, int]
     injected_bad_lines: int
-    not_quarantined: list[list] = field(default_factory=list)  # injected bad lines the reader let through: [line, kind]
+    not_quarantined: list[list] = field(
+        default_factory=list
+    )  # injected bad lines the reader let through: [line, kind]
     wrongly_quarantined: list[list] = field(default_factory=list)  # [line, kind given, kind expected or None]
     duplicate_quarantine_lines: int = 0
     input_users: int = 0
@@ -466,16 +526,25 @@ def reconcile(source: InputFile, output_dir: Path, warehouse: Path) -> Reconcili
     from resources.warehouse import Warehouse
 
     homeloc = output_dir / "homeloc"
-    rows = {p.stem: pq.read_metadata(p).num_rows for p in sorted((homeloc / "user_locations").glob("*.parquet"))}
+    rows = {
+        p.stem: pq.read_metadata(p).num_rows for p in sorted((homeloc / "user_locations").glob("*.parquet"))
+    }
     quarantine = Warehouse(path=str(warehouse)).read("userday_quarantine")
     given = dict(zip(quarantine["line_number"].astype(int), quarantine["kind"]))
     rec = Reconciliation(
-        input_lines=source.n_data_lines, output_rows=sum(rows.values()), quarantined=len(quarantine), rows_by_range=rows,
-        quarantined_by_range={str(k): int(v) for k, v in quarantine["user_range"].value_counts().sort_index().items()},
+        input_lines=source.n_data_lines,
+        output_rows=sum(rows.values()),
+        quarantined=len(quarantine),
+        rows_by_range=rows,
+        quarantined_by_range={
+            str(k): int(v) for k, v in quarantine["user_range"].value_counts().sort_index().items()
+        },
         quarantine_kinds={str(k): int(v) for k, v in quarantine["kind"].value_counts().sort_index().items()},
         injected_bad_lines=len(source.bad_lines),
         not_quarantined=[[n, k] for n, k in sorted(source.bad_lines.items()) if n not in given],
-        wrongly_quarantined=[[n, k, source.bad_lines.get(n)] for n, k in sorted(given.items()) if source.bad_lines.get(n) != k],
+        wrongly_quarantined=[
+            [n, k, source.bad_lines.get(n)] for n, k in sorted(given.items()) if source.bad_lines.get(n) != k
+        ],
         duplicate_quarantine_lines=len(quarantine) - len(given),
     )
     expected = set(input_users(source.path, source.bad_lines))
@@ -520,7 +589,9 @@ class LoadResult:
         out = []
         expected = set(partition_keys(self.n_ranges))
         if self.exit_code != 0 or self.backfill_status not in ("COMPLETED", "COMPLETED_SUCCESS"):
-            out.append(f"backfill {self.backfill_id} ended {self.backfill_status}, geodem exited {self.exit_code}")
+            out.append(
+                f"backfill {self.backfill_id} ended {self.backfill_status}, geodem exited {self.exit_code}"
+            )
         if self.partition_status != {k: "SUCCESS" for k in expected}:
             out.append(f"ranges not all successful: {self.partition_status}")
         backfill_runs = [r for r in self.runs if r.backfill_id == self.backfill_id]
@@ -529,10 +600,14 @@ class LoadResult:
         queue = self.instance.get("runQueueConfig") or {}
         slots = self.instance.get("concurrencyLimit") or {}
         if queue.get("maxConcurrentRuns") != RUN_QUEUE_LIMIT or slots.get("slotCount") != HLL_POOL_LIMIT:
-            out.append(f"instance limits are not {RUN_QUEUE_LIMIT} runs / {HLL_POOL_LIMIT} {HLL_POOL} slots: {self.instance}")
-        for name, seen, limit in (("runs at once (run records)", self.max_concurrent_runs, RUN_QUEUE_LIMIT),
-                                  ("runs in progress (polled)", self.max_in_progress_polled, RUN_QUEUE_LIMIT),
-                                  (f"{HLL_POOL} slots claimed (polled)", self.max_pool_slots_polled, HLL_POOL_LIMIT)):
+            out.append(
+                f"instance limits are not {RUN_QUEUE_LIMIT} runs / {HLL_POOL_LIMIT} {HLL_POOL} slots: {self.instance}"
+            )
+        for name, seen, limit in (
+            ("runs at once (run records)", self.max_concurrent_runs, RUN_QUEUE_LIMIT),
+            ("runs in progress (polled)", self.max_in_progress_polled, RUN_QUEUE_LIMIT),
+            (f"{HLL_POOL} slots claimed (polled)", self.max_pool_slots_polled, HLL_POOL_LIMIT),
+        ):
             if seen > limit:
                 out.append(f"{name}: {seen} > {limit}")
         if not self.observer_polls:
@@ -541,29 +616,60 @@ class LoadResult:
             out.append(f"run workers of unfinished runs alive at once: {self.process_crowding}")
         for r in self.runs:
             if r.peak_kib is None:
-                out.append(f"run {r.run_id} ({r.partition or 'summary'}): no peak memory (pid {r.pid} not sampled)")
+                out.append(
+                    f"run {r.run_id} ({r.partition or 'summary'}): no peak memory (pid {r.pid} not sampled)"
+                )
         rec = self.reconciliation
         if not rec.lines_balance:
-            out.append(f"lines do not reconcile: {rec.input_lines:,} input lines != {rec.output_rows:,} rows + {rec.quarantined:,} quarantined")
+            out.append(
+                f"lines do not reconcile: {rec.input_lines:,} input lines != {rec.output_rows:,} rows + {rec.quarantined:,} quarantined"
+            )
         if set(rec.rows_by_range) != expected:
-            out.append(f"user_locations outputs for ranges {sorted(rec.rows_by_range)}, expected {sorted(expected)}")
+            out.append(
+                f"user_locations outputs for ranges {sorted(rec.rows_by_range)}, expected {sorted(expected)}"
+            )
         if rec.not_quarantined or rec.wrongly_quarantined or rec.duplicate_quarantine_lines:
-            out.append(f"quarantine is not exactly the {rec.injected_bad_lines} injected lines: not quarantined "
-                       f"{rec.not_quarantined[:5]}, wrong {rec.wrongly_quarantined[:5]}, duplicates {rec.duplicate_quarantine_lines}")
-        if rec.users_missing or rec.users_extra or rec.result_rows != rec.result_users or rec.input_users != self.n_users:
-            out.append(f"users do not reconcile: input {rec.input_users:,} (generated {self.n_users:,}), result {rec.result_users:,} "
-                       f"in {rec.result_rows:,} rows, missing {rec.users_missing:,}, extra {rec.users_extra:,}")
+            out.append(
+                f"quarantine is not exactly the {rec.injected_bad_lines} injected lines: not quarantined "
+                f"{rec.not_quarantined[:5]}, wrong {rec.wrongly_quarantined[:5]}, duplicates {rec.duplicate_quarantine_lines}"
+            )
+        if (
+            rec.users_missing
+            or rec.users_extra
+            or rec.result_rows != rec.result_users
+            or rec.input_users != self.n_users
+        ):
+            out.append(
+                f"users do not reconcile: input {rec.input_users:,} (generated {self.n_users:,}), result {rec.result_users:,} "
+                f"in {rec.result_rows:,} rows, missing {rec.users_missing:,}, extra {rec.users_extra:,}"
+            )
         if rec.classified_rows != rec.input_users:
-            out.append(f"user_classification.parquet has {rec.classified_rows:,} rows for {rec.input_users:,} users")
+            out.append(
+                f"user_classification.parquet has {rec.classified_rows:,} rows for {rec.input_users:,} users"
+            )
         return out
 
 
 def launch_backfill(stack, log: Path, timeout_s: float) -> tuple[subprocess.Popen, str]:
     """``geodem backfill homeloc --wait`` in the background, as an operator runs it; (process, backfill id)."""
     out = open(log, "w")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "geodem"), "backfill", "homeloc", "--wait",
-                             "--timeout", str(timeout_s), "--url", stack.base_url],
-                            env=stack.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "geodem"),
+            "backfill",
+            "homeloc",
+            "--wait",
+            "--timeout",
+            str(timeout_s),
+            "--url",
+            stack.base_url,
+        ],
+        env=stack.env,
+        cwd=REPO,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     out.close()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -591,38 +697,76 @@ def measured_backfill(stack, log: Path, timeout_s: float):
         return backfill_id, code, t0, time.time(), sampler, observer
 
 
-def run_load(admin_url: str, root: Path, n_users: int, n_ranges: int = 16, *, seed: int = 7, n_bad_rows: int = 250,
-             hostile_per_case: int = 10, timeout_s: float = 3 * 3600, artifacts: Path | None = None,
-             echo=print) -> LoadResult:
+def run_load(
+    admin_url: str,
+    root: Path,
+    n_users: int,
+    n_ranges: int = 16,
+    *,
+    seed: int = 7,
+    n_bad_rows: int = 250,
+    hostile_per_case: int = 10,
+    timeout_s: float = 3 * 3600,
+    artifacts: Path | None = None,
+    echo=print,
+) -> LoadResult:
     """Generate the file in ``root``, start the stack on fresh databases of ``admin_url``, backfill, measure, reconcile."""
     from geodem_cli.backfill import backfill_status, graphql, partition_statuses
 
     root.mkdir(parents=True, exist_ok=True)
     echo(f"generating {n_users:,} users into {root / 'userdays.csv'}")
     source = write_input(root / "userdays.csv", n_users, seed, n_bad_rows, hostile_per_case)
-    echo(f"{source.n_data_lines:,} data lines ({len(source.bad_lines)} bad), {source.n_bytes / 2**20:.1f} MiB in {source.generate_s:.0f} s")
-    settings = dict(GEODEM_USER_RANGES=str(n_ranges), GEODEM_USERDAYS_CSV=str(source.path), GEODEM_OUTPUT_DIR=str(root / "outputs"),
-                    GEODEM_WAREHOUSE=str(root / "warehouse.duckdb"), GEODEM_CENSUS_DIR=str(root / "census"))
+    echo(
+        f"{source.n_data_lines:,} data lines ({len(source.bad_lines)} bad), {source.n_bytes / 2**20:.1f} MiB in {source.generate_s:.0f} s"
+    )
+    settings = dict(
+        GEODEM_USER_RANGES=str(n_ranges),
+        GEODEM_USERDAYS_CSV=str(source.path),
+        GEODEM_OUTPUT_DIR=str(root / "outputs"),
+        GEODEM_WAREHOUSE=str(root / "warehouse.duckdb"),
+        GEODEM_CENSUS_DIR=str(root / "census"),
+    )
     started_at = dt.datetime.now(dt.timezone.utc)
-    with hll_database(admin_url) as hll_url, dagster_database(admin_url, prefix="dagster_load") as database, \
-            running_stack(database, root, {**settings, "GEODEM_HLL_DATABASE_URL": hll_url}, artifacts or root / "logs",
-                          instance_overrides=INSTANCE_OVERRIDES) as stack:
+    with (
+        hll_database(admin_url) as hll_url,
+        dagster_database(admin_url, prefix="dagster_load") as database,
+        running_stack(
+            database,
+            root,
+            {**settings, "GEODEM_HLL_DATABASE_URL": hll_url},
+            artifacts or root / "logs",
+            instance_overrides=INSTANCE_OVERRIDES,
+        ) as stack,
+    ):
         echo(f"webserver {stack.base_url}, daemon pid {stack.daemon.proc.pid}; launching the backfill")
-        backfill_id, code, t0, geodem_done, sampler, observer = measured_backfill(stack, root / "backfill.log", timeout_s)
+        backfill_id, code, t0, geodem_done, sampler, observer = measured_backfill(
+            stack, root / "backfill.log", timeout_s
+        )
         status = backfill_status(stack.base_url, backfill_id)
         runs = run_records(stack.base_url, sampler.peaks)
         instance = graphql(stack.base_url, INSTANCE, {"pool": HLL_POOL})["instance"]
     ends = [r.end for r in runs if r.end]
     result = LoadResult(
-        n_users=n_users, n_ranges=n_ranges, input={k: v for k, v in asdict(source).items() if k != "bad_lines"} | {
-            "path": str(source.path), "bad_lines": len(source.bad_lines)},
-        backfill_id=backfill_id, backfill_status=status["status"], partition_status=partition_statuses(status), exit_code=code,
-        wall_s=(max(ends) if ends else geodem_done) - t0, runs=runs,
+        n_users=n_users,
+        n_ranges=n_ranges,
+        input={k: v for k, v in asdict(source).items() if k != "bad_lines"}
+        | {"path": str(source.path), "bad_lines": len(source.bad_lines)},
+        backfill_id=backfill_id,
+        backfill_status=status["status"],
+        partition_status=partition_statuses(status),
+        exit_code=code,
+        wall_s=(max(ends) if ends else geodem_done) - t0,
+        runs=runs,
         max_concurrent_runs=max_overlap([(r.start, r.end or geodem_done) for r in runs if r.start]),
-        max_in_progress_polled=observer.max_in_progress, max_pool_slots_polled=observer.max_pool_slots,
-        max_run_processes_sampled=sampler.max_alive, process_crowding=crowding(sampler.crowded, runs), instance=instance,
+        max_in_progress_polled=observer.max_in_progress,
+        max_pool_slots_polled=observer.max_pool_slots,
+        max_run_processes_sampled=sampler.max_alive,
+        process_crowding=crowding(sampler.crowded, runs),
+        instance=instance,
         reconciliation=reconcile(source, root / "outputs", root / "warehouse.duckdb"),
-        observer_polls=observer.polls, observer_errors=observer.errors[:20], started_at=started_at.strftime("%Y-%m-%d %H:%M UTC"),
+        observer_polls=observer.polls,
+        observer_errors=observer.errors[:20],
+        started_at=started_at.strftime("%Y-%m-%d %H:%M UTC"),
         backfill_log=(root / "backfill.log").read_text(),
     )
     return result
@@ -643,13 +787,21 @@ def section(result: LoadResult, command: str, machine: list[str]) -> str:
     summary_runs = [r for r in result.runs if not r.partition]
     verdict = "all hold" if not result.problems() else "**FAILED**: " + "; ".join(result.problems())
     lines = [
-        SECTION, "",
+        SECTION,
+        "",
         f"Measured {result.started_at}. A backfill of every user range plus `locals_tourists_summary` through "
         f"dagster-webserver and dagster-daemon on the production `dagster.yaml` (PostgreSQL storage, QueuedRunCoordinator, "
         f"run retries), with the run queue at {RUN_QUEUE_LIMIT} concurrent runs and the `{HLL_POOL}` pool at {HLL_POOL_LIMIT}, "
         f"launched with `geodem backfill homeloc --wait`; unions in PostgreSQL (a throwaway database with `CREATE EXTENSION hll`).",
-        "", "```", command, "```", "", *machine, "",
-        "| figure | value |", "|---|---:|",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        *machine,
+        "",
+        "| figure | value |",
+        "|---|---:|",
         f"| users generated | {result.n_users:,} |",
         f"| user ranges | {result.n_ranges} |",
         f"| input data lines (file lines − header) | {rec.input_lines:,} |",
@@ -674,29 +826,41 @@ def section(result: LoadResult, command: str, machine: list[str]) -> str:
         f"{'yes' if not (rec.not_quarantined or rec.wrongly_quarantined or rec.duplicate_quarantine_lines) else '**no**'} |",
         f"| distinct users in the input / in the combined result | {rec.input_users:,} / {rec.result_users:,} "
         f"(missing {rec.users_missing}, extra {rec.users_extra}) |",
-        "", f"Checks: {verdict}.", "",
-        f"Quarantined by kind: {', '.join(f'{k} {v}' for k, v in rec.quarantine_kinds.items())}.", "",
+        "",
+        f"Checks: {verdict}.",
+        "",
+        f"Quarantined by kind: {', '.join(f'{k} {v}' for k, v in rec.quarantine_kinds.items())}.",
+        "",
         "| run | range | status | run time | process life | peak memory | rows | quarantined |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in result.runs:
         key = r.partition or "summary"
-        counts = f"{rec.rows_by_range.get(key, 0):,} | {rec.quarantined_by_range.get(key, 0):,}" if r.partition else " | "
-        lines.append(f"| `{r.run_id[:8]}` | {key} | {r.status} | {r.seconds or 0:.0f} s | {r.process_s or 0:.0f} s | "
-                     f"{_gib(r.peak_kib)} | {counts} |")
+        counts = (
+            f"{rec.rows_by_range.get(key, 0):,} | {rec.quarantined_by_range.get(key, 0):,}"
+            if r.partition
+            else " | "
+        )
+        lines.append(
+            f"| `{r.run_id[:8]}` | {key} | {r.status} | {r.seconds or 0:.0f} s | {r.process_s or 0:.0f} s | "
+            f"{_gib(r.peak_kib)} | {counts} |"
+        )
     crowd = result.process_crowding
-    crowd_text = (f"never more than {RUN_QUEUE_LIMIT}" if not crowd.get("moments") else
-                  f"{result.max_run_processes_sampled} at most; at each of the {crowd['moments']} sampled moment(s) with more than "
-                  f"{RUN_QUEUE_LIMIT}, at most {crowd['max_in_progress']} belonged to runs not yet ended, at most "
-                  f"{crowd.get('max_unattributed', 0)} to no recorded run (a run worker before its run records a start), "
-                  f"the others to runs that had ended at most {crowd['max_exiting_s'] or 0:.1f} s before and whose "
-                  f"process was still exiting")
+    crowd_text = (
+        f"never more than {RUN_QUEUE_LIMIT}"
+        if not crowd.get("moments")
+        else f"{result.max_run_processes_sampled} at most; at each of the {crowd['moments']} sampled moment(s) with more than "
+        f"{RUN_QUEUE_LIMIT}, at most {crowd['max_in_progress']} belonged to runs not yet ended, at most "
+        f"{crowd.get('max_unattributed', 0)} to no recorded run (a run worker before its run records a start), "
+        f"the others to runs that had ended at most {crowd['max_exiting_s'] or 0:.1f} s before and whose "
+        f"process was still exiting"
+    )
     lines += [
         "",
         "How it is measured:",
         "",
         "- **Peak memory per run**: the homeloc jobs run in process, so a run is one process (the run worker the code "
-        "server spawns). Its pid comes from the run's own event log (\"Started process for run (pid: N)\"); a sampler "
+        'server spawns). Its pid comes from the run\'s own event log ("Started process for run (pid: N)"); a sampler '
         f"read that process's `VmHWM` (the kernel's high-water mark of resident memory) from /proc every {SAMPLE_INTERVAL_S:g} s "
         "while it lived. VmHWM never decreases, so no peak between samples is missed; memory taken in the last "
         f"{SAMPLE_INTERVAL_S:g} s before the process exits would be. PostgreSQL's own memory is not included.",
@@ -720,18 +884,39 @@ def save_json(result: LoadResult, path: Path) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.load_backfill", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.load_backfill", description=__doc__.splitlines()[0]
+    )
     p.add_argument("--users", type=int, default=1_000_000, help="users of the generated file")
     p.add_argument("--ranges", type=int, default=16, help="user ranges (GEODEM_USER_RANGES)")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--bad-rows", type=int, default=250, help="bad rows from the generator (bad coordinates, HLL, parameters, columns)")
-    p.add_argument("--hostile-per-case", type=int, default=10, help=f"lines of each of {len(HOSTILE_CASES)} hostile cases inserted")
-    p.add_argument("--pg-url", default=os.environ.get("GEODEM_TEST_DATABASE_URL", DEFAULT_PG),
-                   help="admin URL of the PostgreSQL server (the hll extension must be installable)")
-    p.add_argument("--work", help="folder for the file, outputs and instance (default: a temporary folder, removed)")
+    p.add_argument(
+        "--bad-rows",
+        type=int,
+        default=250,
+        help="bad rows from the generator (bad coordinates, HLL, parameters, columns)",
+    )
+    p.add_argument(
+        "--hostile-per-case",
+        type=int,
+        default=10,
+        help=f"lines of each of {len(HOSTILE_CASES)} hostile cases inserted",
+    )
+    p.add_argument(
+        "--pg-url",
+        default=os.environ.get("GEODEM_TEST_DATABASE_URL", DEFAULT_PG),
+        help="admin URL of the PostgreSQL server (the hll extension must be installable)",
+    )
+    p.add_argument(
+        "--work", help="folder for the file, outputs and instance (default: a temporary folder, removed)"
+    )
     p.add_argument("--timeout", type=float, default=3 * 3600, help="seconds the backfill may take")
-    p.add_argument("--out", default=str(DEFAULT_OUT), help="folder for the JSON results and the services' logs")
-    p.add_argument("--results", default=str(RESULTS), help=f"markdown file whose '{SECTION}' section is rewritten")
+    p.add_argument(
+        "--out", default=str(DEFAULT_OUT), help="folder for the JSON results and the services' logs"
+    )
+    p.add_argument(
+        "--results", default=str(RESULTS), help=f"markdown file whose '{SECTION}' section is rewritten"
+    )
     return p
 
 
@@ -741,16 +926,32 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="geodem-load-"))
     out = Path(args.out)
     try:
-        result = run_load(args.pg_url, root, args.users, args.ranges, seed=args.seed, n_bad_rows=args.bad_rows,
-                          hostile_per_case=args.hostile_per_case, timeout_s=args.timeout, artifacts=out / "logs",
-                          echo=lambda m: print(m, flush=True))
+        result = run_load(
+            args.pg_url,
+            root,
+            args.users,
+            args.ranges,
+            seed=args.seed,
+            n_bad_rows=args.bad_rows,
+            hostile_per_case=args.hostile_per_case,
+            timeout_s=args.timeout,
+            artifacts=out / "logs",
+            echo=lambda m: print(m, flush=True),
+        )
     finally:
         if not args.work:
             shutil.rmtree(root, ignore_errors=True)
     save_json(result, out / "load_backfill.json")
     command = "python -m benchmarks.load_backfill " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in (("users", args.users), ("ranges", args.ranges), ("seed", args.seed),
-                                                     ("bad_rows", args.bad_rows), ("hostile_per_case", args.hostile_per_case)))
+        f"--{k.replace('_', '-')} {v}"
+        for k, v in (
+            ("users", args.users),
+            ("ranges", args.ranges),
+            ("seed", args.seed),
+            ("bad_rows", args.bad_rows),
+            ("hostile_per_case", args.hostile_per_case),
+        )
+    )
     write_section(Path(args.results), SECTION, section(result, command, machine))
     print(section(result, command, machine))
     problems = result.problems()

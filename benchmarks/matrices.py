@@ -32,8 +32,9 @@ def subgroup_centres() -> np.ndarray:
     rows = table[table["level"] == "subgroup"]
     cols = [c for c in table.columns if c.startswith("v") and c not in ABSENT_VARIABLES]
     if rows.empty or len(cols) != 58:
-        raise ValueError(f"{CENTROIDS.name}: expected subgroup rows over 58 variables, "
-                         f"got {rows.shape[0]} x {len(cols)}")
+        raise ValueError(
+            f"{CENTROIDS.name}: expected subgroup rows over 58 variables, got {rows.shape[0]} x {len(cols)}"
+        )
     return rows[cols].to_numpy(dtype=np.float64)
 
 
@@ -65,7 +66,11 @@ def census_matrix(region: str | None, *, seed: int = 0) -> np.ndarray | None:
         from sample_data.census import build_sample_census
     except ImportError:
         return None
-    sample = build_sample_census(uk=True, seed=seed) if region is None else build_sample_census([region], seed=seed)
+    sample = (
+        build_sample_census(uk=True, seed=seed)
+        if region is None
+        else build_sample_census([region], seed=seed)
+    )
     raw = sample.variables
     # Constant columns are screened out by the pipeline before the transform.
     raw = raw.loc[:, raw.max() > raw.min()]
@@ -82,7 +87,10 @@ def benchmark_matrix(size: str, *, seed: int = 0, quick: bool = False) -> tuple[
         matrix = census_matrix("liverpool-city-region" if size == "liverpool" else None, seed=seed)
         if matrix is not None:
             where = "Liverpool City Region" if size == "liverpool" else "all UK LADs"
-            return matrix, f"synthetic sample census of {where} (sample_data.census, seed {seed}), arcsinh + min-max"
+            return (
+                matrix,
+                f"synthetic sample census of {where} (sample_data.census, seed {seed}), arcsinh + min-max",
+            )
     n = LIVERPOOL_ROWS if size == "liverpool" else UK_ROWS
     if quick:
         n = min(n, 3_000)

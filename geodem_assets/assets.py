@@ -60,7 +60,7 @@ class EmbeddingConfig(dg.Config):
     n_epochs here overrides the region's setting for one run.
     """
 
-    n_epochs: int | None = None   # None: the region's umap_epochs in regions.yaml, else the reference's 500
+    n_epochs: int | None = None  # None: the region's umap_epochs in regions.yaml, else the reference's 500
     deterministic: bool = True
 
 
@@ -74,8 +74,13 @@ def _release_fingerprint(warehouse: Warehouse) -> str:
     return str(warehouse.read("census_release_info")["fingerprint"].iloc[0])
 
 
-@dg.asset(group_name=GROUP, description="The census release (variables, lookup, population, OA and LAD boundaries) ingested into DuckDB, fingerprinted.")
-def census_release(context: dg.AssetExecutionContext, census: CensusSource, warehouse: Warehouse) -> dg.MaterializeResult:
+@dg.asset(
+    group_name=GROUP,
+    description="The census release (variables, lookup, population, OA and LAD boundaries) ingested into DuckDB, fingerprinted.",
+)
+def census_release(
+    context: dg.AssetExecutionContext, census: CensusSource, warehouse: Warehouse
+) -> dg.MaterializeResult:
     # Read from a private copy whose fingerprint is of the very bytes read, so a release folder
     # swapped or rewritten meanwhile can neither mix two releases nor record the wrong one.
     with census.snapshot() as snapshot:
@@ -85,8 +90,12 @@ def census_release(context: dg.AssetExecutionContext, census: CensusSource, ware
     if release.problems:
         # The previous release stays in the warehouse untouched; nothing downstream runs.
         raise dg.Failure(
-            description=f"census release {files.census.parent} has {len(release.problems)} problems:\n- " + "\n- ".join(release.problems),
-            metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in release.problems)), "fingerprint": fp},
+            description=f"census release {files.census.parent} has {len(release.problems)} problems:\n- "
+            + "\n- ".join(release.problems),
+            metadata={
+                "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in release.problems)),
+                "fingerprint": fp,
+            },
         )
     assignment = assign_lads(release.oa, release.lad)
     unassigned = assignment[assignment["LAD22CD"].isna()]
@@ -96,11 +105,22 @@ def census_release(context: dg.AssetExecutionContext, census: CensusSource, ware
     oa = release.oa.merge(assignment, on="OA", how="left")
     warehouse.replace_table("census_variables", variables)
     warehouse.replace_table("census_lookup", release.lookup)
-    warehouse.replace_table("oa_population", release.population.rename("population").rename_axis("OA").reset_index())
+    warehouse.replace_table(
+        "oa_population", release.population.rename("population").rename_axis("OA").reset_index()
+    )
     warehouse.replace_table("oa_boundaries", to_wkb_frame(oa))
     warehouse.replace_table("lad_boundaries", to_wkb_frame(release.lad))
-    info = pd.DataFrame([{"fingerprint": fp, "source": str(census.path), "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-                          "n_oas": len(variables), "n_lads": len(release.lad)}])
+    info = pd.DataFrame(
+        [
+            {
+                "fingerprint": fp,
+                "source": str(census.path),
+                "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "n_oas": len(variables),
+                "n_lads": len(release.lad),
+            }
+        ]
+    )
     warehouse.replace_table("census_release_info", info)
     return dg.MaterializeResult(
         data_version=dg.DataVersion(fp),
@@ -110,14 +130,20 @@ def census_release(context: dg.AssetExecutionContext, census: CensusSource, ware
             "dagster/row_count": len(variables),
             "lads": len(release.lad),
             "variables": len(variables.columns) - 1,
-            "oa_lad_methods": dg.MetadataValue.json(assignment["method"].fillna("none").value_counts().to_dict()),
+            "oa_lad_methods": dg.MetadataValue.json(
+                assignment["method"].fillna("none").value_counts().to_dict()
+            ),
             "dagster/column_schema": _schema(variables.iloc[:, :6]),
         },
     )
 
 
-@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[census_release],
-          description="The region's Output Areas: each OA in exactly one LAD, so in exactly one region.")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=region_partitions,
+    deps=[census_release],
+    description="The region's Output Areas: each OA in exactly one LAD, so in exactly one region.",
+)
 def region_output_areas(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
     fp = _release_fingerprint(warehouse)
@@ -126,8 +152,10 @@ def region_output_areas(context: dg.AssetExecutionContext, warehouse: Warehouse)
     if region.lads is not None:
         missing = sorted(set(region.lads) - set(lads["LAD22CD"]))
         if missing:
-            raise dg.Failure(f"region {region.slug}: LADs {', '.join(missing)} are not in the census release {fp} "
-                             f"(it has {len(lads)} LADs; a sample release holds only the regions it was generated for)")
+            raise dg.Failure(
+                f"region {region.slug}: LADs {', '.join(missing)} are not in the census release {fp} "
+                f"(it has {len(lads)} LADs; a sample release holds only the regions it was generated for)"
+            )
     oas = region_oas(boundaries[["OA", "LAD22CD"]], region.lads)
     if len(oas) == 0:
         raise dg.Failure(f"region {region.slug}: no Output Areas in the census release {fp}")
@@ -146,79 +174,134 @@ def region_output_areas(context: dg.AssetExecutionContext, warehouse: Warehouse)
     return dg.MaterializeResult(metadata=metadata)
 
 
-@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[region_output_areas],
-          description="Raw census variables (58 percentages and density) of the region's OAs.")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=region_partitions,
+    deps=[region_output_areas],
+    description="Raw census variables (58 percentages and density) of the region's OAs.",
+)
 def region_census(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     slug = context.partition_key
     oas = warehouse.read("region_output_areas", REGION, slug)["OA"]
     variables = warehouse.read("census_variables")
     table = variables[variables["OA"].isin(oas)].sort_values("OA").reset_index(drop=True)
     warehouse.replace_partition("region_census", REGION, slug, table)
-    summary = table.drop(columns="OA").describe().T[["mean", "min", "max"]].round(2).reset_index(names="variable")
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(table),
-        "dagster/column_schema": _schema(table),
-        "summary": dg.MetadataValue.md(markdown_table(summary.head(60))),
-    })
+    summary = (
+        table.drop(columns="OA").describe().T[["mean", "min", "max"]].round(2).reset_index(names="variable")
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(table),
+            "dagster/column_schema": _schema(table),
+            "summary": dg.MetadataValue.md(markdown_table(summary.head(60))),
+        }
+    )
 
 
-@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[region_census],
-          description="Classification matrix: arcsinh then min-max per variable; configured and zero-variance variables dropped.")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=region_partitions,
+    deps=[region_census],
+    description="Classification matrix: arcsinh then min-max per variable; configured and zero-variance variables dropped.",
+)
 def region_matrix(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
     raw = wide(warehouse.read("region_census", REGION, region.slug))
     result = build_matrix(raw, drop=region.drop_variables)
     if result.dropped_zero_variance:
-        context.log.warning(f"region {region.slug}: dropped zero-variance variables {', '.join(result.dropped_zero_variance)}")
+        context.log.warning(
+            f"region {region.slug}: dropped zero-variance variables {', '.join(result.dropped_zero_variance)}"
+        )
     warehouse.replace_partition("region_matrix", REGION, region.slug, result.matrix.reset_index())
     pairs = pd.DataFrame(result.high_correlations, columns=["variable_1", "variable_2", "r"])
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(result.matrix),
-        "variables": result.matrix.shape[1],
-        "dropped_configured": dg.MetadataValue.json(result.dropped_configured),
-        "dropped_zero_variance": dg.MetadataValue.json(result.dropped_zero_variance),
-        "correlated_pairs_over_0_95": dg.MetadataValue.md(markdown_table(pairs) if len(pairs) else "none"),
-        "variances": dg.MetadataValue.md(plots.variance_bars(result.variances)),
-        "correlations": dg.MetadataValue.md(plots.correlation_heatmap(result.matrix)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(result.matrix),
+            "variables": result.matrix.shape[1],
+            "dropped_configured": dg.MetadataValue.json(result.dropped_configured),
+            "dropped_zero_variance": dg.MetadataValue.json(result.dropped_zero_variance),
+            "correlated_pairs_over_0_95": dg.MetadataValue.md(
+                markdown_table(pairs) if len(pairs) else "none"
+            ),
+            "variances": dg.MetadataValue.md(plots.variance_bars(result.variances)),
+            "correlations": dg.MetadataValue.md(plots.correlation_heatmap(result.matrix)),
+        }
+    )
 
 
 def _matrix(warehouse: Warehouse, slug: str) -> pd.DataFrame:
     return wide(warehouse.read("region_matrix", REGION, slug))
 
 
-@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[region_matrix],
-          description="Clustergram for k = 1..9 with inertia, silhouette and Calinski-Harabasz scores, and a suggested k.")
-def cluster_diagnostics(context: dg.AssetExecutionContext, config: DiagnosticsConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=region_partitions,
+    deps=[region_matrix],
+    description="Clustergram for k = 1..9 with inertia, silhouette and Calinski-Harabasz scores, and a suggested k.",
+)
+def cluster_diagnostics(
+    context: dg.AssetExecutionContext, config: DiagnosticsConfig, warehouse: Warehouse
+) -> dg.MaterializeResult:
     slug = context.partition_key
     X = _matrix(warehouse, slug).to_numpy()
-    cg = clustering.clustergram_fits(X, range(1, config.max_k + 1), n_init=config.n_init, seed=config.seed, method=config.method)
+    cg = clustering.clustergram_fits(
+        X, range(1, config.max_k + 1), n_init=config.n_init, seed=config.seed, method=config.method
+    )
     ks = sorted(cg.fits)
-    table = pd.DataFrame({"k": ks, "inertia": [cg.fits[k].inertia for k in ks],
-                          "silhouette": [cg.silhouette.get(k, np.nan) for k in ks],
-                          "calinski_harabasz": [cg.calinski_harabasz.get(k, np.nan) for k in ks]})
+    table = pd.DataFrame(
+        {
+            "k": ks,
+            "inertia": [cg.fits[k].inertia for k in ks],
+            "silhouette": [cg.silhouette.get(k, np.nan) for k in ks],
+            "calinski_harabasz": [cg.calinski_harabasz.get(k, np.nan) for k in ks],
+        }
+    )
     table["suggested_k"] = cg.suggested_k
     warehouse.replace_partition("cluster_diagnostics", REGION, slug, table)
-    return dg.MaterializeResult(metadata={
-        "suggested_k": cg.suggested_k,
-        "scores": dg.MetadataValue.md(markdown_table(table.drop(columns="suggested_k"), ".4g")),
-        "clustergram": dg.MetadataValue.md(plots.clustergram_plot(X, {k: cg.fits[k].labels for k in ks})),
-        "score_plots": dg.MetadataValue.md(plots.scores_plot(ks, table["inertia"].tolist(), cg.silhouette, cg.calinski_harabasz, cg.suggested_k)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "suggested_k": cg.suggested_k,
+            "scores": dg.MetadataValue.md(markdown_table(table.drop(columns="suggested_k"), ".4g")),
+            "clustergram": dg.MetadataValue.md(plots.clustergram_plot(X, {k: cg.fits[k].labels for k in ks})),
+            "score_plots": dg.MetadataValue.md(
+                plots.scores_plot(
+                    ks, table["inertia"].tolist(), cg.silhouette, cg.calinski_harabasz, cg.suggested_k
+                )
+            ),
+        }
+    )
 
 
-@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[cluster_diagnostics],
-          description="k-means supergroups A, B, ...: letters stable across re-runs and census releases.")
-def supergroups(context: dg.AssetExecutionContext, config: ClusterConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=region_partitions,
+    deps=[cluster_diagnostics],
+    description="k-means supergroups A, B, ...: letters stable across re-runs and census releases.",
+)
+def supergroups(
+    context: dg.AssetExecutionContext, config: ClusterConfig, warehouse: Warehouse
+) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
     matrix = _matrix(warehouse, region.slug)
     diag = warehouse.read("cluster_diagnostics", REGION, region.slug)
-    k, k_source = (config.k, "run config") if config.k else (region.k, "regions.yaml") if region.k else (int(diag["suggested_k"].iloc[0]), "clustergram suggestion")
+    k, k_source = (
+        (config.k, "run config")
+        if config.k
+        else (region.k, "regions.yaml")
+        if region.k
+        else (int(diag["suggested_k"].iloc[0]), "clustergram suggestion")
+    )
     if k > len(matrix):
         raise dg.Failure(f"region {region.slug} has {len(matrix)} OAs, too few for k={k}")
-    fit = clustering.kmeans(matrix.to_numpy(), k, n_init=config.n_init, seed=config.seed, method=config.method)
+    fit = clustering.kmeans(
+        matrix.to_numpy(), k, n_init=config.n_init, seed=config.seed, method=config.method
+    )
     order, letters_from = clustering.canonical_order(fit), "canonical (largest first)"
-    previous = warehouse.read("supergroup_centroids", REGION, region.slug) if warehouse.has_table("supergroup_centroids") else pd.DataFrame()
+    previous = (
+        warehouse.read("supergroup_centroids", REGION, region.slug)
+        if warehouse.has_table("supergroup_centroids")
+        else pd.DataFrame()
+    )
     if len(previous):
         prev = previous.drop(columns=[REGION]).set_index("supergroup").sort_index()
         common = [c for c in matrix.columns if c in prev.columns]
@@ -235,53 +318,87 @@ def supergroups(context: dg.AssetExecutionContext, config: ClusterConfig, wareho
     counts = codes.value_counts().sort_index()
     geo = from_wkb_frame(warehouse.read("oa_boundaries"))
     geo = geo[geo["OA"].isin(matrix.index)].merge(codes.reset_index(), on="OA")
-    return dg.MaterializeResult(metadata={
-        "k": k, "k_source": k_source, "inertia": fit.inertia, "method": config.method,
-        "n_init": config.n_init or clustering.DEFAULT_STARTS.get(config.method, 0), "seed": config.seed,
-        "letters": letters_from,
-        "dagster/row_count": len(codes),
-        "sizes": dg.MetadataValue.json({c: int(n) for c, n in counts.items()}),
-        "map": dg.MetadataValue.md(plots.cluster_map(geo, "supergroup")),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "k": k,
+            "k_source": k_source,
+            "inertia": fit.inertia,
+            "method": config.method,
+            "n_init": config.n_init or clustering.DEFAULT_STARTS.get(config.method, 0),
+            "seed": config.seed,
+            "letters": letters_from,
+            "dagster/row_count": len(codes),
+            "sizes": dg.MetadataValue.json({c: int(n) for c, n in counts.items()}),
+            "map": dg.MetadataValue.md(plots.cluster_map(geo, "supergroup")),
+        }
+    )
 
 
-@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[supergroups],
-          description="Top-down subgroups A1, A2, ...: multi-start k-means within each supergroup.")
-def subgroups(context: dg.AssetExecutionContext, config: ClusterConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=region_partitions,
+    deps=[supergroups],
+    description="Top-down subgroups A1, A2, ...: multi-start k-means within each supergroup.",
+)
+def subgroups(
+    context: dg.AssetExecutionContext, config: ClusterConfig, warehouse: Warehouse
+) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
     matrix = _matrix(warehouse, region.slug)
     sup = wide(warehouse.read("supergroups", REGION, region.slug))["supergroup"].reindex(matrix.index)
     codes = sorted(sup.unique())
-    wanted = config.subgroups or (list(region.subgroups) if region.subgroups and len(region.subgroups) == len(codes) else None)
+    wanted = config.subgroups or (
+        list(region.subgroups) if region.subgroups and len(region.subgroups) == len(codes) else None
+    )
     X = matrix.to_numpy()
     if wanted is not None:
         if len(wanted) != len(codes):
-            raise dg.Failure(f"{len(wanted)} subgroup counts given for {len(codes)} supergroups ({', '.join(codes)})")
+            raise dg.Failure(
+                f"{len(wanted)} subgroup counts given for {len(codes)} supergroups ({', '.join(codes)})"
+            )
         counts, source = dict(zip(codes, wanted)), "run config" if config.subgroups else "regions.yaml"
     else:
         counts, source = {}, "clustergram suggestion per supergroup"
         for code in codes:
             rows = X[sup.to_numpy() == code]
-            counts[code] = clustering.clustergram_fits(rows, range(1, 10), n_init=config.n_init and max(config.n_init // 10, 5),
-                                                        seed=config.seed, method=config.method).suggested_k
-    fits = clustering.subgroup_fits(X, sup.to_numpy(), counts, n_init=config.n_init, seed=config.seed, method=config.method)
+            counts[code] = clustering.clustergram_fits(
+                rows,
+                range(1, 10),
+                n_init=config.n_init and max(config.n_init // 10, 5),
+                seed=config.seed,
+                method=config.method,
+            ).suggested_k
+    fits = clustering.subgroup_fits(
+        X, sup.to_numpy(), counts, n_init=config.n_init, seed=config.seed, method=config.method
+    )
     labels = pd.Series(index=matrix.index, dtype=object, name="subgroup")
     for code, fit in fits.items():
         members = sup.index[sup.to_numpy() == code]
         labels.loc[members] = [f"{code}{i + 1}" for i in fit.labels]
     table = pd.DataFrame({"OA": matrix.index, "supergroup": sup.to_numpy(), "subgroup": labels.to_numpy()})
     warehouse.replace_partition("subgroups", REGION, region.slug, table)
-    return dg.MaterializeResult(metadata={
-        "counts": dg.MetadataValue.json(counts), "counts_source": source,
-        "inertia": dg.MetadataValue.json({c: f.inertia for c, f in fits.items()}),
-        "sizes": dg.MetadataValue.json({c: int(n) for c, n in table["subgroup"].value_counts().sort_index().items()}),
-        "dagster/row_count": len(table),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "counts": dg.MetadataValue.json(counts),
+            "counts_source": source,
+            "inertia": dg.MetadataValue.json({c: f.inertia for c, f in fits.items()}),
+            "sizes": dg.MetadataValue.json(
+                {c: int(n) for c, n in table["subgroup"].value_counts().sort_index().items()}
+            ),
+            "dagster/row_count": len(table),
+        }
+    )
 
 
-@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[supergroups],
-          description="2-D UMAP embedding of the OAs (n_neighbors=30, min_dist=0, cosine, 500 epochs unless regions.yaml says otherwise, seed 508).")
-def cluster_embedding(context: dg.AssetExecutionContext, config: EmbeddingConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=region_partitions,
+    deps=[supergroups],
+    description="2-D UMAP embedding of the OAs (n_neighbors=30, min_dist=0, cosine, 500 epochs unless regions.yaml says otherwise, seed 508).",
+)
+def cluster_embedding(
+    context: dg.AssetExecutionContext, config: EmbeddingConfig, warehouse: Warehouse
+) -> dg.MaterializeResult:
     slug = context.partition_key
     matrix = _matrix(warehouse, slug)
     epochs = config.n_epochs or get_region(slug).umap_epochs or UMAP_DEFAULTS["n_epochs"]
@@ -294,15 +411,22 @@ def cluster_embedding(context: dg.AssetExecutionContext, config: EmbeddingConfig
     table = pd.DataFrame({"OA": matrix.index, "UMAP1": xy[:, 0], "UMAP2": xy[:, 1]})
     warehouse.replace_partition("cluster_embedding", REGION, slug, table)
     sup = wide(warehouse.read("supergroups", REGION, slug))["supergroup"].reindex(matrix.index).to_numpy()
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(table), "parameters": dg.MetadataValue.json(parameters),
-        "neighbour_search": neighbour_search(len(matrix), UMAP_DEFAULTS["metric"]),
-        "embedding": dg.MetadataValue.md(plots.embedding_scatter(xy, sup)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(table),
+            "parameters": dg.MetadataValue.json(parameters),
+            "neighbour_search": neighbour_search(len(matrix), UMAP_DEFAULTS["metric"]),
+            "embedding": dg.MetadataValue.md(plots.embedding_scatter(xy, sup)),
+        }
+    )
 
 
-@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[subgroups],
-          description="Cluster profiles: OAs, population and their shares; index scores on raw percentages and on the matrix.")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=region_partitions,
+    deps=[subgroups],
+    description="Cluster profiles: OAs, population and their shares; index scores on raw percentages and on the matrix.",
+)
 def cluster_profiles(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     slug = context.partition_key
     raw = wide(warehouse.read("region_census", REGION, slug))
@@ -318,28 +442,50 @@ def cluster_profiles(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
             score_rows.append(profiles.long_scores(scores).assign(level=level, basis=basis))
     within = profiles.subgroup_scores_within(raw, groups["supergroup"], groups["subgroup"])
     score_rows.append(profiles.long_scores(within).assign(level="subgroup", basis="raw_within_supergroup"))
-    size_table = pd.concat(size_rows, ignore_index=True)[["level", "cluster", "oas", "pct_oas", "population", "pct_population"]]
+    size_table = pd.concat(size_rows, ignore_index=True)[
+        ["level", "cluster", "oas", "pct_oas", "population", "pct_population"]
+    ]
     score_table = pd.concat(score_rows, ignore_index=True)[["level", "basis", "cluster", "variable", "score"]]
     warehouse.replace_partition("cluster_profiles", REGION, slug, size_table)
     warehouse.replace_partition("cluster_index_scores", REGION, slug, score_table)
     lookup = warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
     sup_scores = profiles.index_scores(matrix, groups["supergroup"])
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(size_table),
-        "supergroup_sizes": dg.MetadataValue.md(markdown_table(size_table[size_table["level"] == "supergroup"].drop(columns="level"))),
-        "index_scores_matrix": dg.MetadataValue.md(plots.index_heatmap(sup_scores, lookup, "Supergroup index scores (matrix)")),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(size_table),
+            "supergroup_sizes": dg.MetadataValue.md(
+                markdown_table(size_table[size_table["level"] == "supergroup"].drop(columns="level"))
+            ),
+            "index_scores_matrix": dg.MetadataValue.md(
+                plots.index_heatmap(sup_scores, lookup, "Supergroup index scores (matrix)")
+            ),
+        }
+    )
 
 
 OVERRIDES_DIR = Path(__file__).resolve().parents[1] / "partitions" / "overrides"
 
 
-@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[cluster_profiles],
-          check_specs=[dg.AssetCheckSpec("names_from_configured_namer", asset="cluster_names", blocking=False,
-                                         description="Every name came from the configured namer (or a person); fails when answers were rejected and offline names used instead.")],
-          retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
-          description="A name (≤ 3 words) and pen portrait per supergroup and subgroup: OpenAI when configured, offline otherwise; reviewed overrides applied last.")
-def cluster_names(context: dg.AssetExecutionContext, warehouse: Warehouse, namer: ClusterNamerResource) -> dg.MaterializeResult:
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=region_partitions,
+    deps=[cluster_profiles],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "names_from_configured_namer",
+            asset="cluster_names",
+            blocking=False,
+            description="Every name came from the configured namer (or a person); fails when answers were rejected and offline names used instead.",
+        )
+    ],
+    retry_policy=dg.RetryPolicy(
+        max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    ),
+    description="A name (≤ 3 words) and pen portrait per supergroup and subgroup: OpenAI when configured, offline otherwise; reviewed overrides applied last.",
+)
+def cluster_names(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, namer: ClusterNamerResource
+) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
     sizes = warehouse.read("cluster_profiles", REGION, region.slug)
     scores = warehouse.read("cluster_index_scores", REGION, region.slug)
@@ -358,24 +504,37 @@ def cluster_names(context: dg.AssetExecutionContext, warehouse: Warehouse, namer
             "dagster/row_count": len(table),
             "sources": dg.MetadataValue.json(table["source"].value_counts().to_dict()),
             "model": next((n.model for n in names if n.source == "openai"), None) or "offline",
-            "api_calls": report.api_calls, "cache_hits": report.cache_hits,
-            "input_tokens": report.input_tokens, "output_tokens": report.output_tokens,
+            "api_calls": report.api_calls,
+            "cache_hits": report.cache_hits,
+            "input_tokens": report.input_tokens,
+            "output_tokens": report.output_tokens,
             "fallbacks": dg.MetadataValue.json(report.fallbacks),
             "overrides_file": str(overrides_file.relative_to(OVERRIDES_DIR.parents[1])),
             "supergroups": dg.MetadataValue.md(markdown_table(sup[["cluster", "name", "source"]])),
             "names": dg.MetadataValue.md(naming.names_markdown(table)),
         },
-        check_results=[dg.AssetCheckResult(
-            check_name="names_from_configured_namer", passed=not report.fallbacks,
-            metadata={"fallbacks": dg.MetadataValue.json(report.fallbacks)},
-            description=None if not report.fallbacks else f"{len(report.fallbacks)} clusters fell back to offline names",
-        )],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="names_from_configured_namer",
+                passed=not report.fallbacks,
+                metadata={"fallbacks": dg.MetadataValue.json(report.fallbacks)},
+                description=None
+                if not report.fallbacks
+                else f"{len(report.fallbacks)} clusters fell back to offline names",
+            )
+        ],
     )
 
 
-@dg.asset(group_name=GROUP, partitions_def=region_partitions, deps=[cluster_names, cluster_embedding],
-          description="GeoPackage, Parquet, CSV, Kepler.gl map and Plotly pages of the classification, in the output folder.")
-def classification_exports(context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: OutputStore) -> dg.MaterializeResult:
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=region_partitions,
+    deps=[cluster_names, cluster_embedding],
+    description="GeoPackage, Parquet, CSV, Kepler.gl map and Plotly pages of the classification, in the output folder.",
+)
+def classification_exports(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: OutputStore
+) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
     slug = region.slug
     folder = outputs.folder("geodem", slug)
@@ -383,31 +542,54 @@ def classification_exports(context: dg.AssetExecutionContext, warehouse: Warehou
     embedding = wide(warehouse.read("cluster_embedding", REGION, slug))
     named = warehouse.read("cluster_names", REGION, slug)
     names = dict(zip(named["cluster"], named["name"]))
-    table = exports.classification_table(groups.index, groups["supergroup"], groups["subgroup"], embedding, names)
+    table = exports.classification_table(
+        groups.index, groups["supergroup"], groups["subgroup"], embedding, names
+    )
     table.to_parquet(folder / "classification.parquet", index=False)
     geo = from_wkb_frame(warehouse.read("oa_boundaries"))
     geo = geo[geo["OA"].isin(table["OA"])]
     exports.write_geopackage(folder / "classification.gpkg", geo, table)
     sizes = warehouse.read("cluster_profiles", REGION, slug).drop(columns=REGION)
     scores = warehouse.read("cluster_index_scores", REGION, slug)
-    raw_scores = scores[scores["basis"] == "raw"].pivot_table(index=["level", "cluster"], columns="variable", values="score", dropna=False)
-    profile_csv = sizes.merge(raw_scores.add_prefix("index_").reset_index(), on=["level", "cluster"], how="left")
+    raw_scores = scores[scores["basis"] == "raw"].pivot_table(
+        index=["level", "cluster"], columns="variable", values="score", dropna=False
+    )
+    profile_csv = sizes.merge(
+        raw_scores.add_prefix("index_").reset_index(), on=["level", "cluster"], how="left"
+    )
     profile_csv.insert(2, "name", profile_csv["cluster"].map(names))
     profile_csv.to_csv(folder / "profiles.csv", index=False)
     title = f"{region.name} geodemographic classification"
     exports.write_kepler_map(folder / "map.html", geo, table, title)
     exports.write_umap_html(folder / "umap.html", table, f"{region.name}: UMAP of Output Areas")
     lookup = warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
-    matrix_scores = scores[(scores["basis"] == "matrix")].pivot_table(index="variable", columns="cluster", values="score", dropna=False)
-    exports.write_profiles_html(folder / "profiles.html", matrix_scores, lookup, names, f"{region.name}: index scores (matrix)")
+    matrix_scores = scores[(scores["basis"] == "matrix")].pivot_table(
+        index="variable", columns="cluster", values="score", dropna=False
+    )
+    exports.write_profiles_html(
+        folder / "profiles.html", matrix_scores, lookup, names, f"{region.name}: index scores (matrix)"
+    )
     files = {name: (folder / name) for name in exports.EXPORT_FILES}
-    return dg.MaterializeResult(metadata={
-        "folder": dg.MetadataValue.path(str(folder)),
-        "files": dg.MetadataValue.json({n: p.stat().st_size for n, p in files.items()}),
-        "dagster/row_count": len(table),
-        "census_fingerprint": _release_fingerprint(warehouse),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "folder": dg.MetadataValue.path(str(folder)),
+            "files": dg.MetadataValue.json({n: p.stat().st_size for n, p in files.items()}),
+            "dagster/row_count": len(table),
+            "census_fingerprint": _release_fingerprint(warehouse),
+        }
+    )
 
 
-assets = [census_release, region_output_areas, region_census, region_matrix, cluster_diagnostics, supergroups, subgroups,
-          cluster_embedding, cluster_profiles, cluster_names, classification_exports]
+assets = [
+    census_release,
+    region_output_areas,
+    region_census,
+    region_matrix,
+    cluster_diagnostics,
+    supergroups,
+    subgroups,
+    cluster_embedding,
+    cluster_profiles,
+    cluster_names,
+    classification_exports,
+]

@@ -19,11 +19,11 @@ DENSITY_VARIABLE = "v01"
 
 @dataclass
 class CensusRelease:
-    variables: pd.DataFrame          # index OA, float columns v01..v60
-    lookup: pd.DataFrame             # No., Variable_Name, Domain
-    population: pd.Series            # index OA, usual residents
-    oa: gpd.GeoDataFrame             # OA, geometry (EPSG:27700)
-    lad: gpd.GeoDataFrame            # LAD22CD, LAD22NM, geometry
+    variables: pd.DataFrame  # index OA, float columns v01..v60
+    lookup: pd.DataFrame  # No., Variable_Name, Domain
+    population: pd.Series  # index OA, usual residents
+    oa: gpd.GeoDataFrame  # OA, geometry (EPSG:27700)
+    lad: gpd.GeoDataFrame  # LAD22CD, LAD22NM, geometry
     problems: list[str] = field(default_factory=list)
 
 
@@ -64,11 +64,14 @@ def validate_variables(df: pd.DataFrame, source: str) -> list[str]:
         if col != DENSITY_VARIABLE:
             over = s.index[s > 100.0001]
             if len(over):
-                problems.append(f"{source}: percentage variable {col} has {len(over)} values above 100 (OA {_examples(over)})")
+                problems.append(
+                    f"{source}: percentage variable {col} has {len(over)} values above 100 (OA {_examples(over)})"
+                )
     return problems
 
 
 # ---- reading: every failure becomes a problem naming the file -----------------------------
+
 
 def _reason(exc: BaseException, path: Path) -> str:
     """A reader's error on one line, the file's full path shortened to its name."""
@@ -106,7 +109,9 @@ def _read_csv(path: Path, problems: list[str], **kwargs) -> pd.DataFrame | None:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        problems.append(f"{path.name}: line {line}: not UTF-8 text (byte {data[exc.start:exc.start + 1]!r}: {exc.reason})")
+        problems.append(
+            f"{path.name}: line {line}: not UTF-8 text (byte {data[exc.start : exc.start + 1]!r}: {exc.reason})"
+        )
         return None
     try:
         return pd.read_csv(io.BytesIO(data), **kwargs)
@@ -124,7 +129,9 @@ def _read_lookup(path: Path, problems: list[str]) -> pd.DataFrame | None:
         return None
     needed = {"No.", "Variable_Name", "Domain"}
     if not needed <= set(lookup.columns):
-        problems.append(f"{path.name}: needs columns {', '.join(sorted(needed))} (found {', '.join(map(str, lookup.columns))})")
+        problems.append(
+            f"{path.name}: needs columns {', '.join(sorted(needed))} (found {', '.join(map(str, lookup.columns))})"
+        )
         return None
     unnamed = [v for v in EXPECTED_VARIABLES if v not in set(lookup["No."])]
     if unnamed:
@@ -144,7 +151,9 @@ def _read_population(path: Path, problems: list[str]) -> pd.Series | None:
     counts = pd.to_numeric(population, errors="coerce")
     bad = population.index[counts.isna() | (counts < 0)]
     if len(bad):
-        problems.append(f"{path.name}: uk001001 is not a non-negative number for {len(bad)} OAs (OA {_examples(bad)})")
+        problems.append(
+            f"{path.name}: uk001001 is not a non-negative number for {len(bad)} OAs (OA {_examples(bad)})"
+        )
     return counts
 
 
@@ -165,7 +174,9 @@ def _read_layer(path: Path, problems: list[str]) -> gpd.GeoDataFrame | None:
         problems.append(f"{path.name}: layer {layer!r}: cannot read ({_reason(exc, path)})")
         return None
     if frame.crs is None or frame.crs.to_epsg() != 27700:
-        problems.append(f"{path.name}: layer {layer!r}: expected British National Grid (EPSG:27700), found {frame.crs}")
+        problems.append(
+            f"{path.name}: layer {layer!r}: expected British National Grid (EPSG:27700), found {frame.crs}"
+        )
         return None
     return frame
 
@@ -181,7 +192,9 @@ def _read_oa(path: Path, problems: list[str]) -> gpd.GeoDataFrame | None:
     oa["OA"] = oa["OA"].astype(str)
     empty = oa.geometry.isna() | oa.geometry.is_empty
     if empty.any():
-        problems.append(f"{path.name}: {int(empty.sum())} OAs with empty geometry: {_examples(pd.Index(oa.loc[empty, 'OA']))}")
+        problems.append(
+            f"{path.name}: {int(empty.sum())} OAs with empty geometry: {_examples(pd.Index(oa.loc[empty, 'OA']))}"
+        )
     return oa.loc[~empty, ["OA", "geometry"]]
 
 
@@ -219,13 +232,19 @@ def read_release(files: ReleaseFiles) -> CensusRelease:
     if variables is not None and population is not None:
         no_pop = variables.index.difference(population.index)
         if len(no_pop):
-            problems.append(f"{files.population.name}: {len(no_pop)} OAs without a population: {_examples(no_pop)}")
+            problems.append(
+                f"{files.population.name}: {len(no_pop)} OAs without a population: {_examples(no_pop)}"
+            )
     if variables is not None and oa is not None:
         no_geom = variables.index.difference(pd.Index(oa["OA"]))
         if len(no_geom):
-            problems.append(f"{files.census.name}: {len(no_geom)} OAs without geometry in {files.oa_boundaries.name}: {_examples(no_geom)}")
+            problems.append(
+                f"{files.census.name}: {len(no_geom)} OAs without geometry in {files.oa_boundaries.name}: {_examples(no_geom)}"
+            )
     return CensusRelease(
-        variables=variables if variables is not None else pd.DataFrame(index=pd.Index([], dtype=str, name="OA")),
+        variables=variables
+        if variables is not None
+        else pd.DataFrame(index=pd.Index([], dtype=str, name="OA")),
         lookup=lookup if lookup is not None else pd.DataFrame(columns=["No.", "Variable_Name", "Domain"]),
         population=population if population is not None else pd.Series(dtype=np.float64, name="uk001001"),
         oa=oa if oa is not None else _empty_geo(["OA"]),

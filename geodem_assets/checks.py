@@ -9,52 +9,94 @@ from geodem_assets.tables import REGION, wide
 from partitions.regions import get_region
 from resources.warehouse import Warehouse
 
-MIN_SUPERGROUP_SHARE = 0.01   # a supergroup below 1 % of the region's OAs is a degenerate split
+MIN_SUPERGROUP_SHARE = 0.01  # a supergroup below 1 % of the region's OAs is a degenerate split
 MIN_SUBGROUP_OAS = 3
 
 
-@dg.asset_check(asset=census_release, blocking=True,
-                description="The ingested census has the 58 variables, numeric, no missing or negative values, percentages ≤ 100, unique OAs.")
+@dg.asset_check(
+    asset=census_release,
+    blocking=True,
+    description="The ingested census has the 58 variables, numeric, no missing or negative values, percentages ≤ 100, unique OAs.",
+)
 def census_schema_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     variables = warehouse.read("census_variables").set_index("OA")
     problems = validate_variables(variables, "census_variables")
-    return dg.AssetCheckResult(passed=not problems, metadata={"problems": dg.MetadataValue.json(problems), "variables": len(EXPECTED_VARIABLES)})
+    return dg.AssetCheckResult(
+        passed=not problems,
+        metadata={"problems": dg.MetadataValue.json(problems), "variables": len(EXPECTED_VARIABLES)},
+    )
 
 
-@dg.asset_check(asset=region_output_areas, blocking=True,
-                description="The region has enough OAs for its clustering: at least 10 per supergroup and subgroup asked for.")
+@dg.asset_check(
+    asset=region_output_areas,
+    blocking=True,
+    description="The region has enough OAs for its clustering: at least 10 per supergroup and subgroup asked for.",
+)
 def region_size_vs_k(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
     region = get_region(context.partition_key)
     n = len(warehouse.read("region_output_areas", REGION, region.slug))
     needed = 10 * max(region.k or 9, sum(region.subgroups or ()))
-    return dg.AssetCheckResult(passed=n >= needed, metadata={"oas": n, "needed": needed},
-                               description=None if n >= needed else f"region {region.slug} has {n} OAs; {needed} needed")
+    return dg.AssetCheckResult(
+        passed=n >= needed,
+        metadata={"oas": n, "needed": needed},
+        description=None if n >= needed else f"region {region.slug} has {n} OAs; {needed} needed",
+    )
 
 
-@dg.asset_check(asset=region_matrix, blocking=True, description="The matrix has no missing or infinite values and lies in [0, 1].")
-def matrix_finite_and_scaled(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=region_matrix,
+    blocking=True,
+    description="The matrix has no missing or infinite values and lies in [0, 1].",
+)
+def matrix_finite_and_scaled(
+    context: dg.AssetCheckExecutionContext, warehouse: Warehouse
+) -> dg.AssetCheckResult:
     X = wide(warehouse.read("region_matrix", REGION, context.partition_key)).to_numpy(dtype=float)
     finite = bool(np.isfinite(X).all())
     in_range = bool(finite and X.min() >= 0 and X.max() <= 1)
-    return dg.AssetCheckResult(passed=finite and in_range, metadata={"finite": finite, "in_unit_range": in_range, "shape": str(X.shape)})
+    return dg.AssetCheckResult(
+        passed=finite and in_range,
+        metadata={"finite": finite, "in_unit_range": in_range, "shape": str(X.shape)},
+    )
 
 
 def _cluster_sizes_check(table, column: str, minimum: int) -> dg.AssetCheckResult:
     sizes = table[column].value_counts()
     small = {str(c): int(n) for c, n in sizes.items() if n < minimum}
-    return dg.AssetCheckResult(passed=not small, metadata={"smallest": int(sizes.min()), "minimum": minimum, "too_small": dg.MetadataValue.json(small)},
-                               description=None if not small else f"clusters below {minimum} OAs: {small}")
+    return dg.AssetCheckResult(
+        passed=not small,
+        metadata={
+            "smallest": int(sizes.min()),
+            "minimum": minimum,
+            "too_small": dg.MetadataValue.json(small),
+        },
+        description=None if not small else f"clusters below {minimum} OAs: {small}",
+    )
 
 
-@dg.asset_check(asset=supergroups, blocking=True, description="No empty or tiny supergroup (each ≥ 1 % of the region's OAs).")
+@dg.asset_check(
+    asset=supergroups,
+    blocking=True,
+    description="No empty or tiny supergroup (each ≥ 1 % of the region's OAs).",
+)
 def supergroups_not_tiny(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
     table = warehouse.read("supergroups", REGION, context.partition_key)
     return _cluster_sizes_check(table, "supergroup", max(int(MIN_SUPERGROUP_SHARE * len(table)), 2))
 
 
-@dg.asset_check(asset=subgroups, blocking=True, description=f"No empty or tiny subgroup (each ≥ {MIN_SUBGROUP_OAS} OAs).")
+@dg.asset_check(
+    asset=subgroups, blocking=True, description=f"No empty or tiny subgroup (each ≥ {MIN_SUBGROUP_OAS} OAs)."
+)
 def subgroups_not_tiny(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-    return _cluster_sizes_check(warehouse.read("subgroups", REGION, context.partition_key), "subgroup", MIN_SUBGROUP_OAS)
+    return _cluster_sizes_check(
+        warehouse.read("subgroups", REGION, context.partition_key), "subgroup", MIN_SUBGROUP_OAS
+    )
 
 
-checks = [census_schema_and_ranges, region_size_vs_k, matrix_finite_and_scaled, supergroups_not_tiny, subgroups_not_tiny]
+checks = [
+    census_schema_and_ranges,
+    region_size_vs_k,
+    matrix_finite_and_scaled,
+    supergroups_not_tiny,
+    subgroups_not_tiny,
+]

@@ -12,9 +12,9 @@ LETTERS = string.ascii_uppercase
 
 @dataclass
 class KMeansFit:
-    labels: np.ndarray    # (n,) int, 0..k-1
-    centers: np.ndarray   # (k, p)
-    inertia: float        # total within-cluster sum of squares
+    labels: np.ndarray  # (n,) int, 0..k-1
+    centers: np.ndarray  # (k, p)
+    inertia: float  # total within-cluster sum of squares
 
     @property
     def k(self) -> int:
@@ -38,14 +38,18 @@ def _sklearn_fit(X: np.ndarray, k: int, n_init: int, seed: int, init: str) -> KM
     from sklearn.cluster import KMeans  # deferred: the UI loads this module often
 
     model = KMeans(n_clusters=k, init=init, n_init=n_init, random_state=seed, algorithm="lloyd").fit(X)
-    return KMeansFit(labels=model.labels_.astype(np.int64), centers=model.cluster_centers_, inertia=float(model.inertia_))
+    return KMeansFit(
+        labels=model.labels_.astype(np.int64), centers=model.cluster_centers_, inertia=float(model.inertia_)
+    )
 
 
 def _from_fast(fit) -> KMeansFit:
     return KMeansFit(labels=fit.labels, centers=fit.centers, inertia=fit.inertia)
 
 
-def kmeans(X: np.ndarray, k: int, *, n_init: int | None = None, seed: int = 507, method: str = "fast") -> KMeansFit:
+def kmeans(
+    X: np.ndarray, k: int, *, n_init: int | None = None, seed: int = 507, method: str = "fast"
+) -> KMeansFit:
     """The lowest-inertia k-means partition of X (n, p) found; deterministic for a seed.
 
     method "fast": geodem_assets.kmeans.fast_kmeans (k-means++ starts, local search, polish on
@@ -63,8 +67,9 @@ def kmeans(X: np.ndarray, k: int, *, n_init: int | None = None, seed: int = 507,
     return _sklearn_fit(X, k, starts, seed, init="random")
 
 
-def kmeans_range(X: np.ndarray, ks: list[int], *, n_init: int | None = None, seed: int = 507,
-                 method: str = "fast") -> dict[int, KMeansFit]:
+def kmeans_range(
+    X: np.ndarray, ks: list[int], *, n_init: int | None = None, seed: int = 507, method: str = "fast"
+) -> dict[int, KMeansFit]:
     """kmeans for every k in ks; the fast method shares its sample and grows each k from k-1."""
     if _method(method) == "reference":
         # The clustergram package's call: k-means++ starts (scikit-learn's default init), n_init per k.
@@ -134,8 +139,15 @@ def elbow(ks: list[int], inertia: list[float]) -> int:
     return int(best)
 
 
-def clustergram_fits(X: np.ndarray, ks=range(1, 10), *, n_init: int | None = None, seed: int = 507,
-                     method: str = "fast", score_sample: int = 10_000) -> ClustergramFits:
+def clustergram_fits(
+    X: np.ndarray,
+    ks=range(1, 10),
+    *,
+    n_init: int | None = None,
+    seed: int = 507,
+    method: str = "fast",
+    score_sample: int = 10_000,
+) -> ClustergramFits:
     """k-means for each k, silhouette (on a sample of at most score_sample rows) and CH scores."""
     from sklearn.metrics import calinski_harabasz_score, silhouette_score
 
@@ -150,17 +162,28 @@ def clustergram_fits(X: np.ndarray, ks=range(1, 10), *, n_init: int | None = Non
         sil[k] = float(silhouette_score(X[sample], fit.labels[sample]))
         ch[k] = float(calinski_harabasz_score(X, fit.labels))
     suggested = elbow(ks, [fits[k].inertia for k in ks]) if len(ks) >= 3 else ks[-1]
-    return ClustergramFits(fits=fits, silhouette=sil, calinski_harabasz=ch, suggested_k=max(suggested, min(2, ks[-1])))
+    return ClustergramFits(
+        fits=fits, silhouette=sil, calinski_harabasz=ch, suggested_k=max(suggested, min(2, ks[-1]))
+    )
 
 
-def subgroup_fits(X: np.ndarray, supergroups: np.ndarray, counts: dict[str, int], *, n_init: int | None = None,
-                  seed: int = 507, method: str = "fast") -> dict[str, KMeansFit]:
+def subgroup_fits(
+    X: np.ndarray,
+    supergroups: np.ndarray,
+    counts: dict[str, int],
+    *,
+    n_init: int | None = None,
+    seed: int = 507,
+    method: str = "fast",
+) -> dict[str, KMeansFit]:
     """Per supergroup code, k-means of its rows with counts[code] clusters, canonically ordered."""
     out = {}
     for code, k in counts.items():
         rows = X[supergroups == code]
         if k > rows.shape[0]:
-            raise ValueError(f"supergroup {code} has {rows.shape[0]} OAs, fewer than the {k} subgroups asked for")
+            raise ValueError(
+                f"supergroup {code} has {rows.shape[0]} OAs, fewer than the {k} subgroups asked for"
+            )
         fit = kmeans(rows, k, n_init=n_init, seed=seed, method=method)
         out[code] = relabel(fit, canonical_order(fit))
     return out

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-UMAP_DEFAULTS = dict(n_neighbors=30, min_dist=0.0, metric="cosine", init="random", n_epochs=500, random_state=508)
+UMAP_DEFAULTS = dict(
+    n_neighbors=30, min_dist=0.0, metric="cosine", init="random", n_epochs=500, random_state=508
+)
 EXACT_KNN_MAX_ROWS = 40_000
-_BLOCK_ELEMENTS = 16_000_000   # one block of the distance matrix: 64 MB of float32
-UMAP_SMALL_ROWS = 4096         # below this UMAP computes every pairwise distance itself
+_BLOCK_ELEMENTS = 16_000_000  # one block of the distance matrix: 64 MB of float32
+UMAP_SMALL_ROWS = 4096  # below this UMAP computes every pairwise distance itself
 
 
 def cosine_knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -43,7 +45,7 @@ def cosine_knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
             d[zero[rows]] = 1.0
             d[:, zero] = 1.0
             d[np.ix_(zero[rows], zero)] = 0.0
-        d[np.arange(rows.size), rows] = -1.0          # each row is its own first neighbour
+        d[np.arange(rows.size), rows] = -1.0  # each row is its own first neighbour
         part = np.argpartition(d, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (rows.size, 1))
         pd_ = np.take_along_axis(d, part, axis=1)
         order = np.lexsort((part, pd_), axis=1)
@@ -67,7 +69,9 @@ def umap_embedding(X: np.ndarray, **params) -> np.ndarray:
     options = {**UMAP_DEFAULTS, **params}
     options["n_neighbors"] = min(options["n_neighbors"], max(X.shape[0] - 1, 2))
     X32 = np.asarray(X, dtype=np.float32)
-    method = neighbour_search(X32.shape[0], options["metric"], bool(options.get("force_approximation_algorithm")))
+    method = neighbour_search(
+        X32.shape[0], options["metric"], bool(options.get("force_approximation_algorithm"))
+    )
     if method == "exact" and "precomputed_knn" not in options:
         options["precomputed_knn"] = cosine_knn(X32, min(options["n_neighbors"], X32.shape[0]))
     return umap.UMAP(n_components=2, **options).fit_transform(X32).astype(np.float64)

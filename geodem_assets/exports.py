@@ -8,11 +8,23 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-EXPORT_FILES = ("classification.parquet", "classification.gpkg", "profiles.csv", "map.html", "umap.html", "profiles.html")
+EXPORT_FILES = (
+    "classification.parquet",
+    "classification.gpkg",
+    "profiles.csv",
+    "map.html",
+    "umap.html",
+    "profiles.html",
+)
 
 
-def classification_table(oas: pd.Index, supergroups: pd.Series, subgroups: pd.Series, embedding: pd.DataFrame,
-                         names: dict[str, str]) -> pd.DataFrame:
+def classification_table(
+    oas: pd.Index,
+    supergroups: pd.Series,
+    subgroups: pd.Series,
+    embedding: pd.DataFrame,
+    names: dict[str, str],
+) -> pd.DataFrame:
     """OA, supergroup, subgroup, UMAP1, UMAP2, and the cluster names."""
     table = pd.DataFrame({"OA": oas})
     table["supergroup"] = supergroups.reindex(oas).to_numpy()
@@ -29,26 +41,41 @@ def write_geopackage(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame) -> 
     merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner")
     if path.exists():
         path.unlink()
-    merged[["OA", "supergroup", "supergroup_name", "geometry"]].to_file(path, layer="supergroups", driver="GPKG")
-    merged[["OA", "supergroup", "subgroup", "subgroup_name", "geometry"]].to_file(path, layer="subgroups", driver="GPKG", mode="a")
+    merged[["OA", "supergroup", "supergroup_name", "geometry"]].to_file(
+        path, layer="supergroups", driver="GPKG"
+    )
+    merged[["OA", "supergroup", "subgroup", "subgroup_name", "geometry"]].to_file(
+        path, layer="subgroups", driver="GPKG", mode="a"
+    )
 
 
 def kepler_config(title: str) -> dict:
     """Two polygon layers, supergroups (shown) and subgroups (hidden), coloured by code."""
+
     def layer(layer_id: str, data_id: str, field: str, visible: bool) -> dict:
         return {
-            "id": layer_id, "type": "geojson",
+            "id": layer_id,
+            "type": "geojson",
             "config": {
-                "dataId": data_id, "label": layer_id, "columns": {"geojson": "geometry"}, "isVisible": visible,
+                "dataId": data_id,
+                "label": layer_id,
+                "columns": {"geojson": "geometry"},
+                "isVisible": visible,
                 "visConfig": {"opacity": 0.75, "filled": True, "stroked": False},
-                "colorField": {"name": field, "type": "string"}, "colorScale": "ordinal",
+                "colorField": {"name": field, "type": "string"},
+                "colorScale": "ordinal",
             },
         }
+
     return {
         "version": "v1",
         "config": {
-            "visState": {"layers": [layer("supergroups", "supergroups", "supergroup", True),
-                                    layer("subgroups", "subgroups", "subgroup", False)]},
+            "visState": {
+                "layers": [
+                    layer("supergroups", "supergroups", "supergroup", True),
+                    layer("subgroups", "subgroups", "subgroup", False),
+                ]
+            },
             "mapState": {"title": title},
         },
     }
@@ -70,19 +97,39 @@ def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, tit
 def write_umap_html(path: Path, table: pd.DataFrame, title: str) -> None:
     import plotly.express as px
 
-    fig = px.scatter(table, x="UMAP1", y="UMAP2", color="supergroup", hover_data=["OA", "subgroup", "supergroup_name", "subgroup_name"],
-                     title=title, category_orders={"supergroup": sorted(table["supergroup"].unique())})
+    fig = px.scatter(
+        table,
+        x="UMAP1",
+        y="UMAP2",
+        color="supergroup",
+        hover_data=["OA", "subgroup", "supergroup_name", "subgroup_name"],
+        title=title,
+        category_orders={"supergroup": sorted(table["supergroup"].unique())},
+    )
     fig.update_traces(marker={"size": 3})
     fig.write_html(path, include_plotlyjs=True, full_html=True)
 
 
-def write_profiles_html(path: Path, scores: pd.DataFrame, variable_names: dict[str, str], names: dict[str, str], title: str) -> None:
+def write_profiles_html(
+    path: Path, scores: pd.DataFrame, variable_names: dict[str, str], names: dict[str, str], title: str
+) -> None:
     import plotly.graph_objects as go
 
     cols = [f"{c} {names.get(c, '')}".strip() for c in scores.columns]
     rows = [f"{v} {variable_names.get(v, '')}" for v in scores.index]
-    fig = go.Figure(go.Heatmap(z=scores.to_numpy(dtype=float), x=cols, y=rows, colorscale="RdBu", reversescale=True,
-                               zmid=100, zmin=0, zmax=200, colorbar={"title": "index"}))
+    fig = go.Figure(
+        go.Heatmap(
+            z=scores.to_numpy(dtype=float),
+            x=cols,
+            y=rows,
+            colorscale="RdBu",
+            reversescale=True,
+            zmid=100,
+            zmin=0,
+            zmax=200,
+            colorbar={"title": "index"},
+        )
+    )
     fig.update_layout(title=title, height=max(600, 14 * len(rows)), yaxis={"autorange": "reversed"})
     fig.write_html(path, include_plotlyjs=True, full_html=True)
 

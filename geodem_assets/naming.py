@@ -12,29 +12,60 @@ from resources.namers import ClusterName, ClusterProfile
 NAMING_BASIS = {"supergroup": "raw", "subgroup": "raw_within_supergroup"}
 
 
-def profiles_for_naming(sizes: pd.DataFrame, scores: pd.DataFrame, lookup: pd.DataFrame) -> list[ClusterProfile]:
+def profiles_for_naming(
+    sizes: pd.DataFrame, scores: pd.DataFrame, lookup: pd.DataFrame
+) -> list[ClusterProfile]:
     """ClusterProfiles from the cluster_profiles and cluster_index_scores tables, scores keyed by variable name."""
     names = dict(zip(lookup["No."], lookup["Variable_Name"]))
     domains = dict(zip(lookup["Variable_Name"], lookup["Domain"]))
     out = []
     for row in sizes.itertuples(index=False):
         basis = NAMING_BASIS[row.level]
-        mine = scores[(scores["level"] == row.level) & (scores["basis"] == basis) & (scores["cluster"] == row.cluster)]
-        index_scores = {names.get(v, v): float(x) for v, x in zip(mine["variable"], mine["score"]) if x is not None and math.isfinite(x)}
-        out.append(ClusterProfile(
-            code=row.cluster, level=row.level, parent=row.cluster[0] if row.level == "subgroup" else None,
-            index_scores=index_scores, domains={n: domains.get(n, "") for n in index_scores},
-            n_oas=int(row.oas), pct_oas=float(row.pct_oas), population=int(row.population), pct_population=float(row.pct_population),
-        ))
+        mine = scores[
+            (scores["level"] == row.level) & (scores["basis"] == basis) & (scores["cluster"] == row.cluster)
+        ]
+        index_scores = {
+            names.get(v, v): float(x)
+            for v, x in zip(mine["variable"], mine["score"])
+            if x is not None and math.isfinite(x)
+        }
+        out.append(
+            ClusterProfile(
+                code=row.cluster,
+                level=row.level,
+                parent=row.cluster[0] if row.level == "subgroup" else None,
+                index_scores=index_scores,
+                domains={n: domains.get(n, "") for n in index_scores},
+                n_oas=int(row.oas),
+                pct_oas=float(row.pct_oas),
+                population=int(row.population),
+                pct_population=float(row.pct_population),
+            )
+        )
     return out
 
 
 def names_table(names: list[ClusterName], profiles: list[ClusterProfile]) -> pd.DataFrame:
     level = {p.code: p.level for p in profiles}
-    return pd.DataFrame([{
-        "level": level[n.code], "cluster": n.code, "name": n.name, "description": n.description, "source": n.source,
-        "model": n.model, "prompt_version": n.prompt_version, "fallback_reason": n.fallback_reason,
-    } for n in names]).sort_values(["level", "cluster"], ascending=[False, True]).reset_index(drop=True)
+    return (
+        pd.DataFrame(
+            [
+                {
+                    "level": level[n.code],
+                    "cluster": n.code,
+                    "name": n.name,
+                    "description": n.description,
+                    "source": n.source,
+                    "model": n.model,
+                    "prompt_version": n.prompt_version,
+                    "fallback_reason": n.fallback_reason,
+                }
+                for n in names
+            ]
+        )
+        .sort_values(["level", "cluster"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
 
 
 def names_markdown(table: pd.DataFrame) -> str:

@@ -78,7 +78,9 @@ def scores_plot(ks, inertia, silhouette: dict, ch: dict, suggested: int) -> str:
     return figure_markdown(fig, "cluster scores")
 
 
-def index_heatmap(scores: pd.DataFrame, names: dict[str, str] | None = None, title: str = "Index scores") -> str:
+def index_heatmap(
+    scores: pd.DataFrame, names: dict[str, str] | None = None, title: str = "Index scores"
+) -> str:
     """Variables x clusters heatmap centred on 100."""
     fig, ax = plt.subplots(figsize=(1.2 + 0.6 * scores.shape[1], 0.16 * scores.shape[0] + 1))
     im = ax.imshow(scores.to_numpy(dtype=float), cmap="RdBu_r", vmin=0, vmax=200, aspect="auto")

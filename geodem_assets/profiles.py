@@ -17,7 +17,9 @@ def sizes(codes: pd.Series, population: pd.Series) -> pd.DataFrame:
     return table[["oas", "pct_oas", "population", "pct_population"]]
 
 
-def index_scores(values: pd.DataFrame, codes: pd.Series, reference: pd.DataFrame | None = None) -> pd.DataFrame:
+def index_scores(
+    values: pd.DataFrame, codes: pd.Series, reference: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Variables x clusters: 100 * cluster mean / mean of `reference` rows (default all rows).
 
     A variable whose reference mean is 0 gets NaN rather than an infinite score.
@@ -28,7 +30,9 @@ def index_scores(values: pd.DataFrame, codes: pd.Series, reference: pd.DataFrame
     return scores.T.sort_index(axis=1)
 
 
-def subgroup_scores_within(values: pd.DataFrame, supergroups: pd.Series, subgroups: pd.Series) -> pd.DataFrame:
+def subgroup_scores_within(
+    values: pd.DataFrame, supergroups: pd.Series, subgroups: pd.Series
+) -> pd.DataFrame:
     """Index scores of each subgroup relative to its own supergroup's mean (variables x subgroups)."""
     parts = []
     for code in sorted(supergroups.unique()):

@@ -10,10 +10,10 @@ import pandas as pd
 
 @dataclass
 class MatrixResult:
-    matrix: pd.DataFrame                  # OAs x kept variables, values in [0, 1]
+    matrix: pd.DataFrame  # OAs x kept variables, values in [0, 1]
     dropped_configured: list[str]
     dropped_zero_variance: list[str]
-    variances: pd.Series                  # per kept variable, of the transformed values
+    variances: pd.Series  # per kept variable, of the transformed values
     high_correlations: list[tuple[str, str, float]]  # pairs with |r| > threshold
 
 

@@ -41,7 +41,9 @@ class BackfillError(RuntimeError):
 
 def graphql(url: str, query: str, variables: dict, timeout: float = 60) -> dict:
     body = json.dumps({"query": query, "variables": variables}).encode()
-    req = urllib.request.Request(url.rstrip("/") + "/graphql", data=body, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url.rstrip("/") + "/graphql", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         payload = json.load(resp)
     if payload.get("errors"):
@@ -49,8 +51,9 @@ def graphql(url: str, query: str, variables: dict, timeout: float = 60) -> dict:
     return payload["data"]
 
 
-def launch_asset_backfill(url: str, assets: list[str], partitions: list[str], title: str,
-                          unpartitioned: tuple[str, ...] = ()) -> str:
+def launch_asset_backfill(
+    url: str, assets: list[str], partitions: list[str], title: str, unpartitioned: tuple[str, ...] = ()
+) -> str:
     """An asset backfill of `partitions` of `assets`, plus unpartitioned downstream assets run after them."""
     ranges = [{"start": k, "end": k} for k in partitions]
     by_asset = [{"assetKey": {"path": [a]}, "partitions": {"ranges": ranges}} for a in assets]
@@ -102,5 +105,7 @@ def wait(url: str, backfill_id: str, timeout_s: float, poll_s: float = 3.0, echo
         if status["status"] in FINISHED:
             return status
         if time.monotonic() > deadline:
-            raise BackfillError(f"backfill {backfill_id} not finished after {timeout_s:.0f} s ({status['status']})")
+            raise BackfillError(
+                f"backfill {backfill_id} not finished after {timeout_s:.0f} s ({status['status']})"
+            )
         time.sleep(poll_s)

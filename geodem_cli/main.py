@@ -49,7 +49,9 @@ def cmd_sample_census(args) -> int:
 def cmd_sample_userdays(args) -> int:
     from sample_data.userdays import write_sample_userdays
 
-    summary = write_sample_userdays(Path(args.out), args.users, seed=args.seed, study_country=args.study_country)
+    summary = write_sample_userdays(
+        Path(args.out), args.users, seed=args.seed, study_country=args.study_country
+    )
     print(summary)
     return 0
 
@@ -62,16 +64,23 @@ def materialize_ranges(keys: list[str], *, summary: bool = True, instance=None) 
     ok = True
     job = defs.resolve_job_def("homeloc_range_job")
     for key in keys:
-        result = job.execute_in_process(instance=instance, partition_key=key, run_config=_console(), raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance, partition_key=key, run_config=_console(), raise_on_error=False
+        )
         print(f"range {key}: {'ok' if result.success else 'FAILED'}")
         ok &= result.success
     if summary and ok:
-        ok = defs.resolve_job_def("homeloc_summary_job").execute_in_process(instance=instance, run_config=_console(),
-                                                                            raise_on_error=False).success
+        ok = (
+            defs.resolve_job_def("homeloc_summary_job")
+            .execute_in_process(instance=instance, run_config=_console(), raise_on_error=False)
+            .success
+        )
     return ok
 
 
-def materialize_region(slug: str, *, k: int | None = None, subgroups: list[int] | None = None, instance=None) -> bool:
+def materialize_region(
+    slug: str, *, k: int | None = None, subgroups: list[int] | None = None, instance=None
+) -> bool:
     """Ingest the census release if it changed, then run the region's partition of the geodem graph."""
     from definitions import defs
     from partitions.regions import get_region
@@ -83,17 +92,25 @@ def materialize_region(slug: str, *, k: int | None = None, subgroups: list[int] 
     resources = resources_from_env()
     warehouse = resources["warehouse"]
     current = fingerprint(resources["census"].files())
-    loaded = str(warehouse.read("census_release_info")["fingerprint"].iloc[0]) if warehouse.has_table("census_release_info") else None
+    loaded = (
+        str(warehouse.read("census_release_info")["fingerprint"].iloc[0])
+        if warehouse.has_table("census_release_info")
+        else None
+    )
     if loaded != current:
         print(f"census release {current} is new: ingesting it")
-        result = defs.resolve_job_def("census_release_job").execute_in_process(instance=instance, run_config=_console(),
-                                                                               raise_on_error=False)
+        result = defs.resolve_job_def("census_release_job").execute_in_process(
+            instance=instance, run_config=_console(), raise_on_error=False
+        )
         if not result.success:
             return False
     cluster = {k_: v for k_, v in (("k", k), ("subgroups", subgroups)) if v is not None}
-    run_config = {"ops": {name: {"config": cluster} for name in ("supergroups", "subgroups")}} if cluster else {}
+    run_config = (
+        {"ops": {name: {"config": cluster} for name in ("supergroups", "subgroups")}} if cluster else {}
+    )
     result = defs.resolve_job_def("geodem_region_job").execute_in_process(
-        instance=instance, partition_key=slug, run_config=_console(run_config), raise_on_error=False)
+        instance=instance, partition_key=slug, run_config=_console(run_config), raise_on_error=False
+    )
     return result.success
 
 
@@ -103,7 +120,9 @@ def cmd_materialize(args) -> int:
             raise SystemExit("geodem materialize geodem needs --region SLUG")
         ok = materialize_region(args.region, k=args.k, subgroups=_parse_counts(args.subgroups))
         s = Settings.from_env()
-        print(f"{'done' if ok else 'FAILED'}: region {args.region}; exports in {s.output_dir / 'geodem' / args.region}")
+        print(
+            f"{'done' if ok else 'FAILED'}: region {args.region}; exports in {s.output_dir / 'geodem' / args.region}"
+        )
         return 0 if ok else 1
     if args.pipeline == "homeloc":
         from partitions.definitions import user_range, user_range_partitions
@@ -134,9 +153,16 @@ def cmd_backfill(args) -> int:
     elif args.ranges:
         keys = args.ranges.split(",")
     assets = list(backfill.HOMELOC_RANGE_ASSETS)
-    backfill_id = backfill.launch_asset_backfill(args.url, assets, keys, title=f"homeloc: {len(keys)} user ranges",
-                                                 unpartitioned=(backfill.SUMMARY_ASSET,))
-    print(f"launched backfill {backfill_id} of {len(keys)} ranges; progress in the UI under Overview > Backfills")
+    backfill_id = backfill.launch_asset_backfill(
+        args.url,
+        assets,
+        keys,
+        title=f"homeloc: {len(keys)} user ranges",
+        unpartitioned=(backfill.SUMMARY_ASSET,),
+    )
+    print(
+        f"launched backfill {backfill_id} of {len(keys)} ranges; progress in the UI under Overview > Backfills"
+    )
     if not args.wait:
         return 0
     status = backfill.wait(args.url, backfill_id, args.timeout)
@@ -204,14 +230,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     bf = sub.add_parser("backfill", help="backfill partitions through a running webserver and daemon")
     bf.add_argument("pipeline", choices=["homeloc"])
-    bf.add_argument("--url", default=os.environ.get("GEODEM_DAGSTER_URL", "http://127.0.0.1:3000"), help="the Dagster webserver")
+    bf.add_argument(
+        "--url",
+        default=os.environ.get("GEODEM_DAGSTER_URL", "http://127.0.0.1:3000"),
+        help="the Dagster webserver",
+    )
     bf.add_argument("--ranges", help="comma-separated range keys (default: all)")
-    bf.add_argument("--failed", metavar="BACKFILL_ID", help="re-run only the ranges that failed in this backfill")
+    bf.add_argument(
+        "--failed", metavar="BACKFILL_ID", help="re-run only the ranges that failed in this backfill"
+    )
     bf.add_argument("--wait", action="store_true", help="wait and print progress until the backfill finishes")
     bf.add_argument("--timeout", type=float, default=6 * 3600)
     bf.set_defaults(func=cmd_backfill)
 
-    demo = sub.add_parser("demo", help="sample data, the geodem graph for liverpool-city-region and every user range")
+    demo = sub.add_parser(
+        "demo", help="sample data, the geodem graph for liverpool-city-region and every user range"
+    )
     demo.set_defaults(func=cmd_demo)
     return p
 

@@ -32,40 +32,80 @@ class HomeRulesConfig(dg.Config):
 
 
 # An external asset: the file is produced elsewhere; userday_file_sensor watches it slice by slice.
-userday_source = dg.AssetSpec("userday_source", group_name=GROUP,
-                              description="The userday CSV sorted by user_guid (user_guid, latitude, longitude, userday_hll); read by byte slices, never loaded whole.")
+userday_source = dg.AssetSpec(
+    "userday_source",
+    group_name=GROUP,
+    description="The userday CSV sorted by user_guid (user_guid, latitude, longitude, userday_hll); read by byte slices, never loaded whole.",
+)
 
 
-@dg.asset(group_name=GROUP, partitions_def=user_range_partitions, deps=[userday_source],
-          description="The range's rows (its byte slice of the sorted file), validated, each point given a country; bad lines quarantined.")
-def user_locations(context: dg.AssetExecutionContext, userdays: UserdaySource, warehouse: Warehouse, outputs: OutputStore) -> dg.MaterializeResult:
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=user_range_partitions,
+    deps=[userday_source],
+    description="The range's rows (its byte slice of the sorted file), validated, each point given a country; bad lines quarantined.",
+)
+def user_locations(
+    context: dg.AssetExecutionContext, userdays: UserdaySource, warehouse: Warehouse, outputs: OutputStore
+) -> dg.MaterializeResult:
     r = user_range(context.partition_key)
     read = read_range(userdays.path, r.lo, r.hi, expected_params=userdays.expected_params)
     rows = read.rows
-    country, how = assign_countries(rows["latitude"].to_numpy(), rows["longitude"].to_numpy(),
-                                    load_countries(userdays.countries_path), userdays.max_offshore_km)
+    country, how = assign_countries(
+        rows["latitude"].to_numpy(),
+        rows["longitude"].to_numpy(),
+        load_countries(userdays.countries_path),
+        userdays.max_offshore_km,
+    )
     rows = rows.assign(country=country, located=how)
     storage.write(outputs, "user_locations", r.key, rows)
     warehouse.replace_partition("userday_quarantine", KEY, r.key, read.quarantine)
-    stats = pd.DataFrame([{"n_lines": read.n_lines, "n_rows": len(rows), "n_quarantined": len(read.quarantine),
-                           "n_no_country": int((how == "none").sum()), "first_line": read.first_line,
-                           "start_byte": read.start, "end_byte": read.end, "slice_fingerprint": read.fingerprint}])
+    stats = pd.DataFrame(
+        [
+            {
+                "n_lines": read.n_lines,
+                "n_rows": len(rows),
+                "n_quarantined": len(read.quarantine),
+                "n_no_country": int((how == "none").sum()),
+                "first_line": read.first_line,
+                "start_byte": read.start,
+                "end_byte": read.end,
+                "slice_fingerprint": read.fingerprint,
+            }
+        ]
+    )
     warehouse.replace_partition("user_locations_stats", KEY, r.key, stats)
     if len(read.quarantine):
-        context.log.warning(f"range {r.key}: {len(read.quarantine)} of {read.n_lines} lines quarantined (table userday_quarantine)")
+        context.log.warning(
+            f"range {r.key}: {len(read.quarantine)} of {read.n_lines} lines quarantined (table userday_quarantine)"
+        )
     kinds = read.quarantine["kind"].value_counts().to_dict() if len(read.quarantine) else {}
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(rows),
-        "lines": read.n_lines, "quarantined": len(read.quarantine), "quarantine_kinds": dg.MetadataValue.json(kinds),
-        "located": dg.MetadataValue.json(pd.Series(how).value_counts().to_dict()),
-        "users": int(rows["user_guid"].nunique()),
-        "byte_range": f"{read.start}-{read.end}", "first_line": read.first_line, "slice_fingerprint": read.fingerprint,
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(rows),
+            "lines": read.n_lines,
+            "quarantined": len(read.quarantine),
+            "quarantine_kinds": dg.MetadataValue.json(kinds),
+            "located": dg.MetadataValue.json(pd.Series(how).value_counts().to_dict()),
+            "users": int(rows["user_guid"].nunique()),
+            "byte_range": f"{read.start}-{read.end}",
+            "first_line": read.first_line,
+            "slice_fingerprint": read.fingerprint,
+        }
+    )
 
 
-@dg.asset(group_name=GROUP, partitions_def=user_range_partitions, deps=[user_locations], pool="hll_db", retry_policy=DB_RETRY,
-          description="Estimated distinct user-days per (user, country) and per user: HLL unions and cardinalities, one set-based statement per range.")
-def user_country_userdays(context: dg.AssetExecutionContext, hll: HLLResource, outputs: OutputStore) -> dg.MaterializeResult:
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=user_range_partitions,
+    deps=[user_locations],
+    pool="hll_db",
+    retry_policy=DB_RETRY,
+    description="Estimated distinct user-days per (user, country) and per user: HLL unions and cardinalities, one set-based statement per range.",
+)
+def user_country_userdays(
+    context: dg.AssetExecutionContext, hll: HLLResource, outputs: OutputStore
+) -> dg.MaterializeResult:
     key = context.partition_key
     rows = storage.read(outputs, "user_locations", key)
     located = rows[rows["country"].notna()][["user_guid", "country", "userday_hll"]]
@@ -76,64 +116,111 @@ def user_country_userdays(context: dg.AssetExecutionContext, hll: HLLResource, o
         raise dg.Failure(description=f"range {key}: {exc}", allow_retries=False) from exc
     storage.write(outputs, "user_country_userdays", key, per_country)
     storage.write(outputs, "user_total_userdays", key, per_user)
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(per_country), "users": len(per_user), "backend": type(hll).__name__,
-        "mean_countries_per_user": float(len(per_country) / max(len(per_user), 1)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(per_country),
+            "users": len(per_user),
+            "backend": type(hll).__name__,
+            "mean_countries_per_user": float(len(per_country) / max(len(per_user), 1)),
+        }
+    )
 
 
-@dg.asset(group_name=GROUP, partitions_def=user_range_partitions, deps=[user_country_userdays],
-          description="Home country per user (most estimated user-days), runner-up, margin and a status: classified, tie, insufficient_evidence or no_country.")
-def user_home_country(context: dg.AssetExecutionContext, config: HomeRulesConfig, warehouse: Warehouse, outputs: OutputStore) -> dg.MaterializeResult:
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=user_range_partitions,
+    deps=[user_country_userdays],
+    description="Home country per user (most estimated user-days), runner-up, margin and a status: classified, tie, insufficient_evidence or no_country.",
+)
+def user_home_country(
+    context: dg.AssetExecutionContext, config: HomeRulesConfig, warehouse: Warehouse, outputs: OutputStore
+) -> dg.MaterializeResult:
     key = context.partition_key
     per_country = storage.read(outputs, "user_country_userdays", key)
     per_user = storage.read(outputs, "user_total_userdays", key)
     users = storage.read(outputs, "user_locations", key, columns=["user_guid"])["user_guid"].unique()
     no_country = set(users) - set(per_user["user_guid"])
-    home = infer_home(per_country, per_user, no_country, min_userdays=config.min_userdays, min_margin=config.min_margin)
+    home = infer_home(
+        per_country, per_user, no_country, min_userdays=config.min_userdays, min_margin=config.min_margin
+    )
     storage.write(outputs, "user_home_country", key, home)
     warehouse.replace_partition("user_home_country", KEY, key, home)
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(home),
-        "status": dg.MetadataValue.json(home["status"].value_counts().to_dict()),
-        "rules": dg.MetadataValue.json(config.model_dump()),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(home),
+            "status": dg.MetadataValue.json(home["status"].value_counts().to_dict()),
+            "rules": dg.MetadataValue.json(config.model_dump()),
+        }
+    )
 
 
-@dg.asset(group_name=GROUP, partitions_def=user_range_partitions, deps=[user_home_country],
-          description="Local (home = study country), Tourist (home elsewhere) or Unclassified, per user.")
-def user_classification(context: dg.AssetExecutionContext, userdays: UserdaySource, warehouse: Warehouse, outputs: OutputStore) -> dg.MaterializeResult:
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=user_range_partitions,
+    deps=[user_home_country],
+    description="Local (home = study country), Tourist (home elsewhere) or Unclassified, per user.",
+)
+def user_classification(
+    context: dg.AssetExecutionContext, userdays: UserdaySource, warehouse: Warehouse, outputs: OutputStore
+) -> dg.MaterializeResult:
     key = context.partition_key
-    classified = classify(storage.read(outputs, "user_home_country", key), study_country=userdays.study_country)
+    classified = classify(
+        storage.read(outputs, "user_home_country", key), study_country=userdays.study_country
+    )
     storage.write(outputs, "user_classification", key, classified)
-    warehouse.replace_partition("user_classification", KEY, key, classified[["user_guid", "home_country", "status", "classification"]])
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(classified), "study_country": userdays.study_country,
-        "classification": dg.MetadataValue.json(classified["classification"].value_counts().to_dict()),
-    })
+    warehouse.replace_partition(
+        "user_classification", KEY, key, classified[["user_guid", "home_country", "status", "classification"]]
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(classified),
+            "study_country": userdays.study_country,
+            "classification": dg.MetadataValue.json(classified["classification"].value_counts().to_dict()),
+        }
+    )
 
 
-@dg.asset(group_name=GROUP, deps=[user_classification], automation_condition=dg.AutomationCondition.eager(),
-          description="Totals over every user range: locals, tourists, their ratio, tourists' home countries; combined user_home_country.parquet.")
-def locals_tourists_summary(context: dg.AssetExecutionContext, userdays: UserdaySource, warehouse: Warehouse, outputs: OutputStore) -> dg.MaterializeResult:
+@dg.asset(
+    group_name=GROUP,
+    deps=[user_classification],
+    automation_condition=dg.AutomationCondition.eager(),
+    description="Totals over every user range: locals, tourists, their ratio, tourists' home countries; combined user_home_country.parquet.",
+)
+def locals_tourists_summary(
+    context: dg.AssetExecutionContext, userdays: UserdaySource, warehouse: Warehouse, outputs: OutputStore
+) -> dg.MaterializeResult:
     # Counted and exported inside DuckDB: the summary's memory does not grow with the number of users.
     folder = outputs.folder("homeloc")
-    warehouse.export_parquet("user_home_country", folder / "user_home_country.parquet", order_by="user_guid", exclude=KEY)
-    warehouse.export_parquet("user_classification", folder / "user_classification.parquet", order_by="user_guid", exclude=KEY)
-    summary = summarise_counts(warehouse.counts("user_classification", ["classification", "status", "home_country"]))
+    warehouse.export_parquet(
+        "user_home_country", folder / "user_home_country.parquet", order_by="user_guid", exclude=KEY
+    )
+    warehouse.export_parquet(
+        "user_classification", folder / "user_classification.parquet", order_by="user_guid", exclude=KEY
+    )
+    summary = summarise_counts(
+        warehouse.counts("user_classification", ["classification", "status", "home_country"])
+    )
     ranges_done = warehouse.counts("user_classification", [KEY])[KEY]
     tourists = pd.Series(summary["tourists_by_home_country"], dtype="int64")
-    return dg.MaterializeResult(metadata={
-        "users": summary["n_users"], "ranges_included": len(ranges_done), "ranges_expected": len(user_range_partitions.get_partition_keys()),
-        "locals": summary["n_local"], "tourists": summary["n_tourist"], "unclassified": summary["n_unclassified"],
-        "status": dg.MetadataValue.json(summary["by_status"]),
-        "locals_to_tourists": dg.MetadataValue.text(summary["ratio"] or "no locals"),
-        "study_country": userdays.study_country,
-        "top_tourist_home_countries": dg.MetadataValue.md(markdown_table(tourists.head(15).rename_axis("country").reset_index(name="tourists"))),
-        "chart": dg.MetadataValue.md(_bar_chart(summary)),
-        "map": dg.MetadataValue.md(_tourist_map(tourists, userdays.countries_path)),
-        "file": dg.MetadataValue.path(str(folder / "user_home_country.parquet")),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "users": summary["n_users"],
+            "ranges_included": len(ranges_done),
+            "ranges_expected": len(user_range_partitions.get_partition_keys()),
+            "locals": summary["n_local"],
+            "tourists": summary["n_tourist"],
+            "unclassified": summary["n_unclassified"],
+            "status": dg.MetadataValue.json(summary["by_status"]),
+            "locals_to_tourists": dg.MetadataValue.text(summary["ratio"] or "no locals"),
+            "study_country": userdays.study_country,
+            "top_tourist_home_countries": dg.MetadataValue.md(
+                markdown_table(tourists.head(15).rename_axis("country").reset_index(name="tourists"))
+            ),
+            "chart": dg.MetadataValue.md(_bar_chart(summary)),
+            "map": dg.MetadataValue.md(_tourist_map(tourists, userdays.countries_path)),
+            "file": dg.MetadataValue.path(str(folder / "user_home_country.parquet")),
+        }
+    )
 
 
 def _bar_chart(summary: dict) -> str:
@@ -141,7 +228,11 @@ def _bar_chart(summary: dict) -> str:
 
     fig, ax = plt.subplots(figsize=(5, 3))
     labels = ["Local", "Tourist", "Unclassified"]
-    ax.bar(labels, [summary["n_local"], summary["n_tourist"], summary["n_unclassified"]], color=["#2b8cbe", "#e34a33", "#bdbdbd"])
+    ax.bar(
+        labels,
+        [summary["n_local"], summary["n_tourist"], summary["n_unclassified"]],
+        color=["#2b8cbe", "#e34a33", "#bdbdbd"],
+    )
     ax.set_ylabel("users")
     ax.set_title("Users by classification")
     return figure_markdown(fig, "classification bar chart")
@@ -154,10 +245,19 @@ def _tourist_map(tourists: pd.Series, countries_path: str) -> str:
     world = world.assign(tourists=world["name"].map(tourists).fillna(0))
     fig, ax = plt.subplots(figsize=(9, 4.5))
     world.plot(ax=ax, color="#eeeeee", linewidth=0.2, edgecolor="#999999")
-    world[world["tourists"] > 0].plot(ax=ax, column="tourists", cmap="OrRd", legend=True, linewidth=0.2, edgecolor="#999999")
+    world[world["tourists"] > 0].plot(
+        ax=ax, column="tourists", cmap="OrRd", legend=True, linewidth=0.2, edgecolor="#999999"
+    )
     ax.set_axis_off()
     ax.set_title("Tourists by home country")
     return figure_markdown(fig, "tourists' home countries")
 
 
-assets = [userday_source, user_locations, user_country_userdays, user_home_country, user_classification, locals_tourists_summary]
+assets = [
+    userday_source,
+    user_locations,
+    user_country_userdays,
+    user_home_country,
+    user_classification,
+    locals_tourists_summary,
+]

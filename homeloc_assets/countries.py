@@ -70,7 +70,9 @@ class CountryIndex:
     def _projected(self) -> np.ndarray:
         if self._geoms_m is None:
             fwd = self._fwd
-            self._geoms_m = shapely.transform(self.geoms, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1])))
+            self._geoms_m = shapely.transform(
+                self.geoms, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1]))
+            )
         return self._geoms_m
 
     def _grown_tree(self, search_m: float):
@@ -126,7 +128,12 @@ class CountryIndex:
 
 
 def assign_countries(
-    lat, lon, countries: gpd.GeoDataFrame | CountryIndex, max_offshore_km: float = 25.0, *, field: str = "name"
+    lat,
+    lon,
+    countries: gpd.GeoDataFrame | CountryIndex,
+    max_offshore_km: float = 25.0,
+    *,
+    field: str = "name",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Country of each point and how it was found.
 

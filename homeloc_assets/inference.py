@@ -24,8 +24,14 @@ import numpy as np
 import pandas as pd
 
 HOME_COLUMNS = [
-    "user_guid", "home_country", "home_userdays", "total_userdays",
-    "runner_up_country", "runner_up_userdays", "n_countries", "status",
+    "user_guid",
+    "home_country",
+    "home_userdays",
+    "total_userdays",
+    "runner_up_country",
+    "runner_up_userdays",
+    "n_countries",
+    "status",
 ]
 STATUSES = ("classified", "insufficient_evidence", "tie", "no_country")
 CLASSES = ("Local", "Tourist", "Unclassified")
@@ -75,7 +81,9 @@ def infer_home(
     bad = ~np.isfinite(pc["userdays"].to_numpy()) | (pc["userdays"].to_numpy() < 0)
     if bad.any():
         row = pc[bad].iloc[0]
-        raise ValueError(f"per_country: userdays must be finite and >= 0; user {row.user_guid!r}, country {row.country!r} has {row.userdays!r}")
+        raise ValueError(
+            f"per_country: userdays must be finite and >= 0; user {row.user_guid!r}, country {row.country!r} has {row.userdays!r}"
+        )
     dup = pc.duplicated(["user_guid", "country"])
     if dup.any():
         row = pc[dup].iloc[0]
@@ -83,10 +91,14 @@ def infer_home(
     pu = per_user[["user_guid", "total_userdays"]].copy()
     pu["user_guid"] = pu["user_guid"].astype("str")
     if pu["user_guid"].duplicated().any():
-        raise ValueError(f"per_user: duplicate user_guid {pu.loc[pu['user_guid'].duplicated(), 'user_guid'].iloc[0]!r}")
+        raise ValueError(
+            f"per_user: duplicate user_guid {pu.loc[pu['user_guid'].duplicated(), 'user_guid'].iloc[0]!r}"
+        )
     unknown = ~pc["user_guid"].isin(pu["user_guid"])
     if unknown.any():
-        raise ValueError(f"per_country: user {pc.loc[unknown, 'user_guid'].iloc[0]!r} is missing from per_user")
+        raise ValueError(
+            f"per_country: user {pc.loc[unknown, 'user_guid'].iloc[0]!r} is missing from per_user"
+        )
 
     pc = pc.sort_values(["user_guid", "userdays", "country"], ascending=[True, False, True], kind="stable")
     rank = pc.groupby("user_guid", sort=False).cumcount()

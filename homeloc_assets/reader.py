@@ -97,7 +97,15 @@ class _Validator:
                 out.append((None, ("bad_user_guid", f"user_guid is not valid UTF-8: {raw!r}")))
                 continue
             if any_nul and "\x00" in guid:
-                out.append((None, ("bad_user_guid", f"user_guid contains a NUL byte (0x00), which PostgreSQL text cannot hold: {guid!r}")))
+                out.append(
+                    (
+                        None,
+                        (
+                            "bad_user_guid",
+                            f"user_guid contains a NUL byte (0x00), which PostgreSQL text cannot hold: {guid!r}",
+                        ),
+                    )
+                )
             else:
                 out.append((guid, None))
         return out
@@ -173,8 +181,11 @@ class _Validator:
             if got != self.expected:
                 out[where[i]] = (
                     None,
-                    ("hll_parameters", f"hll parameters (log2m, regwidth, expthresh, sparseon) = {got} "
-                     f"differ from the expected {self.expected}"),
+                    (
+                        "hll_parameters",
+                        f"hll parameters (log2m, regwidth, expthresh, sparseon) = {got} "
+                        f"differ from the expected {self.expected}",
+                    ),
                 )
             else:
                 out[where[i]] = (blobs[i], None)
@@ -196,7 +207,9 @@ def _strict_hex(raws: list[bytes]) -> tuple[np.ndarray, list]:
     ok = (lengths >= 2) & (lengths % 2 == 0) & (data[starts] == 92) & (data[starts + 1] == 120)
     payload = np.where(ok, lengths - 2, 0)
     # Position of every payload digit of the ok values, in order.
-    pos = np.repeat(starts + 2, payload) + (np.arange(payload.sum()) - np.repeat(np.cumsum(payload) - payload, payload))
+    pos = np.repeat(starts + 2, payload) + (
+        np.arange(payload.sum()) - np.repeat(np.cumsum(payload) - payload, payload)
+    )
     nib = _NIBBLE[data[pos]]
     bad_digit = np.zeros(n, dtype=bool)
     if nib.size:
@@ -206,7 +219,10 @@ def _strict_hex(raws: list[bytes]) -> tuple[np.ndarray, list]:
     decoded = ((nib[0::2] << 4) | nib[1::2]).astype(np.uint8).tobytes()
     out_len = payload // 2
     out_start = np.cumsum(out_len) - out_len
-    blobs = [decoded[a : a + m] if good else None for a, m, good in zip(out_start.tolist(), out_len.tolist(), ok.tolist())]
+    blobs = [
+        decoded[a : a + m] if good else None
+        for a, m, good in zip(out_start.tolist(), out_len.tolist(), ok.tolist())
+    ]
     return ok, blobs
 
 
@@ -265,7 +281,9 @@ def _line_table(body: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # pyarrow would drop a BOM at the start of its buffer, so a BOM-led line's outcome would
     # depend on the chunking: such lines take the per-line path, which quarantines them.
     bom_led = (ends - starts >= 3) & (first == BOM[0])
-    bom_led &= (arr[np.minimum(starts + 1, len(arr) - 1)] == BOM[1]) & (arr[np.minimum(starts + 2, len(arr) - 1)] == BOM[2])
+    bom_led &= (arr[np.minimum(starts + 1, len(arr) - 1)] == BOM[1]) & (
+        arr[np.minimum(starts + 2, len(arr) - 1)] == BOM[2]
+    )
     cand = (n_commas == 3) & (n_quotes == 0) & nonempty & (first != 44) & ~bom_led
     pos = body.find(_HEADER_LINE)
     while pos >= 0:  # a repeated header is keyless: keep it off the fast path
@@ -280,7 +298,7 @@ def _bom_reason(line: bytes) -> str:
     """Why a line that starts with a UTF-8 BOM is quarantined (say so when a header follows it,
     as when files with BOMs were concatenated)."""
     reason = "line starts with a UTF-8 byte order mark (EF BB BF), which only the start of the file may hold"
-    return reason + ("; a repeated header follows it" if line[len(BOM):] == _HEADER_LINE else "")
+    return reason + ("; a repeated header follows it" if line[len(BOM) :] == _HEADER_LINE else "")
 
 
 class _ChunkParser:
@@ -295,7 +313,8 @@ class _ChunkParser:
 
     def _raise_unsorted(self, key, line, prev, prev_line):
         raise UnsortedInputError(
-            self.path, int(line),
+            self.path,
+            int(line),
             f"user_guid {key!r} sorts before {prev!r} on line {prev_line}; the file must be "
             "sorted by user_guid in byte order (LC_ALL=C sort)",
         )
@@ -311,12 +330,15 @@ class _ChunkParser:
             down = pc.less(keys.slice(1), keys.slice(0, n - 1))
             if pc.any(down).as_py():
                 i = int(np.flatnonzero(down.to_numpy(zero_copy_only=False))[0]) + 1
-                self._raise_unsorted(keys[i].as_py(), line_numbers[i], keys[i - 1].as_py(), line_numbers[i - 1])
+                self._raise_unsorted(
+                    keys[i].as_py(), line_numbers[i], keys[i - 1].as_py(), line_numbers[i - 1]
+                )
         for i in (0, n - 1):
             k = keys[i].as_py()
             if (self.lo is not None and k < self.lo) or (self.hi is not None and k >= self.hi):
                 raise UnsortedInputError(
-                    self.path, int(line_numbers[i]),
+                    self.path,
+                    int(line_numbers[i]),
                     f"user_guid {k!r} lies outside the range [{self.lo!r}, {self.hi!r}) whose slice "
                     "holds it; the file is not sorted by user_guid",
                 )
@@ -350,8 +372,12 @@ class _ChunkParser:
         guid_col = table.column("user_guid").combine_chunks()
         v = self.v
         guids, pg, lg = _decode_column(guid_col, v.guids)
-        lats, pla, lla = _decode_column(table.column("latitude").combine_chunks(), lambda r: v.coords(r, "latitude", 90.0))
-        lons, plo, llo = _decode_column(table.column("longitude").combine_chunks(), lambda r: v.coords(r, "longitude", 180.0))
+        lats, pla, lla = _decode_column(
+            table.column("latitude").combine_chunks(), lambda r: v.coords(r, "latitude", 90.0)
+        )
+        lons, plo, llo = _decode_column(
+            table.column("longitude").combine_chunks(), lambda r: v.coords(r, "longitude", 180.0)
+        )
         hlls, ph, lh = _decode_column(table.column("userday_hll").combine_chunks(), v.hlls)
         ok = (pg < 0) & (pla < 0) & (plo < 0) & (ph < 0)
         rows = pd.DataFrame(
@@ -409,7 +435,12 @@ class _ChunkParser:
         if slow_rows:
             frames.append(
                 pd.DataFrame(slow_rows, columns=ROW_COLUMNS).astype(
-                    {"line_number": np.int64, "user_guid": "str", "latitude": np.float64, "longitude": np.float64}
+                    {
+                        "line_number": np.int64,
+                        "user_guid": "str",
+                        "latitude": np.float64,
+                        "longitude": np.float64,
+                    }
                 )
             )
         if frames:
@@ -460,8 +491,14 @@ def read_slice(
     rows = pd.concat(parser.rows, ignore_index=True) if parser.rows else _empty_rows()
     quarantine = pd.DataFrame(parser.bad, columns=QUARANTINE_COLUMNS).astype({"line_number": np.int64})
     return RangeRead(
-        path=str(path), start=start, end=end, first_line=first_line, n_lines=line - first_line,
-        fingerprint=digest.hexdigest(), rows=rows, quarantine=quarantine,
+        path=str(path),
+        start=start,
+        end=end,
+        first_line=first_line,
+        n_lines=line - first_line,
+        fingerprint=digest.hexdigest(),
+        rows=rows,
+        quarantine=quarantine,
     )
 
 
@@ -475,4 +512,6 @@ def read_range(
 ) -> RangeRead:
     """Rows of ``path`` whose user_guid is in [lo, hi) (None = unbounded), validated and quarantined."""
     start, end = find_byte_range(path, lo, hi)
-    return read_slice(path, start, end, lo=lo, hi=hi, expected_params=expected_params, chunk_bytes=chunk_bytes)
+    return read_slice(
+        path, start, end, lo=lo, hi=hi, expected_params=expected_params, chunk_bytes=chunk_bytes
+    )

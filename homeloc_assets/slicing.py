@@ -187,7 +187,8 @@ def find_byte_range(path, lo: str | bytes | None, hi: str | bytes | None) -> tup
         end = size if hi_b is None else _lower_bound(f, data_start, size, hi_b)
     if start > end:
         raise UnsortedInputError(
-            path, line_number_at(path, end),
+            path,
+            line_number_at(path, end),
             f"binary search for [{lo!r}, {hi!r}) ended before it started (bytes {start} > {end}); "
             "the file is not sorted by user_guid",
         )

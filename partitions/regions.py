@@ -26,7 +26,7 @@ class Region:
     k: int | None = None
     subgroups: tuple[int, ...] | None = None
     drop_variables: tuple[str, ...] = field(default_factory=tuple)
-    umap_epochs: int | None = None   # None = the reference's 500
+    umap_epochs: int | None = None  # None = the reference's 500
 
 
 def parse_regions(text: str, source: str = "regions.yaml") -> dict[str, Region]:
@@ -77,5 +77,7 @@ def load_regions(path: Path = REGIONS_FILE) -> dict[str, Region]:
 def get_region(slug: str) -> Region:
     regions = load_regions()
     if slug not in regions:
-        raise UnknownRegionError(f"unknown region {slug!r}; known regions: {', '.join(regions)} (see partitions/regions.yaml)")
+        raise UnknownRegionError(
+            f"unknown region {slug!r}; known regions: {', '.join(regions)} (see partitions/regions.yaml)"
+        )
     return regions[slug]

@@ -40,7 +40,9 @@ class UserRange:
 
 def _check_n(n: int) -> None:
     if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n > MAX_RANGES or n & (n - 1):
-        raise ValueError(f"number of user ranges must be a power of two between 1 and {MAX_RANGES}, got {n!r}")
+        raise ValueError(
+            f"number of user ranges must be a power of two between 1 and {MAX_RANGES}, got {n!r}"
+        )
 
 
 def user_ranges(n: int = 16) -> list[UserRange]:
@@ -80,4 +82,6 @@ def range_by_key(key: str, ranges: list[UserRange]) -> UserRange:
     for r in ranges:
         if r.key == key:
             return r
-    raise ValueError(f"unknown user-range partition key {key!r}; expected one of {ranges[0].key!r} … {ranges[-1].key!r}")
+    raise ValueError(
+        f"unknown user-range partition key {key!r}; expected one of {ranges[0].key!r} … {ranges[-1].key!r}"
+    )

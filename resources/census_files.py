@@ -47,7 +47,9 @@ def _input_dir(root: Path) -> Path:
     nested = sorted(root.glob(f"*/input_data/{CENSUS_FILE}"))
     if nested:
         return nested[0].parent
-    raise CensusError(f"{root}: no input_data/{CENSUS_FILE} found (point GEODEM_CENSUS_DIR at the folder that holds input_data/, or at the zip)")
+    raise CensusError(
+        f"{root}: no input_data/{CENSUS_FILE} found (point GEODEM_CENSUS_DIR at the folder that holds input_data/, or at the zip)"
+    )
 
 
 def unpack_zip(zip_path: Path, cache_dir: Path) -> Path:
@@ -69,7 +71,9 @@ def locate_release(path: Path, cache_dir: Path | None = None) -> ReleaseFiles:
     """Find the five release files under a folder (or inside a zip, unpacked into cache_dir)."""
     path = Path(path)
     if not path.exists():
-        raise CensusError(f"{path}: census release not found (set GEODEM_CENSUS_DIR, or run `geodem sample census`)")
+        raise CensusError(
+            f"{path}: census release not found (set GEODEM_CENSUS_DIR, or run `geodem sample census`)"
+        )
     if path.is_file() and zipfile.is_zipfile(path):
         if cache_dir is None:
             raise CensusError(f"{path}: a zip release needs a cache folder to unpack into")
@@ -79,8 +83,12 @@ def locate_release(path: Path, cache_dir: Path | None = None) -> ReleaseFiles:
     if not lads:
         raise CensusError(f"{folder}: no {LAD_PREFIX}*.gpkg LAD boundaries file")
     if len(lads) > 1:
-        raise CensusError(f"{folder}: several LAD boundaries files ({', '.join(p.name for p in lads)}); keep one")
-    files = ReleaseFiles(folder / CENSUS_FILE, folder / LOOKUP_FILE, folder / OA_FILE, lads[0], folder / POP_FILE)
+        raise CensusError(
+            f"{folder}: several LAD boundaries files ({', '.join(p.name for p in lads)}); keep one"
+        )
+    files = ReleaseFiles(
+        folder / CENSUS_FILE, folder / LOOKUP_FILE, folder / OA_FILE, lads[0], folder / POP_FILE
+    )
     missing = [p.name for p in files.all() if not p.exists()]
     if missing:
         raise CensusError(f"{folder}: missing {', '.join(missing)}")
@@ -179,8 +187,9 @@ def _copy_release(files: ReleaseFiles, target: Path) -> tuple[ReleaseFiles, str]
 
 
 @contextmanager
-def snapshot_release(path: Path, work_dir: Path, cache_dir: Path | None = None,
-                     attempts: int = SNAPSHOT_ATTEMPTS) -> Iterator[Snapshot]:
+def snapshot_release(
+    path: Path, work_dir: Path, cache_dir: Path | None = None, attempts: int = SNAPSHOT_ATTEMPTS
+) -> Iterator[Snapshot]:
     """A private copy of one consistent release, deleted on exit.
 
     The fingerprint is of the bytes copied, so it always describes the data read from the
@@ -203,5 +212,7 @@ def snapshot_release(path: Path, work_dir: Path, cache_dir: Path | None = None,
             return
         finally:
             shutil.rmtree(target, ignore_errors=True)
-    raise CensusError(f"{files.census.parent}: the census release kept changing while it was read "
-                      f"({attempts} attempts; last: {last}); ingest it again once it has been written completely")
+    raise CensusError(
+        f"{files.census.parent}: the census release kept changing while it was read "
+        f"({attempts} attempts; last: {last}); ingest it again once it has been written completely"
+    )

@@ -21,5 +21,7 @@ class CensusSource(dg.ConfigurableResource):
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
         """A private, consistent copy of the release and its fingerprint, for reading it; deleted afterwards."""
-        with snapshot_release(Path(self.path), Path(self.unpack_dir) / "snapshots", cache_dir=Path(self.unpack_dir)) as snap:
+        with snapshot_release(
+            Path(self.path), Path(self.unpack_dir) / "snapshots", cache_dir=Path(self.unpack_dir)
+        ) as snap:
             yield snap

@@ -18,7 +18,10 @@ def resources_from_env(settings: Settings | None = None) -> dict:
         "warehouse": Warehouse(path=str(s.warehouse)),
         "outputs": OutputStore(root=str(s.output_dir)),
         "namer": namer_resource_from_env(),
-        "userdays": UserdaySource(path=str(s.userdays_csv), study_country=s.study_country,
-                                  **({"countries_path": s.countries_file} if s.countries_file else {})),
+        "userdays": UserdaySource(
+            path=str(s.userdays_csv),
+            study_country=s.study_country,
+            **({"countries_path": s.countries_file} if s.countries_file else {}),
+        ),
         "hll": hll_resource_from_env(),
     }

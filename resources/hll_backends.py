@@ -61,7 +61,9 @@ def check_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """The three input columns, after checking they exist and user_guid/country are non-null str."""
     missing = [c for c in ROW_COLUMNS if c not in rows.columns]
     if missing:
-        raise ValueError(f"rows lack column(s) {missing}; expected {list(ROW_COLUMNS)}, got {list(rows.columns)}")
+        raise ValueError(
+            f"rows lack column(s) {missing}; expected {list(ROW_COLUMNS)}, got {list(rows.columns)}"
+        )
     rows = rows.loc[:, list(ROW_COLUMNS)]
     for name in ("user_guid", "country"):
         values = rows[name]
@@ -73,7 +75,9 @@ def check_rows(rows: pd.DataFrame) -> pd.DataFrame:
             bad = np.fromiter((not isinstance(v, str) for v in values), dtype=bool, count=len(values))
         if bad.any():
             i = int(np.argmax(bad))
-            raise ValueError(f"rows[{name!r}] must be non-null strings; row {rows.index[i]!r} holds {values.iloc[i]!r}")
+            raise ValueError(
+                f"rows[{name!r}] must be non-null strings; row {rows.index[i]!r} holds {values.iloc[i]!r}"
+            )
     for name in ("user_guid", "country"):
         _refuse_nul(rows, name)
     return rows
@@ -146,7 +150,10 @@ class _RowLabels:
         COPY counts physical lines, and a quoted user_guid or country holding newlines spans
         several (the hll text never does).
         """
-        spans = 1 + sum(self.rows[name].astype(object).str.count("\n").to_numpy(dtype=np.int64) for name in ("user_guid", "country"))
+        spans = 1 + sum(
+            self.rows[name].astype(object).str.count("\n").to_numpy(dtype=np.int64)
+            for name in ("user_guid", "country")
+        )
         ends = np.cumsum(spans)
         row = int(np.searchsorted(ends, line))
         return row if line >= 1 and row < len(ends) else None
@@ -173,13 +180,20 @@ class EmbeddedHLLBackend:
 
         col = decode_column(rows["userday_hll"].to_numpy(dtype=object), _RowLabels(rows), "userday_hll")
         userdays = union_cardinalities(
-            col, pairs, len(pair_keys),
+            col,
+            pairs,
+            len(pair_keys),
             lambda g: f"user_guid={user_names[pair_user[g]]!r}, country={country_names[pair_country[g]]!r}",
         )
         totals = union_cardinalities(col, users, len(user_names), lambda g: f"user_guid={user_names[g]!r}")
         return _results(
-            user_names[pair_user], country_names[pair_country], userdays, np.bincount(pairs, minlength=len(pair_keys)),
-            user_names, totals, np.bincount(users, minlength=len(user_names)),
+            user_names[pair_user],
+            country_names[pair_country],
+            userdays,
+            np.bincount(pairs, minlength=len(pair_keys)),
+            user_names,
+            totals,
+            np.bincount(users, minlength=len(user_names)),
         )
 
 
@@ -191,7 +205,7 @@ _TABLE = sql.Identifier("geodem_hll_rows")
 _COPY_CONTEXT = re.compile(r"COPY \S+, line (\d+)(?:, column (\w+))?")
 
 
-_COPY_BATCH_ROWS = 20_000     # rows encoded at a time: a few MB of COPY text
+_COPY_BATCH_ROWS = 20_000  # rows encoded at a time: a few MB of COPY text
 
 
 class _CopyPayload:
@@ -204,7 +218,9 @@ class _CopyPayload:
 
     def __init__(self, rows: pd.DataFrame, labels: _RowLabels, batch_rows: int | None = None):
         try:
-            buffer, offsets, lengths, is_null = column_buffer(list(rows["userday_hll"].to_numpy(dtype=object)))
+            buffer, offsets, lengths, is_null = column_buffer(
+                list(rows["userday_hll"].to_numpy(dtype=object))
+            )
         except RowError as e:
             raise HLLFormatError(f"userday_hll at row {labels[e.row]}: {e.error}") from None
         self._view = memoryview(buffer).cast("B")
@@ -218,12 +234,18 @@ class _CopyPayload:
 
     def _encode(self, start: int, stop: int) -> bytes:
         view = self._view
-        hexes = ("" if null else "\\x" + view[o : o + n].hex()
-                 for o, n, null in zip(self._offsets[start:stop].tolist(), self._lengths[start:stop].tolist(),
-                                       self._null[start:stop].tolist()))
+        hexes = (
+            "" if null else "\\x" + view[o : o + n].hex()
+            for o, n, null in zip(
+                self._offsets[start:stop].tolist(),
+                self._lengths[start:stop].tolist(),
+                self._null[start:stop].tolist(),
+            )
+        )
         text = io.StringIO()
         csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(
-            zip(self._users[start:stop].tolist(), self._countries[start:stop].tolist(), hexes))
+            zip(self._users[start:stop].tolist(), self._countries[start:stop].tolist(), hexes)
+        )
         return text.getvalue().encode("utf-8")
 
     def read(self, size: int = -1) -> bytes:
@@ -313,7 +335,7 @@ class PostgresHLLBackend:
         cur.execute(
             sql.SQL(
                 # Byte order ("C") for the grouping sort: no locale comparisons, and the result is re-sorted anyway.
-                "CREATE TEMPORARY TABLE {t} (user_guid text COLLATE \"C\" NOT NULL, country text COLLATE \"C\" NOT NULL,"
+                'CREATE TEMPORARY TABLE {t} (user_guid text COLLATE "C" NOT NULL, country text COLLATE "C" NOT NULL,'
                 " userday_hll {s}.hll)"
                 " ON COMMIT DROP"
             ).format(t=_TABLE, s=schema)
@@ -351,7 +373,9 @@ class PostgresHLLBackend:
         ``column`` when PostgreSQL named it, else the text column that holds a NUL."""
         row = labels.row_at_copy_line(line)
         if row is None:
-            return HLLInputError(f"line {line} of the rows copied to PostgreSQL (past the {len(labels)} rows sent): {reason}")
+            return HLLInputError(
+                f"line {line} of the rows copied to PostgreSQL (past the {len(labels)} rows sent): {reason}"
+            )
         column = column or labels.column_holding_nul(row)
         if column == "userday_hll":
             return HLLFormatError(f"userday_hll at row {labels[row]}: {reason}")
@@ -366,15 +390,27 @@ class PostgresHLLBackend:
             out,
             header=None,
             names=["user_guid", "country", "is_total", "userdays", "n_points"],
-            dtype={"user_guid": object, "country": object, "is_total": np.int64, "userdays": object, "n_points": np.int64},
+            dtype={
+                "user_guid": object,
+                "country": object,
+                "is_total": np.int64,
+                "userdays": object,
+                "n_points": np.int64,
+            },
             keep_default_na=False,
         )
         # float() reads PostgreSQL's shortest round-trip text exactly, and its NaN/Infinity.
-        userdays = np.fromiter((float(v) if v else np.nan for v in res["userdays"]), dtype=np.float64, count=len(res))
+        userdays = np.fromiter(
+            (float(v) if v else np.nan for v in res["userdays"]), dtype=np.float64, count=len(res)
+        )
         total = res["is_total"].to_numpy() == 1
         detail = ~total
         return _results(
-            res["user_guid"].to_numpy()[detail], res["country"].to_numpy()[detail], userdays[detail],
+            res["user_guid"].to_numpy()[detail],
+            res["country"].to_numpy()[detail],
+            userdays[detail],
             res["n_points"].to_numpy()[detail],
-            res["user_guid"].to_numpy()[total], userdays[total], res["n_points"].to_numpy()[total],
+            res["user_guid"].to_numpy()[total],
+            userdays[total],
+            res["n_points"].to_numpy()[total],
         )

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import dagster as dg
 
-DEFAULT_COUNTRIES = Path(__file__).resolve().parents[1] / "sample_data" / "naturalearth" / "naturalearth_lowres_countries.gpkg"
+DEFAULT_COUNTRIES = (
+    Path(__file__).resolve().parents[1]
+    / "sample_data"
+    / "naturalearth"
+    / "naturalearth_lowres_countries.gpkg"
+)
 
 
 class UserdaySource(dg.ConfigurableResource):
@@ -31,7 +36,9 @@ class UserdaySource(dg.ConfigurableResource):
         """Size, modification time and the first and last MiB: cheap, changes when the file does."""
         p = Path(self.path)
         if not p.exists():
-            raise FileNotFoundError(f"{p}: userday file not found (set GEODEM_USERDAYS_CSV, or run `geodem sample userdays`)")
+            raise FileNotFoundError(
+                f"{p}: userday file not found (set GEODEM_USERDAYS_CSV, or run `geodem sample userdays`)"
+            )
         st = p.stat()
         h = hashlib.sha256(f"{st.st_size}:{st.st_mtime_ns}".encode())
         with open(p, "rb") as fh:

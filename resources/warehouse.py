@@ -76,8 +76,10 @@ class Warehouse(dg.ConfigurableResource):
             con.execute("BEGIN")
             con.execute(f"CREATE TABLE IF NOT EXISTS {_ident(table)} AS SELECT * FROM _incoming LIMIT 0")
             # A table first written by an empty or all-missing partition may hold untyped columns.
-            untyped = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? AND data_type = '\"NULL\"'",
-                                  [table]).fetchall()
+            untyped = con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND data_type = '\"NULL\"'",
+                [table],
+            ).fetchall()
             for (column,) in untyped:
                 con.execute(f"ALTER TABLE {_ident(table)} ALTER {_ident(column)} TYPE VARCHAR")
             con.execute(f"DELETE FROM {_ident(table)} WHERE {_ident(key_column)} = ?", [key])
@@ -93,8 +95,10 @@ class Warehouse(dg.ConfigurableResource):
     def counts(self, table: str, columns: list[str]) -> pd.DataFrame:
         """Rows of `table` counted by `columns` (NULLs kept as a group): columns + n."""
         with self.connect(read_only=True) as con:
-            return con.execute(f"SELECT {_ident_list(columns)}, count(*) AS n FROM {_ident(table)} "
-                               f"GROUP BY {_ident_list(columns)}").df()
+            return con.execute(
+                f"SELECT {_ident_list(columns)}, count(*) AS n FROM {_ident(table)} "
+                f"GROUP BY {_ident_list(columns)}"
+            ).df()
 
     def export_parquet(self, table: str, path, *, order_by: str, exclude: str | None = None) -> int:
         """Write a whole table to a Parquet file, sorted, without the `exclude` column; DuckDB streams
@@ -103,7 +107,9 @@ class Warehouse(dg.ConfigurableResource):
         partial = path.with_name(f".{path.name}.partial")
         with self.connect(read_only=True) as con:
             if exclude:
-                rows = con.sql(f"SELECT * EXCLUDE ({_ident(exclude)}) FROM {_ident(table)} ORDER BY {_ident(order_by)}")
+                rows = con.sql(
+                    f"SELECT * EXCLUDE ({_ident(exclude)}) FROM {_ident(table)} ORDER BY {_ident(order_by)}"
+                )
             else:
                 rows = con.sql(f"SELECT * FROM {_ident(table)} ORDER BY {_ident(order_by)}")
             rows.write_parquet(str(partial))
@@ -113,4 +119,8 @@ class Warehouse(dg.ConfigurableResource):
 
     def has_table(self, table: str) -> bool:
         with self.connect(read_only=True) as con:
-            return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0])
+            return bool(
+                con.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+                ).fetchone()[0]
+            )

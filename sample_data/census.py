@@ -43,35 +43,134 @@ DEFAULT_NOISE = 0.1
 # England & Wales 2021, % of each variable's population; v42 (SIR) has no national figure
 # and keeps the level the OAC centres imply.
 NATIONAL_MEAN = {
-    "v02": 5.4, "v03": 11.9, "v04": 26.4, "v05": 25.4, "v06": 16.2, "v07": 2.4,
-    "v08": 83.2, "v09": 6.1, "v10": 1.0, "v11": 2.2,
-    "v12": 1.1, "v13": 0.7, "v14": 3.1, "v15": 2.7, "v16": 1.6, "v17": 4.0, "v18": 3.0, "v19": 81.7,
-    "v20": 1.6, "v21": 37.2, "v22": 46.2, "v23": 10.7,
-    "v24": 37.9, "v25": 44.6, "v26": 11.5, "v27": 30.1, "v28": 21.0, "v29": 25.9, "v30": 58.0,
-    "v31": 1.7, "v32": 87.0, "v33": 23.0, "v34": 31.5, "v35": 23.0, "v36": 22.0,
-    "v37": 62.0, "v38": 17.1, "v39": 20.5, "v42": 30.0, "v43": 8.9, "v44": 33.0,
-    "v45": 28.3, "v46": 16.9, "v47": 33.8, "v48": 31.0, "v49": 69.0, "v50": 5.8,
-    "v51": 12.9, "v52": 20.3, "v53": 13.3, "v54": 9.3, "v55": 10.2, "v56": 9.3, "v57": 7.5,
-    "v58": 6.9, "v59": 10.5, "v60": 3.4,
+    "v02": 5.4,
+    "v03": 11.9,
+    "v04": 26.4,
+    "v05": 25.4,
+    "v06": 16.2,
+    "v07": 2.4,
+    "v08": 83.2,
+    "v09": 6.1,
+    "v10": 1.0,
+    "v11": 2.2,
+    "v12": 1.1,
+    "v13": 0.7,
+    "v14": 3.1,
+    "v15": 2.7,
+    "v16": 1.6,
+    "v17": 4.0,
+    "v18": 3.0,
+    "v19": 81.7,
+    "v20": 1.6,
+    "v21": 37.2,
+    "v22": 46.2,
+    "v23": 10.7,
+    "v24": 37.9,
+    "v25": 44.6,
+    "v26": 11.5,
+    "v27": 30.1,
+    "v28": 21.0,
+    "v29": 25.9,
+    "v30": 58.0,
+    "v31": 1.7,
+    "v32": 87.0,
+    "v33": 23.0,
+    "v34": 31.5,
+    "v35": 23.0,
+    "v36": 22.0,
+    "v37": 62.0,
+    "v38": 17.1,
+    "v39": 20.5,
+    "v42": 30.0,
+    "v43": 8.9,
+    "v44": 33.0,
+    "v45": 28.3,
+    "v46": 16.9,
+    "v47": 33.8,
+    "v48": 31.0,
+    "v49": 69.0,
+    "v50": 5.8,
+    "v51": 12.9,
+    "v52": 20.3,
+    "v53": 13.3,
+    "v54": 9.3,
+    "v55": 10.2,
+    "v56": 9.3,
+    "v57": 7.5,
+    "v58": 6.9,
+    "v59": 10.5,
+    "v60": 3.4,
 }
 # Value at the top of the transformed scale (t = 1), %: about the highest an OA reaches;
 # 100 where a whole OA can be in the category (flats, students' halls, care homes).
-TOP = {"v02": 30, "v03": 45, "v04": 90, "v05": 70, "v06": 85, "v07": 80, "v09": 70, "v10": 25, "v11": 60,
-       "v12": 75, "v13": 50, "v14": 80, "v15": 85, "v16": 50, "v17": 75, "v18": 30, "v20": 40, "v26": 40,
-       "v28": 60, "v29": 80, "v43": 30, "v44": 90, "v45": 60, "v46": 60, "v48": 70, "v51": 50, "v52": 70,
-       "v53": 40, "v54": 30, "v55": 40, "v56": 40, "v57": 35, "v58": 40, "v59": 50, "v60": 30}
+TOP = {
+    "v02": 30,
+    "v03": 45,
+    "v04": 90,
+    "v05": 70,
+    "v06": 85,
+    "v07": 80,
+    "v09": 70,
+    "v10": 25,
+    "v11": 60,
+    "v12": 75,
+    "v13": 50,
+    "v14": 80,
+    "v15": 85,
+    "v16": 50,
+    "v17": 75,
+    "v18": 30,
+    "v20": 40,
+    "v26": 40,
+    "v28": 60,
+    "v29": 80,
+    "v43": 30,
+    "v44": 90,
+    "v45": 60,
+    "v46": 60,
+    "v48": 70,
+    "v51": 50,
+    "v52": 70,
+    "v53": 40,
+    "v54": 30,
+    "v55": 40,
+    "v56": 40,
+    "v57": 35,
+    "v58": 40,
+    "v59": 50,
+    "v60": 30,
+}
 # Categories that cover everyone: each OA's shares are rescaled to this total.
-PARTITIONS = {("v33", "v34", "v35", "v36"): 99.5, ("v37", "v38", "v39"): 99.0, ("v48", "v49"): 100.0,
-              tuple(f"v{i}" for i in range(51, 60)): 100.0}
+PARTITIONS = {
+    ("v33", "v34", "v35", "v36"): 99.5,
+    ("v37", "v38", "v39"): 99.0,
+    ("v48", "v49"): 100.0,
+    tuple(f"v{i}" for i in range(51, 60)): 100.0,
+}
 # Categories that leave someone out (aged 15-24, widowed, no religion stated ...): capped.
-CAPPED = {tuple(f"v0{i}" for i in range(2, 8)): 97.0, ("v08", "v09", "v10", "v11"): 100.0,
-          tuple(f"v{i}" for i in range(12, 20)): 100.0, ("v21", "v22", "v23"): 100.0,
-          ("v24", "v25", "v26"): 100.0, ("v27", "v28", "v29"): 100.0, ("v45", "v46", "v47"): 100.0}
+CAPPED = {
+    tuple(f"v0{i}" for i in range(2, 8)): 97.0,
+    ("v08", "v09", "v10", "v11"): 100.0,
+    tuple(f"v{i}" for i in range(12, 20)): 100.0,
+    ("v21", "v22", "v23"): 100.0,
+    ("v24", "v25", "v26"): 100.0,
+    ("v27", "v28", "v29"): 100.0,
+    ("v45", "v46", "v47"): 100.0,
+}
 # England & Wales share of OAs per supergroup; the inverse is calibrated on this mix.
 SUPERGROUP_SHARE = {"1": 0.10, "2": 0.17, "3": 0.09, "4": 0.09, "5": 0.11, "6": 0.16, "7": 0.15, "8": 0.13}
 # Weights before OA density and LAD context act on them, tuned so that a uk=True run
 # plants about SUPERGROUP_SHARE in England & Wales.
-SUPERGROUP_PRIOR = {"1": 0.071, "2": 0.148, "3": 0.099, "4": 0.052, "5": 0.114, "6": 0.177, "7": 0.179, "8": 0.16}
+SUPERGROUP_PRIOR = {
+    "1": 0.071,
+    "2": 0.148,
+    "3": 0.099,
+    "4": 0.052,
+    "5": 0.114,
+    "6": 0.177,
+    "7": 0.179,
+    "8": 0.16,
+}
 # How closely an OA's density must match a subgroup's density level (0-1 scale).
 URBANITY_WIDTH = 0.15
 # Share of the between-type density gradient that also holds within a type at the default
@@ -87,9 +186,68 @@ PATCH_KEEP, SIBLING = 0.80, 0.12
 # The OAC repository's centroid files already use the lookup's codes. A copy re-keyed
 # through OAC_variables.csv's `encoding` column moved every variable; column i+1 of such a
 # copy holds lookup variable _REKEYED[i].
-_REKEYED = (12, 13, 14, 15, 16, 17, 18, 8, 9, 10, 11, 20, 21, 22, 23, 24, 25, 26, 27, 29, 30, 31, 32, 2, 3,
-            4, 5, 6, 7, 28, 1, 19, 35, 36, 37, 38, 44, 42, 43, 40, 41, 33, 34, 39, 58, 59, 60, 45, 46, 47,
-            48, 49, 50, 51, 52, 53, 54, 55, 56, 57)
+_REKEYED = (
+    12,
+    13,
+    14,
+    15,
+    16,
+    17,
+    18,
+    8,
+    9,
+    10,
+    11,
+    20,
+    21,
+    22,
+    23,
+    24,
+    25,
+    26,
+    27,
+    29,
+    30,
+    31,
+    32,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    28,
+    1,
+    19,
+    35,
+    36,
+    37,
+    38,
+    44,
+    42,
+    43,
+    40,
+    41,
+    33,
+    34,
+    39,
+    58,
+    59,
+    60,
+    45,
+    46,
+    47,
+    48,
+    49,
+    50,
+    51,
+    52,
+    53,
+    54,
+    55,
+    56,
+    57,
+)
 
 
 def region_slug(name: str) -> str:
@@ -111,7 +269,17 @@ def load_regions(path: Path = REGIONS) -> dict[str, tuple[str, tuple[str, ...]]]
 def load_lad_catalogue(path: Path = LAD_CATALOGUE) -> pd.DataFrame:
     """LAD catalogue: code, name, centroid (BNG metres), area km², population, OA count, flags."""
     df = pd.read_csv(path, dtype={"LAD22CD": str, "LAD22NM": str})
-    needed = ["LAD22CD", "LAD22NM", "easting", "northing", "area_km2", "population", "oa_count", "island", "synthetic"]
+    needed = [
+        "LAD22CD",
+        "LAD22NM",
+        "easting",
+        "northing",
+        "area_km2",
+        "population",
+        "oa_count",
+        "island",
+        "synthetic",
+    ]
     missing = [c for c in needed if c not in df.columns]
     if missing:
         raise ValueError(f"{path.name}: missing columns {', '.join(missing)}")
@@ -119,17 +287,22 @@ def load_lad_catalogue(path: Path = LAD_CATALOGUE) -> pd.DataFrame:
     for i in df.index:
         line = i + 2  # the header is line 1
         if not re.fullmatch(r"[ENSW]\d{8}", str(df.at[i, "LAD22CD"])):
-            raise ValueError(f"{path.name} line {line}: LAD22CD {df.at[i, 'LAD22CD']!r} "
-                             "is not a GSS code like E08000012")
+            raise ValueError(
+                f"{path.name} line {line}: LAD22CD {df.at[i, 'LAD22CD']!r} is not a GSS code like E08000012"
+            )
         for col in ("easting", "northing", "area_km2", "population", "oa_count"):
             if not numbers.at[i, col] > 0:
-                raise ValueError(f"{path.name} line {line}: {col} must be a positive number, got {df.at[i, col]!r}")
+                raise ValueError(
+                    f"{path.name} line {line}: {col} must be a positive number, got {df.at[i, col]!r}"
+                )
         for col in ("island", "synthetic"):
             if numbers.at[i, col] not in (0, 1):
                 raise ValueError(f"{path.name} line {line}: {col} must be 0 or 1, got {df.at[i, col]!r}")
         if not (numbers.at[i, "easting"] <= 700_000 and numbers.at[i, "northing"] <= 1_300_000):
-            raise ValueError(f"{path.name} line {line}: centroid ({df.at[i, 'easting']}, {df.at[i, 'northing']}) "
-                             "is outside the British National Grid")
+            raise ValueError(
+                f"{path.name} line {line}: centroid ({df.at[i, 'easting']}, {df.at[i, 'northing']}) "
+                "is outside the British National Grid"
+            )
     dupes = df["LAD22CD"][df["LAD22CD"].duplicated()]
     if len(dupes):
         raise ValueError(f"{path.name}: duplicate LAD22CD {', '.join(dupes)}")
@@ -155,7 +328,9 @@ def oac_subgroup_centres(path: Path = CENTROIDS) -> pd.DataFrame:
     if len(bad):
         raise ValueError(f"{path.name}: subgroup {bad[0]} has values outside [0, 1]")
     if not _lookup_ordered(sub):
-        sub = sub.rename(columns={f"v{i + 1:02d}": f"v{j:02d}" for i, j in enumerate(_REKEYED)})[list(ALL_CODES)]
+        sub = sub.rename(columns={f"v{i + 1:02d}": f"v{j:02d}" for i, j in enumerate(_REKEYED)})[
+            list(ALL_CODES)
+        ]
         if not _lookup_ordered(sub):
             raise ValueError(f"{path.name}: columns follow neither the census lookup nor the OAC encoding")
     return sub
@@ -165,12 +340,12 @@ def oac_subgroup_centres(path: Path = CENTROIDS) -> pd.DataFrame:
 class TypeModel:
     """The planted neighbourhood types: arrays over the 52 subgroups, variables in SAMPLED order."""
 
-    codes: np.ndarray        # (52,) e.g. '3a1'
-    centres: np.ndarray      # (52, 57) transformed values
-    urbanity: np.ndarray     # (52,) density level of the centre, 0 (rural) .. 1 (densest)
-    diversity: np.ndarray    # (52,) standardised share not White
-    prior: np.ndarray        # (52,) planting weights, sum 1
-    share: np.ndarray        # (52,) England & Wales share, sum 1
+    codes: np.ndarray  # (52,) e.g. '3a1'
+    centres: np.ndarray  # (52, 57) transformed values
+    urbanity: np.ndarray  # (52,) density level of the centre, 0 (rural) .. 1 (densest)
+    diversity: np.ndarray  # (52,) standardised share not White
+    prior: np.ndarray  # (52,) planting weights, sum 1
+    share: np.ndarray  # (52,) England & Wales share, sum 1
     urban_slope: np.ndarray  # (57,) change of each centre per unit of urbanity, across subgroups
 
     @property
@@ -199,11 +374,19 @@ def type_model(supergroups: tuple[str, ...] | None = None) -> TypeModel:
     density = centres["v01"].to_numpy()
     urbanity = (density - density.min()) / (density.max() - density.min())
     values = centres[list(SAMPLED)].to_numpy()
-    slope = ((urbanity - urbanity.mean()) @ (values - values.mean(axis=0))) / ((urbanity - urbanity.mean()) ** 2).sum()
+    slope = ((urbanity - urbanity.mean()) @ (values - values.mean(axis=0))) / (
+        (urbanity - urbanity.mean()) ** 2
+    ).sum()
     non_white = 1 - centres["v19"].to_numpy()
-    return TypeModel(codes=codes, centres=values, urbanity=urbanity, urban_slope=slope,
-                     diversity=(non_white - non_white.mean()) / non_white.std(), prior=prior / prior.sum(),
-                     share=share / share.sum())
+    return TypeModel(
+        codes=codes,
+        centres=values,
+        urbanity=urbanity,
+        urban_slope=slope,
+        diversity=(non_white - non_white.mean()) / non_white.std(),
+        prior=prior / prior.sum(),
+        share=share / share.sum(),
+    )
 
 
 def urbanity_of(density: np.ndarray) -> np.ndarray:
@@ -235,8 +418,14 @@ def _draw(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (c <= r).sum(axis=1).clip(max=p.shape[1] - 1)
 
 
-def plant_subgroups(model: TypeModel, seeds: np.ndarray, urbanity: np.ndarray, context: float,
-                    rng: np.random.Generator, patch_oas: float = PATCH_OAS) -> np.ndarray:
+def plant_subgroups(
+    model: TypeModel,
+    seeds: np.ndarray,
+    urbanity: np.ndarray,
+    context: float,
+    rng: np.random.Generator,
+    patch_oas: float = PATCH_OAS,
+) -> np.ndarray:
     """Subgroup index per OA, in spatial patches of about patch_oas OAs.
 
     seeds (n, 2) metres, urbanity (n,). Returns (n,) indices into model.codes.
@@ -313,8 +502,11 @@ def calibrated_inverse(noise: float = DEFAULT_NOISE) -> Inverse:
     # Closing the groups couples variables: a joint sample measures how much it moves the means.
     rng = np.random.default_rng(2021)
     per = 40
-    t_joint = np.clip(np.repeat(model.centres, per, axis=0)
-                      + rng.normal(size=(len(model.codes) * per, len(SAMPLED))) * sd, 0, 1)
+    t_joint = np.clip(
+        np.repeat(model.centres, per, axis=0) + rng.normal(size=(len(model.codes) * per, len(SAMPLED))) * sd,
+        0,
+        1,
+    )
     w_joint = np.repeat(model.share / per, per)
     goal = np.array([NATIONAL_MEAN[v] for v in SAMPLED])
     top = np.arcsinh([TOP.get(v, 100.0) for v in SAMPLED])
@@ -341,16 +533,18 @@ def oa_populations(n: int, mean: float, rng: np.random.Generator, shape: float =
 class SampleCensus:
     """A generated release in memory: census table, population, OA and LAD polygons, planted truth."""
 
-    variables: pd.DataFrame      # index OA, VARIABLES columns, float64, 2 decimals
-    population: pd.Series        # index OA, int
-    oa: gpd.GeoDataFrame         # OA, geometry
-    lad: gpd.GeoDataFrame        # LAD22CD, LAD22NM, geometry
-    truth: pd.DataFrame          # OA, LAD22CD, planted_supergroup, planted_group, planted_subgroup
-    regions: tuple[str, ...]     # region slugs, or ("uk",)
+    variables: pd.DataFrame  # index OA, VARIABLES columns, float64, 2 decimals
+    population: pd.Series  # index OA, int
+    oa: gpd.GeoDataFrame  # OA, geometry
+    lad: gpd.GeoDataFrame  # LAD22CD, LAD22NM, geometry
+    truth: pd.DataFrame  # OA, LAD22CD, planted_supergroup, planted_group, planted_subgroup
+    regions: tuple[str, ...]  # region slugs, or ("uk",)
     skipped_lads: tuple[str, ...]
 
 
-def _selected_lads(catalogue: pd.DataFrame, regions, uk: bool) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
+def _selected_lads(
+    catalogue: pd.DataFrame, regions, uk: bool
+) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
     if uk:
         if regions:
             raise ValueError("give either regions or uk=True, not both")
@@ -364,8 +558,11 @@ def _selected_lads(catalogue: pd.DataFrame, regions, uk: bool) -> tuple[pd.DataF
         codes += [c for c in known[slug][1] if c not in codes]
     skipped = tuple(c for c in codes if c not in set(catalogue["LAD22CD"]))
     if skipped:
-        warnings.warn(f"{REGIONS.name}: {', '.join(skipped)} are not LAD codes of December 2022 "
-                      f"(absent from {LAD_CATALOGUE.name}); no OAs generated for them", stacklevel=3)
+        warnings.warn(
+            f"{REGIONS.name}: {', '.join(skipped)} are not LAD codes of December 2022 "
+            f"(absent from {LAD_CATALOGUE.name}); no OAs generated for them",
+            stacklevel=3,
+        )
     return catalogue[catalogue["LAD22CD"].isin(codes)], slugs, skipped
 
 
@@ -385,23 +582,32 @@ def _oa_code_starts(catalogue: pd.DataFrame, counts: np.ndarray) -> np.ndarray:
 def catalogue_polygons() -> tuple[pd.DataFrame, np.ndarray]:
     """The LAD catalogue and its polygons (EPSG:27700), one per row; computed once per process."""
     cat = load_lad_catalogue()
-    geoms = lad_boundaries(cat["easting"], cat["northing"], cat["area_km2"], cat["island"],
-                           cat["LAD22CD"].str.startswith("N"))
+    geoms = lad_boundaries(
+        cat["easting"], cat["northing"], cat["area_km2"], cat["island"], cat["LAD22CD"].str.startswith("N")
+    )
     return cat, geoms
 
 
 class _LadPart(NamedTuple):
     code: str
     oa_codes: list[str]
-    cells: np.ndarray       # (n,) polygons
+    cells: np.ndarray  # (n,) polygons
     population: np.ndarray  # (n,) residents
-    density: np.ndarray     # (n,) residents per km²
-    subgroup: np.ndarray    # (n,) index into the type model
-    t: np.ndarray           # (n, 57) transformed values
+    density: np.ndarray  # (n,) residents per km²
+    subgroup: np.ndarray  # (n,) index into the type model
+    t: np.ndarray  # (n, 57) transformed values
 
 
-def _generate_lad(row: pd.Series, polygon, n: int, first_code: int, model: TypeModel, sd: np.ndarray,
-                  gradient: float, seed: int) -> _LadPart:
+def _generate_lad(
+    row: pd.Series,
+    polygon,
+    n: int,
+    first_code: int,
+    model: TypeModel,
+    sd: np.ndarray,
+    gradient: float,
+    seed: int,
+) -> _LadPart:
     """One LAD's OAs: polygons, population, planted subgroup and transformed variables.
 
     Types follow the settlement's expected density at full scale rather than each polygon's
@@ -432,8 +638,15 @@ def _generate_lad(row: pd.Series, polygon, n: int, first_code: int, model: TypeM
     return _LadPart(code, oa_codes, cells, pop, density, sub, t)
 
 
-def build_sample_census(regions=None, uk: bool = False, seed: int = 0, *, noise: float = DEFAULT_NOISE,
-                        scale: float = 1.0, supergroups=None) -> SampleCensus:
+def build_sample_census(
+    regions=None,
+    uk: bool = False,
+    seed: int = 0,
+    *,
+    noise: float = DEFAULT_NOISE,
+    scale: float = 1.0,
+    supergroups=None,
+) -> SampleCensus:
     """Generate the release in memory; arguments as write_sample_census."""
     if not scale > 0:
         raise ValueError(f"scale must be positive, got {scale}")
@@ -447,9 +660,19 @@ def build_sample_census(regions=None, uk: bool = False, seed: int = 0, *, noise:
         raise ValueError("no LADs selected: nothing to generate")
     model = type_model(tuple(map(str, supergroups)) if supergroups is not None else None)
     sd = noise_sd(model, noise)
-    parts = [_generate_lad(catalogue.loc[i], polygons[i], int(counts[i]), int(starts[i]), model, sd,
-                          URBAN_GRADIENT * min(1.0, noise / DEFAULT_NOISE), seed)
-             for i in chosen.index]
+    parts = [
+        _generate_lad(
+            catalogue.loc[i],
+            polygons[i],
+            int(counts[i]),
+            int(starts[i]),
+            model,
+            sd,
+            URBAN_GRADIENT * min(1.0, noise / DEFAULT_NOISE),
+            seed,
+        )
+        for i in chosen.index
+    ]
     oa_codes = np.concatenate([p.oa_codes for p in parts])
     lad_of = np.concatenate([[p.code] * len(p.oa_codes) for p in parts])
     values = calibrated_inverse(noise).percentages(np.concatenate([p.t for p in parts]))
@@ -459,14 +682,25 @@ def build_sample_census(regions=None, uk: bool = False, seed: int = 0, *, noise:
     v.loc[pd.Series(lad_of).str.startswith("N").to_numpy(), "v12"] = 0.0
     v = v.astype(np.float64).round(2)
     sub = np.concatenate([p.subgroup for p in parts])
-    truth = pd.DataFrame({"OA": oa_codes, "LAD22CD": lad_of, "planted_supergroup": model.supergroups[sub],
-                          "planted_group": model.groups[sub], "planted_subgroup": model.codes[sub]})
+    truth = pd.DataFrame(
+        {
+            "OA": oa_codes,
+            "LAD22CD": lad_of,
+            "planted_supergroup": model.supergroups[sub],
+            "planted_group": model.groups[sub],
+            "planted_subgroup": model.codes[sub],
+        }
+    )
     oa = gpd.GeoDataFrame({"OA": oa_codes}, geometry=np.concatenate([p.cells for p in parts]), crs=BNG)
-    lad = gpd.GeoDataFrame({"LAD22CD": chosen["LAD22CD"].to_numpy(), "LAD22NM": chosen["LAD22NM"].to_numpy()},
-                           geometry=polygons[chosen.index.to_numpy()], crs=BNG)
+    lad = gpd.GeoDataFrame(
+        {"LAD22CD": chosen["LAD22CD"].to_numpy(), "LAD22NM": chosen["LAD22NM"].to_numpy()},
+        geometry=polygons[chosen.index.to_numpy()],
+        crs=BNG,
+    )
     population = pd.Series(np.concatenate([p.population for p in parts]), index=v.index, name="uk001001")
-    return SampleCensus(variables=v, population=population, oa=oa, lad=lad, truth=truth, regions=slugs,
-                        skipped_lads=skipped)
+    return SampleCensus(
+        variables=v, population=population, oa=oa, lad=lad, truth=truth, regions=slugs, skipped_lads=skipped
+    )
 
 
 @dataclass(frozen=True)
@@ -486,13 +720,23 @@ class SampleSummary:
 
     def __str__(self) -> str:
         skipped = f"; skipped unknown LADs {', '.join(self.skipped_lads)}" if self.skipped_lads else ""
-        return (f"synthetic census in {self.out_dir}: {self.oas:,} OAs in {self.lads} LADs "
-                f"({', '.join(self.regions)}), {self.population:,} residents, seed {self.seed}, "
-                f"noise {self.noise}, scale {self.scale}, {self.seconds:.1f} s{skipped}")
+        return (
+            f"synthetic census in {self.out_dir}: {self.oas:,} OAs in {self.lads} LADs "
+            f"({', '.join(self.regions)}), {self.population:,} residents, seed {self.seed}, "
+            f"noise {self.noise}, scale {self.scale}, {self.seconds:.1f} s{skipped}"
+        )
 
 
-def write_sample_census(out_dir, regions=None, uk: bool = False, seed: int = 0, *, noise: float = DEFAULT_NOISE,
-                        scale: float = 1.0, supergroups=None) -> SampleSummary:
+def write_sample_census(
+    out_dir,
+    regions=None,
+    uk: bool = False,
+    seed: int = 0,
+    *,
+    noise: float = DEFAULT_NOISE,
+    scale: float = 1.0,
+    supergroups=None,
+) -> SampleSummary:
     """Write out_dir/input_data/ (the five release files), planted_truth.csv and SAMPLE_README.txt.
 
     regions: region slugs of regions.csv (default liverpool-city-region); uk=True: every
@@ -513,15 +757,28 @@ def write_sample_census(out_dir, regions=None, uk: bool = False, seed: int = 0, 
     sample.lad.to_file(inputs / LAD_FILE, layer=Path(LAD_FILE).stem, driver="GPKG", promote_to_multi=True)
     sample.population.rename_axis("OA").reset_index().to_csv(inputs / "oa_pop_data.csv", index=False)
     sample.truth.to_csv(out_dir / "planted_truth.csv", index=False)
-    summary = SampleSummary(out_dir=out_dir, regions=sample.regions, oas=len(sample.variables), lads=len(sample.lad),
-                            population=int(sample.population.sum()), seed=seed, noise=noise, scale=scale,
-                            seconds=time.perf_counter() - started, skipped_lads=sample.skipped_lads)
+    summary = SampleSummary(
+        out_dir=out_dir,
+        regions=sample.regions,
+        oas=len(sample.variables),
+        lads=len(sample.lad),
+        population=int(sample.population.sum()),
+        seed=seed,
+        noise=noise,
+        scale=scale,
+        seconds=time.perf_counter() - started,
+        skipped_lads=sample.skipped_lads,
+    )
     (out_dir / "SAMPLE_README.txt").write_text(_readme(summary, supergroups), encoding="utf-8")
     return summary
 
 
 def _readme(s: SampleSummary, supergroups) -> str:
-    types = f"supergroups {', '.join(map(str, supergroups))} only" if supergroups is not None else "all 52 subgroups"
+    types = (
+        f"supergroups {', '.join(map(str, supergroups))} only"
+        if supergroups is not None
+        else "all 52 subgroups"
+    )
     return f"""SYNTHETIC DATA - NOT THE UK CENSUS
 
 This folder imitates the layout of the census release used for UK geodemographic
@@ -530,7 +787,7 @@ OA_2021_22_Boundaries.gpkg, oa_pop_data.csv and
 {LAD_FILE}.
 Every number and polygon in it is invented; only the LAD codes and names are real.
 
-Contents: {s.oas:,} Output Areas in {s.lads} Local Authority Districts ({', '.join(s.regions)}),
+Contents: {s.oas:,} Output Areas in {s.lads} Local Authority Districts ({", ".join(s.regions)}),
 {s.population:,} usual residents. Generated with seed {s.seed}, noise {s.noise}, scale {s.scale}.
 
 How it was made

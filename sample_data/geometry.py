@@ -30,8 +30,10 @@ def uk_land() -> tuple[BaseGeometry, BaseGeometry]:
         raise ValueError(f"{NATURALEARTH_COUNTRIES.name}: no row with iso_a3 GBR")
     parts = sorted(shapely.get_parts(uk.to_crs(BNG).geometry.iloc[0]), key=lambda g: g.area, reverse=True)
     if len(parts) < 2:
-        raise ValueError(f"{NATURALEARTH_COUNTRIES.name}: the GBR outline should have two parts, "
-                         "Great Britain and Northern Ireland")
+        raise ValueError(
+            f"{NATURALEARTH_COUNTRIES.name}: the GBR outline should have two parts, "
+            "Great Britain and Northern Ireland"
+        )
     return parts[0], parts[1]
 
 
@@ -85,8 +87,13 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def lad_boundaries(easting: np.ndarray, northing: np.ndarray, area_km2: np.ndarray,
-                   island: np.ndarray, northern_ireland: np.ndarray) -> np.ndarray:
+def lad_boundaries(
+    easting: np.ndarray,
+    northing: np.ndarray,
+    area_km2: np.ndarray,
+    island: np.ndarray,
+    northern_ireland: np.ndarray,
+) -> np.ndarray:
     """LAD polygons around catalogue centroids: a Voronoi partition of each land mass.
 
     All arrays (n,). Islands get a disc of their catalogue area that takes precedence over
@@ -104,8 +111,10 @@ def lad_boundaries(easting: np.ndarray, northing: np.ndarray, area_km2: np.ndarr
             out[idx] = _land_mass_lads(land, easting[idx], northing[idx], area_km2[idx], island[idx])
     for i, geom in enumerate(out):
         if not shapely.contains_xy(geom, easting[i], northing[i]):
-            raise ValueError(f"LAD catalogue row {i}: centroid ({easting[i]:.0f}, {northing[i]:.0f}) "
-                             "falls outside its own polygon; move it inland or mark it as an island")
+            raise ValueError(
+                f"LAD catalogue row {i}: centroid ({easting[i]:.0f}, {northing[i]:.0f}) "
+                "falls outside its own polygon; move it inland or mark it as an island"
+            )
     return out
 
 
@@ -132,8 +141,13 @@ def _land_mass_lads(land, e, n, area_km2, island) -> np.ndarray:
     return out
 
 
-def sample_in(region: BaseGeometry, n: int, rng: np.random.Generator,
-              centre: tuple[float, float] | None = None, sigma: float | None = None) -> np.ndarray:
+def sample_in(
+    region: BaseGeometry,
+    n: int,
+    rng: np.random.Generator,
+    centre: tuple[float, float] | None = None,
+    sigma: float | None = None,
+) -> np.ndarray:
     """n points inside region: uniform, or Gaussian around centre (sigma metres) truncated to region.
 
     Returns (n, 2) metres.
@@ -184,8 +198,10 @@ class Settlement:
         """n distinct seed points inside lad. Shape (n, 2) metres."""
         # Drawn, not rounded: a small sample keeps the same share of town and country seeds.
         counts = rng.multinomial(n, np.append((1 - self.spread_share) * self.shares, self.spread_share))
-        parts = [sample_in(lad, int(k), rng, centre=tuple(c), sigma=s)
-                 for c, s, k in zip(self.centres, self.sigmas, counts[:-1])]
+        parts = [
+            sample_in(lad, int(k), rng, centre=tuple(c), sigma=s)
+            for c, s, k in zip(self.centres, self.sigmas, counts[:-1])
+        ]
         parts.append(sample_in(lad, int(counts[-1]), rng))
         seeds = np.concatenate(parts)
         # Coincident seeds would merge two OAs; nudge the rare repeats by a metre.
@@ -194,8 +210,13 @@ class Settlement:
         return seeds
 
 
-def plan_settlement(lad: BaseGeometry, n_oas: int, anchor: tuple[float, float], rng: np.random.Generator,
-                    settled_km2: float | None = None) -> Settlement:
+def plan_settlement(
+    lad: BaseGeometry,
+    n_oas: int,
+    anchor: tuple[float, float],
+    rng: np.random.Generator,
+    settled_km2: float | None = None,
+) -> Settlement:
     """Towns of a LAD with n_oas OAs: the anchor town and a few smaller ones.
 
     Every OA holds a similar population, so the crowding makes OAs range from about a
@@ -215,10 +236,16 @@ def plan_settlement(lad: BaseGeometry, n_oas: int, anchor: tuple[float, float], 
     else:
         shares = np.array([1.0])
     spread_share = (1 - TOWN_SHARE) * settled / area_km2
-    sigma_km = np.minimum(np.sqrt((1 - spread_share) * n_oas * shares * CORE_AREA_KM2 / (2 * np.pi)),
-                          np.sqrt(settled) / 3)
-    return Settlement(centres=centres, sigmas=np.maximum(sigma_km, 0.05) * 1000.0, shares=shares,
-                      spread_share=spread_share, area_km2=area_km2)
+    sigma_km = np.minimum(
+        np.sqrt((1 - spread_share) * n_oas * shares * CORE_AREA_KM2 / (2 * np.pi)), np.sqrt(settled) / 3
+    )
+    return Settlement(
+        centres=centres,
+        sigmas=np.maximum(sigma_km, 0.05) * 1000.0,
+        shares=shares,
+        spread_share=spread_share,
+        area_km2=area_km2,
+    )
 
 
 def _duplicated_rows(points: np.ndarray) -> np.ndarray:

@@ -147,7 +147,9 @@ def _build_world(study_country: str, rng) -> _World:
     w[names == "Antarctica"] = 0.0  # nobody lives there; keep it as a polygon all the same
     foreign = np.flatnonzero(w > 0)
 
-    cities = gpd.read_file(Path(str(resources.files("sample_data") / "naturalearth" / "naturalearth_cities.gpkg")))
+    cities = gpd.read_file(
+        Path(str(resources.files("sample_data") / "naturalearth" / "naturalearth_cities.gpkg"))
+    )
     cxy = np.column_stack([cities.geometry.x, cities.geometry.y])
     city_country, _ = assign_countries(cxy[:, 1], cxy[:, 0], index)
     groups, xys, sig, wts = [], [], [], []
@@ -170,11 +172,17 @@ def _build_world(study_country: str, rng) -> _World:
 
     off_xy, off_group = _offshore_anchors(index, names, rng)
     return _World(
-        names=names, study=study, foreign=foreign, foreign_p=w[foreign] / w[foreign].sum(),
-        centre_xy=np.vstack(xys), centre_sigma_km=np.concatenate(sig),
+        names=names,
+        study=study,
+        foreign=foreign,
+        foreign_p=w[foreign] / w[foreign].sum(),
+        centre_xy=np.vstack(xys),
+        centre_sigma_km=np.concatenate(sig),
         centre_cum=_cum_by_group(group, np.concatenate(wts)),
-        offshore_xy=off_xy, offshore_cum=_cum_by_group(off_group, np.ones(len(off_group))),
-        has_offshore=np.isin(np.arange(len(names)), off_group), index=index,
+        offshore_xy=off_xy,
+        offshore_cum=_cum_by_group(off_group, np.ones(len(off_group))),
+        has_offshore=np.isin(np.arange(len(names)), off_group),
+        index=index,
     )
 
 
@@ -193,7 +201,9 @@ def _offshore_anchors(index: CountryIndex, names, rng) -> tuple[np.ndarray, np.n
         base = shapely.get_coordinates(pts)
         ang = rng.uniform(0, 2 * np.pi, len(base))
         dist = rng.uniform(2.0, 10.0, len(base)) / _KM_PER_DEG
-        cand = _round(base + np.column_stack([dist * np.cos(ang) / np.cos(np.radians(base[:, 1])), dist * np.sin(ang)]))
+        cand = _round(
+            base + np.column_stack([dist * np.cos(ang) / np.cos(np.radians(base[:, 1])), dist * np.sin(ang)])
+        )
         who, how = assign_countries(cand[:, 1], cand[:, 0], index)
         keep = (how == "nearest") & (who == names[c])
         xy.append(cand[keep])
@@ -221,7 +231,9 @@ def _distinct_days(days_per_user: np.ndarray, rng) -> tuple[np.ndarray, np.ndarr
         have = _sorted_unique(np.concatenate([have, u * N_DAYS + rng.integers(0, N_DAYS, len(u))]))
         need = np.where(heavy, 0, days_per_user) - np.bincount(have // N_DAYS, minlength=len(need))
     # Heavy users (a few per cent) would need many top-up rounds: sample them directly.
-    parts = [have] + [u * N_DAYS + rng.choice(N_DAYS, int(days_per_user[u]), replace=False) for u in np.flatnonzero(heavy)]
+    parts = [have] + [
+        u * N_DAYS + rng.choice(N_DAYS, int(days_per_user[u]), replace=False) for u in np.flatnonzero(heavy)
+    ]
     keys = np.concatenate(parts)
     order = np.lexsort((rng.random(len(keys)), keys // N_DAYS))
     return keys[order] // N_DAYS, keys[order] % N_DAYS
@@ -325,7 +337,9 @@ def sparse_hlls_hex(row: np.ndarray, hashes: np.ndarray, n_rows: int) -> list[st
     reg_key, value = reg_key[filled], value[filled]
     reg_row = reg_key >> log2m
     nfilled = np.bincount(reg_row, minlength=n_rows)
-    fast = np.array([uses_sparse(params, int(k)) for k in range(int(nfilled.max(initial=0)) + 1)])[nfilled] & (nfilled > 0)
+    fast = np.array([uses_sparse(params, int(k)) for k in range(int(nfilled.max(initial=0)) + 1)])[
+        nfilled
+    ] & (nfilled > 0)
     assert log2m + regwidth == 16, "the bulk packer writes 16-bit sparse entries"
     keep = fast[reg_row]
     entries = (((reg_key[keep] & ((1 << log2m) - 1)) << regwidth) | value[keep]).astype(">u2")
@@ -381,7 +395,9 @@ def _bad_line(kind: str, guid: str, good_hex: str) -> str:
 _LAT_SPAN, _LON_SPAN = 180 * GRID + 1, 360 * GRID + 1
 
 
-def _chunk_rows(guids: np.ndarray, origins: np.ndarray, world: _World, p_local: float, date_text: np.ndarray, rng):
+def _chunk_rows(
+    guids: np.ndarray, origins: np.ndarray, world: _World, p_local: float, date_text: np.ndarray, rng
+):
     """Simulate one chunk of users; per-user (home, is_local) and per-row (user, lat, lon, hex).
 
     Rows are unique (user, grid coordinate), ordered by user then coordinate; lat/lon are in
@@ -397,13 +413,22 @@ def _chunk_rows(guids: np.ndarray, origins: np.ndarray, world: _World, p_local: 
     item_row, item_day = np.divmod(_sorted_unique(post_row.astype(np.int64) * N_DAYS + p_day), N_DAYS)
     user_day, item_ud = np.unique(r_user[item_row] * N_DAYS + item_day, return_inverse=True)
     ud_user, ud_day = np.divmod(user_day, N_DAYS)
-    text = [f"{o}:{u}:{d}" for o, u, d in zip(origins[ud_user].tolist(), guids[ud_user].tolist(), date_text[ud_day].tolist())]
+    text = [
+        f"{o}:{u}:{d}"
+        for o, u, d in zip(origins[ud_user].tolist(), guids[ud_user].tolist(), date_text[ud_day].tolist())
+    ]
     hexes = sparse_hlls_hex(item_row, hash_texts(text)[item_ud], len(row_key))
     return home, is_local, r_user, r_lat, r_lon, hexes
 
 
 def write_sample_userdays(
-    path, n_users: int, seed: int = 0, study_country: str = "Germany", *, p_local: float = 0.33, n_bad_rows: int = 0
+    path,
+    n_users: int,
+    seed: int = 0,
+    study_country: str = "Germany",
+    *,
+    p_local: float = 0.33,
+    n_bad_rows: int = 0,
 ) -> Summary:
     """Write the sorted userday CSV ``path`` and its truth file; deterministic for ``seed``.
 
@@ -430,7 +455,10 @@ def write_sample_userdays(
     n_rows = n_locals = 0
     line_no = 1
     bad_lines: list[tuple[int, str]] = []
-    with open(path, "w", encoding="utf-8", newline="\n") as out, open(truth, "w", encoding="utf-8", newline="\n") as tout:
+    with (
+        open(path, "w", encoding="utf-8", newline="\n") as out,
+        open(truth, "w", encoding="utf-8", newline="\n") as tout,
+    ):
         out.write(HEADER)
         tout.write("user_guid,true_home\n")
         for ci, first in enumerate(range(0, n_users, CHUNK_USERS)):
@@ -454,6 +482,12 @@ def write_sample_userdays(
             n_rows += len(users)
             n_locals += int(is_local.sum())
     return Summary(
-        path=path, truth_path=truth, n_users=n_users, n_rows=n_rows, n_locals=n_locals,
-        n_bytes=path.stat().st_size, seconds=time.perf_counter() - t0, bad_lines=bad_lines,
+        path=path,
+        truth_path=truth,
+        n_users=n_users,
+        n_rows=n_rows,
+        n_locals=n_locals,
+        n_bytes=path.stat().st_size,
+        seconds=time.perf_counter() - t0,
+        bad_lines=bad_lines,
     )

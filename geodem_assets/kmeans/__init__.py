@@ -12,7 +12,14 @@ from typing import NamedTuple
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from geodem_assets.kmeans.lloyd import KMeansResult, descend, exact_assignment, parallel_map, polish, start_chunks
+from geodem_assets.kmeans.lloyd import (
+    KMeansResult,
+    descend,
+    exact_assignment,
+    parallel_map,
+    polish,
+    start_chunks,
+)
 from geodem_assets.kmeans.starts import grown, plusplus, relocations, swaps, trims
 
 __all__ = ["KMeansResult", "exact_assignment", "fast_kmeans", "fast_kmeans_range"]
@@ -49,28 +56,36 @@ class _Rows:
             self._full32 = (X32, np.einsum("ij,ij->i", X32, X32))
         return self._full32
 
-    def seeds(self, k: int, starts: int, rng: np.random.Generator, workers: int, pool_size: int = 4096) -> np.ndarray:
+    def seeds(
+        self, k: int, starts: int, rng: np.random.Generator, workers: int, pool_size: int = 4096
+    ) -> np.ndarray:
         """k-means++ starts (starts, k, p) drawn from at most pool_size sample rows."""
         m = self.sample.shape[0]
-        pool = self.sample[np.sort(rng.choice(m, size=pool_size, replace=False))] if m > pool_size else self.sample
+        pool = (
+            self.sample[np.sort(rng.choice(m, size=pool_size, replace=False))]
+            if m > pool_size
+            else self.sample
+        )
         trials = 2 + int(np.log(k))
         first, u = rng.integers(pool.shape[0], size=starts), rng.random((starts, k, trials))
         parts = start_chunks(starts)
         pool32 = pool.astype(np.float32)
-        return pool[np.concatenate(parallel_map(lambda part: plusplus(pool32, first[part], u[part]), parts, workers))]
+        return pool[
+            np.concatenate(parallel_map(lambda part: plusplus(pool32, first[part], u[part]), parts, workers))
+        ]
 
 
 class _Options(NamedTuple):
-    n_init: int = 18          # k-means++ starts
-    swap_rounds: int = 3      # local-search rounds at most
-    n_merge: int = 2          # closest cluster pairs tried for merging in a round
-    n_split: int = 2          # widest clusters tried for splitting in a round
-    n_relocate: int = 6       # random centre relocations tried in a round
-    n_refine: int = 3         # distinct partitions polished on every row
-    relax: float = 1.5        # over-relaxation of Lloyd's centre step, in [1, 2)
-    min_gain: float = 1e-5    # relative gain below which the local search stops
-    max_iter: int = 300       # Lloyd iterations per descent at most
-    workers: int = 1          # threads
+    n_init: int = 18  # k-means++ starts
+    swap_rounds: int = 3  # local-search rounds at most
+    n_merge: int = 2  # closest cluster pairs tried for merging in a round
+    n_split: int = 2  # widest clusters tried for splitting in a round
+    n_relocate: int = 6  # random centre relocations tried in a round
+    n_refine: int = 3  # distinct partitions polished on every row
+    relax: float = 1.5  # over-relaxation of Lloyd's centre step, in [1, 2)
+    min_gain: float = 1e-5  # relative gain below which the local search stops
+    max_iter: int = 300  # Lloyd iterations per descent at most
+    workers: int = 1  # threads
 
 
 def _available_cores() -> int:
@@ -94,7 +109,9 @@ def _options(threads: int | None = None, **given) -> _Options:
     return opt
 
 
-def _search(rows: _Rows, starts: np.ndarray, opt: _Options, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _search(
+    rows: _Rows, starts: np.ndarray, opt: _Options, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Lloyd from the starts, then local search from the best partition while it improves.
 
     Each round descends from neighbours of the best partition so far (merge-and-split swaps,
@@ -108,14 +125,18 @@ def _search(rows: _Rows, starts: np.ndarray, opt: _Options, rng: np.random.Gener
     for _ in range(opt.swap_rounds):
         labels, _ = exact_assignment(rows.sample, current)
         dist = ((rows.sample - current[labels]) ** 2).sum(axis=1)
-        candidates = np.concatenate([
-            swaps(rows.sample, current, labels, opt.n_merge, opt.n_split),
-            trims(rows.sample, current, labels, dist),
-            relocations(rows.sample, current, dist, opt.n_relocate, rng),
-        ])
+        candidates = np.concatenate(
+            [
+                swaps(rows.sample, current, labels, opt.n_merge, opt.n_split),
+                trims(rows.sample, current, labels, dist),
+                relocations(rows.sample, current, dist, opt.n_relocate, rng),
+            ]
+        )
         if candidates.shape[0] == 0:
             break
-        C, v = descend(rows.Y, rows.ynorm, candidates, max_iter=opt.max_iter, relax=opt.relax, workers=opt.workers)
+        C, v = descend(
+            rows.Y, rows.ynorm, candidates, max_iter=opt.max_iter, relax=opt.relax, workers=opt.workers
+        )
         found_C.append(C)
         found_v.append(v)
         best = int(v.argmin())
@@ -148,12 +169,21 @@ def _finish(rows: _Rows, C: np.ndarray, v: np.ndarray, opt: _Options) -> KMeansR
     # Without a sample the search already ranked on every row; polishing fewer costs less.
     chosen = _distinct(C, v, opt.n_refine if rows.sampled else max(1, opt.n_refine - 1))
     full32 = rows.full32()
-    fits = parallel_map(lambda s: polish(rows.X, rows.xnorm, C[s], opt.max_iter, opt.relax, full32), chosen, opt.workers)
+    fits = parallel_map(
+        lambda s: polish(rows.X, rows.xnorm, C[s], opt.max_iter, opt.relax, full32), chosen, opt.workers
+    )
     return min(fits, key=lambda f: f.inertia)
 
 
-def fast_kmeans(X: np.ndarray, k: int, *, seed: int = 507, sample_size: int = 20_000, threads: int | None = None,
-                **options) -> KMeansResult:
+def fast_kmeans(
+    X: np.ndarray,
+    k: int,
+    *,
+    seed: int = 507,
+    sample_size: int = 20_000,
+    threads: int | None = None,
+    **options,
+) -> KMeansResult:
     """The lowest-inertia k-means partition found; deterministic for a seed.
 
     n_init k-means++ starts (default 18) run Lloyd, over-relaxed, on a sample of sample_size rows
@@ -170,8 +200,9 @@ def fast_kmeans(X: np.ndarray, k: int, *, seed: int = 507, sample_size: int = 20
     return fast_kmeans_range(X, [k], seed=seed, sample_size=sample_size, threads=threads, **options)[k]
 
 
-def fast_kmeans_range(X: np.ndarray, ks, *, seed: int = 507, sample_size: int = 20_000, threads: int | None = None,
-                      **options) -> dict[int, KMeansResult]:
+def fast_kmeans_range(
+    X: np.ndarray, ks, *, seed: int = 507, sample_size: int = 20_000, threads: int | None = None, **options
+) -> dict[int, KMeansResult]:
     """fast_kmeans for every k in ks (e.g. range(1, 10) for a clustergram), sharing the sample.
 
     Each k also starts from the k-1 result with one of its widest clusters split. Arguments as

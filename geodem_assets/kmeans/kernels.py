@@ -4,6 +4,7 @@ Hartigan single-row moves, cluster sums and the exact sum of squared errors."""
 import numba
 import numpy as np
 
+
 @numba.njit(nogil=True, cache=True)
 def assign_rows(Y, G, cnorm, ynorm, labels, dist, sums, counts, changed):
     """Nearest centre of each row for each start, from G = centres @ Y.T; cluster sums kept current.
@@ -16,8 +17,8 @@ def assign_rows(Y, G, cnorm, ynorm, labels, dist, sums, counts, changed):
     m, p = Y.shape
     for s in range(S):
         moved = 0
-        g = G[s * k:(s + 1) * k]
-        c = cnorm[s * k:(s + 1) * k]
+        g = G[s * k : (s + 1) * k]
+        c = cnorm[s * k : (s + 1) * k]
         for i in range(m):
             best = 0
             low = c[0] - 2.0 * g[0, i]
@@ -133,4 +134,3 @@ def squared_error(X, C, labels):
             e = X[i, q] - C[j, q]
             total += e * e
     return total
-

@@ -14,10 +14,9 @@ _BLOCK = 4_000_000
 
 
 class KMeansResult(NamedTuple):
-    labels: np.ndarray    # (n,) int64, 0..k-1
-    centers: np.ndarray   # (k, p) float64
-    inertia: float        # sum of squared distances of the rows to their centres
-
+    labels: np.ndarray  # (n,) int64, 0..k-1
+    centers: np.ndarray  # (k, p) float64
+    inertia: float  # sum of squared distances of the rows to their centres
 
 
 class _Batch:
@@ -36,8 +35,8 @@ class _Batch:
         self.counts = np.zeros((S, k))
         self.changed = np.ones(S, dtype=np.int64)
         self.ids = np.arange(S)
-        self.means = C.copy()              # plain Lloyd centres, the fallback of a relaxed step
-        self.bound = np.full(S, np.inf)    # sum of squares the plain centres would not exceed
+        self.means = C.copy()  # plain Lloyd centres, the fallback of a relaxed step
+        self.bound = np.full(S, np.inf)  # sum of squares the plain centres would not exceed
         self.plain = np.ones(S, dtype=np.bool_)
         self.done = np.zeros(S, dtype=np.bool_)
 
@@ -50,15 +49,26 @@ class _Batch:
             flat = self.C[b:e].reshape(-1, p)
             G = flat.astype(self.Y.dtype) @ self.Y.T
             cnorm = np.einsum("ij,ij->i", flat, flat).astype(G.dtype)
-            assign_rows(self.Y, G, cnorm, self.ynorm, self.labels[b:e], self.dist[b:e], self.sums[b:e],
-                    self.counts[b:e], self.changed[b:e])
+            assign_rows(
+                self.Y,
+                G,
+                cnorm,
+                self.ynorm,
+                self.labels[b:e],
+                self.dist[b:e],
+                self.sums[b:e],
+                self.counts[b:e],
+                self.changed[b:e],
+            )
         for s, j in np.argwhere(self.counts == 0):
             self._reseed(s, j)
         moving = self.changed > self.settle
         value = self.dist.sum(axis=1)
         rejected = value > self.bound
         filled = self.counts > 0
-        means = np.where(filled[:, :, None], self.sums / np.where(filled, self.counts, 1.0)[:, :, None], self.C)
+        means = np.where(
+            filled[:, :, None], self.sums / np.where(filled, self.counts, 1.0)[:, :, None], self.C
+        )
         shift = (self.counts * ((means - self.C) ** 2).sum(axis=2)).sum(axis=1)
         relaxed = moving & ~rejected & (self.relax != 1.0)
         new = self.C + np.where(moving, self.relax, 1.0)[:, None, None] * (means - self.C)
@@ -86,7 +96,19 @@ class _Batch:
         """Remove the starts flagged in done (S,); their ids, centres and sums of squares."""
         out = self.ids[done], self.means[done], self.dist[done].sum(axis=1)
         keep = ~done
-        for name in ("C", "labels", "dist", "sums", "counts", "changed", "ids", "means", "bound", "plain", "done"):
+        for name in (
+            "C",
+            "labels",
+            "dist",
+            "sums",
+            "counts",
+            "changed",
+            "ids",
+            "means",
+            "bound",
+            "plain",
+            "done",
+        ):
             setattr(self, name, getattr(self, name)[keep])
         return out
 
@@ -105,8 +127,9 @@ def _descend_all(Y, ynorm, C, max_iter: int, relax: float, settle: int) -> tuple
     return centres, inertia
 
 
-def descend(Y, ynorm, C, *, max_iter: int, relax: float, workers: int = 1,
-             settle: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def descend(
+    Y, ynorm, C, *, max_iter: int, relax: float, workers: int = 1, settle: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Lloyd from every start in C (S, k, p) until at most `settle` rows change cluster in a step.
 
     Returns the final centres (S, k, p) and their sums of squares on Y (S,), in start order.
@@ -114,7 +137,9 @@ def descend(Y, ynorm, C, *, max_iter: int, relax: float, workers: int = 1,
     the result, is the same whatever the number of threads.
     """
     parts = start_chunks(C.shape[0])
-    results = parallel_map(lambda part: _descend_all(Y, ynorm, C[part], max_iter, relax, settle), parts, workers)
+    results = parallel_map(
+        lambda part: _descend_all(Y, ynorm, C[part], max_iter, relax, settle), parts, workers
+    )
     return np.concatenate([c for c, _ in results]), np.concatenate([v for _, v in results])
 
 
@@ -131,7 +156,6 @@ def parallel_map(fn, items: list, workers: int) -> list:
         return list(pool.map(fn, items))
 
 
-
 def exact_assignment(X: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, float]:
     """Nearest centre of each row and the exact inertia, from differences rather than expanded norms.
 
@@ -140,7 +164,7 @@ def exact_assignment(X: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, float]:
     cnorm = np.einsum("ij,ij->i", C, C)
     labels = np.empty(X.shape[0], dtype=np.int64)
     for b in range(0, X.shape[0], 65_536):
-        labels[b:b + 65_536] = (cnorm[None, :] - 2.0 * (X[b:b + 65_536] @ C.T)).argmin(axis=1)
+        labels[b : b + 65_536] = (cnorm[None, :] - 2.0 * (X[b : b + 65_536] @ C.T)).argmin(axis=1)
     return labels, float(squared_error(X, C, labels))
 
 
@@ -164,17 +188,20 @@ def hartigan_candidates(X: np.ndarray, C: np.ndarray, labels: np.ndarray, counts
     out = []
     cnorm = np.einsum("ij,ij->i", C, C)
     for b in range(0, X.shape[0], 65_536):
-        block = X[b:b + 65_536]
-        d = np.maximum(cnorm[None, :] - 2.0 * (block @ C.T) + np.einsum("ij,ij->i", block, block)[:, None], 0.0)
-        own = d[np.arange(block.shape[0]), labels[b:b + 65_536]]
-        d[np.arange(block.shape[0]), labels[b:b + 65_536]] = np.inf
+        block = X[b : b + 65_536]
+        d = np.maximum(
+            cnorm[None, :] - 2.0 * (block @ C.T) + np.einsum("ij,ij->i", block, block)[:, None], 0.0
+        )
+        own = d[np.arange(block.shape[0]), labels[b : b + 65_536]]
+        d[np.arange(block.shape[0]), labels[b : b + 65_536]] = np.inf
         # Absolute slack covers the rounding of the expanded distances.
         out.append(b + np.flatnonzero(d.min(axis=1) <= own * factor + 1e-9))
     return np.concatenate(out)
 
 
-def polish(X: np.ndarray, xnorm: np.ndarray, C: np.ndarray, max_iter: int, relax: float = 1.0,
-            X32=None) -> KMeansResult:
+def polish(
+    X: np.ndarray, xnorm: np.ndarray, C: np.ndarray, max_iter: int, relax: float = 1.0, X32=None
+) -> KMeansResult:
     """Lloyd on all rows in float64, then Hartigan moves and Lloyd again until neither moves a row.
 
     X32 (a float32 copy of X and its squared norms) marks a large matrix searched on a sample:
@@ -201,4 +228,3 @@ def polish(X: np.ndarray, xnorm: np.ndarray, C: np.ndarray, max_iter: int, relax
         C = cluster_means(X, labels, C)
     labels, inertia = exact_assignment(X, C)
     return KMeansResult(labels, C, inertia)
-

@@ -38,7 +38,6 @@ def plusplus(P: np.ndarray, first: np.ndarray, u: np.ndarray) -> np.ndarray:
     return idx
 
 
-
 def split_in_two(rows: np.ndarray) -> np.ndarray | None:
     """Two centres (2, p) for rows cut by the hyperplane through their mean across the main axis."""
     if rows.shape[0] < 2:
@@ -60,8 +59,10 @@ def swaps(Y: np.ndarray, C: np.ndarray, labels: np.ndarray, n_merge: int, n_spli
     k = C.shape[0]
     counts = np.bincount(labels, minlength=k).astype(np.float64)
     sse = np.array([((Y[labels == j] - C[j]) ** 2).sum() for j in range(k)])
-    ward = {(a, b): counts[a] * counts[b] / max(counts[a] + counts[b], 1.0) * ((C[a] - C[b]) ** 2).sum()
-            for a, b in itertools.combinations(range(k), 2)}
+    ward = {
+        (a, b): counts[a] * counts[b] / max(counts[a] + counts[b], 1.0) * ((C[a] - C[b]) ** 2).sum()
+        for a, b in itertools.combinations(range(k), 2)
+    }
     pairs = sorted(ward, key=ward.get)[:n_merge]
     halves = {}
     out = []
@@ -86,7 +87,6 @@ def swaps(Y: np.ndarray, C: np.ndarray, labels: np.ndarray, n_merge: int, n_spli
     return np.array(out).reshape(-1, k, C.shape[1])
 
 
-
 def trims(Y: np.ndarray, C: np.ndarray, labels: np.ndarray, dist: np.ndarray) -> np.ndarray:
     """Neighbours that pull one centre to the mean of its nearer half of rows; (S, k, p).
 
@@ -104,7 +104,9 @@ def trims(Y: np.ndarray, C: np.ndarray, labels: np.ndarray, dist: np.ndarray) ->
     return np.array(out).reshape(-1, *C.shape)
 
 
-def relocations(Y: np.ndarray, C: np.ndarray, dist: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+def relocations(
+    Y: np.ndarray, C: np.ndarray, dist: np.ndarray, count: int, rng: np.random.Generator
+) -> np.ndarray:
     """Neighbours that move a random centre to a row drawn in proportion to its squared error."""
     if count < 1 or dist.sum() <= 0:
         return np.empty((0, *C.shape))
@@ -113,7 +115,6 @@ def relocations(Y: np.ndarray, C: np.ndarray, dist: np.ndarray, count: int, rng:
     rows = rng.choice(Y.shape[0], size=count, p=dist / dist.sum())
     out[np.arange(count), which] = Y[rows]
     return out
-
 
 
 def grown(Y: np.ndarray, C: np.ndarray, count: int) -> np.ndarray:
@@ -126,5 +127,3 @@ def grown(Y: np.ndarray, C: np.ndarray, count: int) -> np.ndarray:
         if halves is not None:
             out.append(np.vstack([np.delete(C, j, axis=0), halves]))
     return np.array(out).reshape(-1, C.shape[0] + 1, C.shape[1])
-
-

@@ -57,7 +57,9 @@ class DecodedColumn:
         return self.kind.size
 
 
-def decode_column(values: Sequence[object], labels: Sequence[object] | None = None, name: str = "hll") -> DecodedColumn:
+def decode_column(
+    values: Sequence[object], labels: Sequence[object] | None = None, name: str = "hll"
+) -> DecodedColumn:
     """Decode stored values (bytes, '\\x…' hex, or None/NaN for NULL), shape (n,).
 
     Raises HLLFormatError naming the column and the row (its label, or its position).
@@ -177,7 +179,9 @@ def _explicit(blobs: _Rows, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 
 def _row_batches(counts: np.ndarray, per_batch: int) -> list[slice]:
     """Consecutive slices of rows holding about `per_batch` entries each (at least one row)."""
-    ends = np.searchsorted(np.cumsum(counts), np.arange(per_batch, counts.sum() + per_batch, per_batch), side="right")
+    ends = np.searchsorted(
+        np.cumsum(counts), np.arange(per_batch, counts.sum() + per_batch, per_batch), side="right"
+    )
     bounds = np.unique(np.concatenate([[0], np.maximum(ends, 1), [counts.size]]).clip(0, counts.size))
     return [slice(a, b) for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
 
@@ -217,7 +221,9 @@ def _sparse_batch(blobs: _Rows, words: np.ndarray, rows: np.ndarray, counts: np.
         keep = ~np.isin(row, disordered)
         row, index, value = row[keep], index[keep], value[keep]
         extra = [_triples_of(int(r), storage.parse(blobs[r]).registers) for r in disordered]
-        row, index, value = (np.concatenate([a, *parts]) for a, parts in zip((row, index, value), zip(*extra)))
+        row, index, value = (
+            np.concatenate([a, *parts]) for a, parts in zip((row, index, value), zip(*extra))
+        )
     nonzero = value > 0
     return row[nonzero], index[nonzero], value[nonzero]
 
@@ -227,7 +233,9 @@ def _triples_of(row: int, registers: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return np.full(index.size, row, dtype=np.int32), index, registers[index]
 
 
-def _full(blobs: _Rows, mask: np.ndarray, p: Params, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _full(
+    blobs: _Rows, mask: np.ndarray, p: Params, raw: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows = np.flatnonzero(mask)
     if rows.size == 0:
         return _empty_triples()
@@ -240,7 +248,9 @@ def _full(blobs: _Rows, mask: np.ndarray, p: Params, raw: np.ndarray) -> tuple[n
     for lo in range(0, rows.size, per_batch):
         batch = rows[lo : lo + per_batch]
         payload = raw[(blobs.offsets[batch] + storage.HEADER_SIZE)[:, None] + np.arange(expected)]
-        bits = np.unpackbits(payload, axis=1)[:, : p.regwidth * p.nregs].reshape(batch.size, p.nregs, p.regwidth)
+        bits = np.unpackbits(payload, axis=1)[:, : p.regwidth * p.nregs].reshape(
+            batch.size, p.nregs, p.regwidth
+        )
         registers = (bits * weights).sum(axis=2, dtype=np.uint8)
         r, idx = np.nonzero(registers)
         parts.append((batch[r].astype(np.int32), idx.astype(np.int32), registers[r, idx]))

@@ -76,7 +76,9 @@ def _as_bytes(value: object) -> bytes:
     raise HLLFormatError(f"expected bytes or '\\x…' hex text, got {type(value).__name__}")
 
 
-def _clean_hex(texts: list[object], is_null: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+def _clean_hex(
+    texts: list[object], is_null: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """The column_buffer result when every non-null value is clean hex text ('\\x' optional,
     even length, no whitespace), else None."""
     if texts and pd.api.types.infer_dtype(texts, skipna=False) != "string":

@@ -37,7 +37,9 @@ _TERMS = np.array([1.0 / float(_wrapped_int64(1 << (r & 63))) for r in range(256
 def alpha_m_squared(nregs: int) -> float:
     """gamma_register_count_squared: alpha_m * m * m, evaluated in the C order."""
     if nregs <= 8:
-        raise HLLError(f"number of registers too small for a cardinality estimate: {nregs} (log2m must be ≥ 4)")
+        raise HLLError(
+            f"number of registers too small for a cardinality estimate: {nregs} (log2m must be ≥ 4)"
+        )
     if nregs == 16:
         return 0.673 * nregs * nregs
     if nregs == 32:

@@ -32,7 +32,10 @@ def _first_row_per_group(rows: np.ndarray, group: np.ndarray) -> tuple[np.ndarra
 
 
 def union_cardinalities(
-    col: DecodedColumn, group: np.ndarray, n_groups: int, describe: Callable[[int], str] = lambda g: f"group {g}"
+    col: DecodedColumn,
+    group: np.ndarray,
+    n_groups: int,
+    describe: Callable[[int], str] = lambda g: f"group {g}",
 ) -> np.ndarray:
     """Cardinality of each group's union; group: int64 in [0, n_groups), shape (n_rows,).
 
@@ -97,7 +100,9 @@ def _explicit_groups(col, group, n_groups, explicit, group_param, result) -> np.
     return explicit & ~stays
 
 
-def _max_registers(col, group, chosen, log2m: int, regwidth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _max_registers(
+    col, group, chosen, log2m: int, regwidth: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Register-wise maximum per chosen group: unique (group, index, value) with value > 0."""
     reg_row, reg_index, reg_value = col.reg_row, col.reg_index, col.reg_value
     if not chosen.all():

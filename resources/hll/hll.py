@@ -38,7 +38,11 @@ class HLL:
     __slots__ = ("_params", "_state", "_elements", "_registers")
 
     def __init__(
-        self, params: Params, state: str, elements: np.ndarray | None = None, registers: np.ndarray | None = None
+        self,
+        params: Params,
+        state: str,
+        elements: np.ndarray | None = None,
+        registers: np.ndarray | None = None,
     ):
         self._params = params
         self._state = state
@@ -71,7 +75,9 @@ class HLL:
     def from_bytes(cls, data: bytes) -> "HLL":
         """Parse stored bytes (bytes, bytearray or memoryview); raises HLLFormatError."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise HLLFormatError(f"hll bytes must be bytes, bytearray or memoryview, got {type(data).__name__}")
+            raise HLLFormatError(
+                f"hll bytes must be bytes, bytearray or memoryview, got {type(data).__name__}"
+            )
         d = storage.parse(data)
         if d.type_code == TYPE_EMPTY:
             return cls(d.params, _EMPTY)

@@ -74,7 +74,9 @@ class Params:
     def mismatch(self, other: "Params") -> str | None:
         """PostgreSQL's message when `other` (source) cannot be unioned into self (dest), else None."""
         if self.regwidth != other.regwidth:
-            return f"register width does not match: source uses {other.regwidth} and dest uses {self.regwidth}"
+            return (
+                f"register width does not match: source uses {other.regwidth} and dest uses {self.regwidth}"
+            )
         if self.nregs != other.nregs:
             return f"register count does not match: source uses {other.nregs} and dest uses {self.nregs}"
         if self.expthresh != other.expthresh:
@@ -90,7 +92,12 @@ def checked_params(log2m: int, regwidth: int, expthresh: int, sparseon: int) -> 
     regwidth 0, which PostgreSQL accepts but then writes as a header it cannot read back,
     is refused.
     """
-    for name, value in (("log2m", log2m), ("regwidth", regwidth), ("expthresh", expthresh), ("sparseon", sparseon)):
+    for name, value in (
+        ("log2m", log2m),
+        ("regwidth", regwidth),
+        ("expthresh", expthresh),
+        ("sparseon", sparseon),
+    ):
         if isinstance(value, bool) or not isinstance(value, int):
             try:
                 if int(value) != value:

@@ -115,7 +115,9 @@ def parse(data: bytes) -> Decoded:
 
 def _parse_explicit(payload: bytes) -> np.ndarray:
     if len(payload) % 8:
-        raise HLLFormatError(f"inconsistently sized explicit multiset: {len(payload)} payload bytes is not a multiple of 8")
+        raise HLLFormatError(
+            f"inconsistently sized explicit multiset: {len(payload)} payload bytes is not a multiple of 8"
+        )
     if len(payload) // 8 > MAX_EXPLICIT:
         raise HLLFormatError(f"explicit multiset too large: {len(payload) // 8} > {MAX_EXPLICIT} elements")
     elements = np.frombuffer(payload, dtype=">i8").astype(np.int64)
@@ -127,7 +129,9 @@ def _parse_explicit(payload: bytes) -> np.ndarray:
 def _parse_full(payload: bytes, params: Params) -> np.ndarray:
     expected = (params.regwidth * params.nregs + 7) // 8
     if len(payload) != expected:
-        raise HLLFormatError(f"inconsistently sized compressed multiset: {len(payload)} payload bytes, expected {expected}")
+        raise HLLFormatError(
+            f"inconsistently sized compressed multiset: {len(payload)} payload bytes, expected {expected}"
+        )
     words = be32_at_every_offset(payload + bytes(4))
     offsets = np.arange(params.nregs, dtype=np.int64) * params.regwidth
     return read_bitfields(words, offsets, params.regwidth).astype(np.uint8)
@@ -138,8 +142,12 @@ def _parse_sparse(payload: bytes, params: Params) -> np.ndarray:
     nbits = len(payload) * 8
     nfilled = nbits // chunk
     if nbits - nfilled * chunk >= 8:
-        raise HLLFormatError(f"inconsistent padding in sparse hll: {len(payload)} payload bytes for {chunk}-bit entries")
-    fields = read_bitfields(be32_at_every_offset(payload + bytes(4)), np.arange(nfilled, dtype=np.int64) * chunk, chunk)
+        raise HLLFormatError(
+            f"inconsistent padding in sparse hll: {len(payload)} payload bytes for {chunk}-bit entries"
+        )
+    fields = read_bitfields(
+        be32_at_every_offset(payload + bytes(4)), np.arange(nfilled, dtype=np.int64) * chunk, chunk
+    )
     index = (fields >> np.uint32(params.regwidth)).astype(np.int64)
     value = (fields & np.uint32(params.max_register)).astype(np.uint8)
     if index.size > 1 and not np.all(index[1:] > index[:-1]):
@@ -169,6 +177,8 @@ def serialize_registers(params: Params, registers: np.ndarray, max_sparse: int =
     """SPARSE or FULL bytes of a register array (uint8, shape (nregs,)), as PostgreSQL chooses."""
     filled = np.flatnonzero(registers)
     if uses_sparse(params, filled.size, max_sparse):
-        chunks = (filled.astype(np.uint32) << np.uint32(params.regwidth)) | registers[filled].astype(np.uint32)
+        chunks = (filled.astype(np.uint32) << np.uint32(params.regwidth)) | registers[filled].astype(
+            np.uint32
+        )
         return params.header(TYPE_SPARSE) + pack_bitfields(chunks, params.log2m + params.regwidth)
     return params.header(TYPE_FULL) + pack_bitfields(registers, params.regwidth)

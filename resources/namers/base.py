@@ -38,7 +38,9 @@ class ClusterProfile:
             raise ValueError(f"supergroup {self.code} cannot have a parent (got {self.parent!r})")
         for variable, score in self.index_scores.items():
             if not isinstance(score, (int, float)) or not math.isfinite(score):
-                raise ValueError(f"cluster {self.code}: index score of {variable!r} is not a finite number: {score!r}")
+                raise ValueError(
+                    f"cluster {self.code}: index score of {variable!r} is not a finite number: {score!r}"
+                )
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ def cache_key(
         "parent": profile.parent,
         "parent_name": parent_name,
         "region": region_name,
-        "scores": {variable: round(float(score), 1) for variable, score in sorted(profile.index_scores.items())},
+        "scores": {
+            variable: round(float(score), 1) for variable, score in sorted(profile.index_scores.items())
+        },
         "prompt_version": prompt_version,
         "model": model,
     }

@@ -94,7 +94,9 @@ class OpenAINamer:
             run.report.names.append(named)
         return run.report
 
-    def _name_one(self, profile: ClusterProfile, region_name: str, parent_name: str | None, run: _Run) -> ClusterName:
+    def _name_one(
+        self, profile: ClusterProfile, region_name: str, parent_name: str | None, run: _Run
+    ) -> ClusterName:
         key = cache_key(profile, region_name, parent_name, self.model, PROMPT_VERSION)
         cached = self.cache.get(key) if self.cache else None
         if cached and not validate_name(cached["name"], cached["description"], run.taken):
@@ -111,7 +113,12 @@ class OpenAINamer:
             return self._fallback(profile, region_name, parent_name, run, failure.reason)
         run.unavailable_in_row = 0
         if self.cache:
-            entry = {"name": name, "description": description, "model": self.model, "prompt_version": PROMPT_VERSION}
+            entry = {
+                "name": name,
+                "description": description,
+                "model": self.model,
+                "prompt_version": PROMPT_VERSION,
+            }
             self.cache.put(key, entry)
         log.info("%s: %r from %s", profile.code, name, self.model)
         return self._named(profile, name, description)
@@ -124,8 +131,10 @@ class OpenAINamer:
             return
         run.unavailable_in_row = run.unavailable_in_row + 1 if failure.unavailable else 0
         if run.unavailable_in_row >= OUTAGE_AFTER_CLUSTERS:
-            run.disabled = (f"the API gave no answer for {run.unavailable_in_row} clusters in a row "
-                            f"(last: {failure.reason}), so it was not asked for the rest of the region")
+            run.disabled = (
+                f"the API gave no answer for {run.unavailable_in_row} clusters in a row "
+                f"(last: {failure.reason}), so it was not asked for the rest of the region"
+            )
 
     def _ask(self, code: str, request: str, run: _Run) -> tuple[str, str]:
         """(name, description) from the model, asking once more with the problems if the first answer breaks rules."""
@@ -155,7 +164,11 @@ class OpenAINamer:
             report.api_calls += 1
             try:
                 return self._client.responses.create(
-                    model=self.model, instructions=INSTRUCTIONS, input=text_input, text=TEXT_FORMAT, store=False
+                    model=self.model,
+                    instructions=INSTRUCTIONS,
+                    input=text_input,
+                    text=TEXT_FORMAT,
+                    store=False,
                 )
             except openai.APITimeoutError:
                 reason = f"request timed out after {self.timeout:g} s"
@@ -165,7 +178,9 @@ class OpenAINamer:
                 reason = f"HTTP {exc.status_code}"
                 if exc.status_code not in RETRYABLE_STATUSES:
                     meaning = _FATAL_STATUSES.get(exc.status_code, "request refused")
-                    raise ApiFailure(f"{reason}: {meaning}", fatal=exc.status_code in _FATAL_STATUSES) from None
+                    raise ApiFailure(
+                        f"{reason}: {meaning}", fatal=exc.status_code in _FATAL_STATUSES
+                    ) from None
                 retry_after = retry_after_seconds(exc.response.headers)
             except openai.OpenAIError as exc:
                 raise ApiFailure(f"unexpected client error ({type(exc).__name__})") from None
@@ -203,7 +218,12 @@ def _read_answer(response, taken: set[str]) -> tuple[str, str, str, list[str]]:
         or set(data) != {"name", "description"}
         or not all(isinstance(v, str) for v in data.values())
     ):
-        return text, "", "", ['answer does not match the schema: an object with only the strings "name", "description"']
+        return (
+            text,
+            "",
+            "",
+            ['answer does not match the schema: an object with only the strings "name", "description"'],
+        )
     name = " ".join(data["name"].split()).strip("\"'. ")
     description = data["description"].strip()
     return text, name, description, validate_name(name, description, taken)

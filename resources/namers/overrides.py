@@ -1,10 +1,10 @@
 """Hand-written names and pen portraits that replace generated ones, from a YAML file per region.
 
-    A:
-      name: Established Professional Residents
-    D1:
-      name: Student Halls
-      description: Purpose-built student accommodation near the universities ...
+A:
+  name: Established Professional Residents
+D1:
+  name: Student Halls
+  description: Purpose-built student accommodation near the universities ...
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ def load_overrides(path: str | os.PathLike) -> Overrides:
     if data is None:
         return Overrides(source=str(path))
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of cluster codes to name/description, got {type(data).__name__}")
+        raise ValueError(
+            f"{path}: expected a mapping of cluster codes to name/description, got {type(data).__name__}"
+        )
     entries: dict[str, dict[str, str]] = {}
     for code, fields in data.items():
         code = str(code).strip()
@@ -49,7 +51,9 @@ def load_overrides(path: str | os.PathLike) -> Overrides:
             raise ValueError(f"{path}: cluster {code}: expected a mapping with 'name' and/or 'description'")
         unknown = sorted(set(map(str, fields)) - set(_FIELDS))
         if unknown:
-            raise ValueError(f"{path}: cluster {code}: unknown field(s) {unknown}; allowed are {list(_FIELDS)}")
+            raise ValueError(
+                f"{path}: cluster {code}: unknown field(s) {unknown}; allowed are {list(_FIELDS)}"
+            )
         for key, value in fields.items():
             if not isinstance(value, str) or not value.strip():
                 raise ValueError(f"{path}: cluster {code}: {key} must be non-empty text")
@@ -65,9 +69,13 @@ def apply_overrides(names: list[ClusterName], overrides: dict[str, dict[str, str
     known = {named.code for named in names}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ValueError(f"{source}: cluster code(s) {unknown} not in this classification (codes: {sorted(known)})")
+        raise ValueError(
+            f"{source}: cluster code(s) {unknown} not in this classification (codes: {sorted(known)})"
+        )
     result = [
-        dataclasses.replace(named, source="override", **overrides[named.code]) if named.code in overrides else named
+        dataclasses.replace(named, source="override", **overrides[named.code])
+        if named.code in overrides
+        else named
         for named in names
     ]
     for index, named in enumerate(result):

@@ -26,7 +26,9 @@ ANSWER_SCHEMA = {
     "required": ["name", "description"],
     "additionalProperties": False,
 }
-TEXT_FORMAT = {"format": {"type": "json_schema", "name": SCHEMA_NAME, "schema": ANSWER_SCHEMA, "strict": True}}
+TEXT_FORMAT = {
+    "format": {"type": "json_schema", "name": SCHEMA_NAME, "schema": ANSWER_SCHEMA, "strict": True}
+}
 
 INSTRUCTIONS = f"""\
 You are a geodemographer naming the clusters of a classification of UK Census Output Areas.

@@ -45,7 +45,9 @@ def validate_name(name: str, description: str, taken_names: Iterable[str] = ()) 
         problems.append("name is empty")
     else:
         if word_count(name) > MAX_NAME_WORDS:
-            problems.append(f"name {name!r} has {word_count(name)} words; at most {MAX_NAME_WORDS} are allowed")
+            problems.append(
+                f"name {name!r} has {word_count(name)} words; at most {MAX_NAME_WORDS} are allowed"
+            )
         if any(ch.isdigit() for ch in name):
             problems.append(f"name {name!r} contains digits; it must be words only")
         if name.casefold() in {t.strip().casefold() for t in taken_names}:
@@ -59,7 +61,9 @@ def validate_name(name: str, description: str, taken_names: Iterable[str] = ()) 
             )
         quoted = [m.group() for m in _NUMBER.finditer(description) if _looks_like_a_score(m, description)]
         if quoted:
-            problems.append(f"description quotes numbers that look like index scores: {', '.join(quoted[:5])}")
+            problems.append(
+                f"description quotes numbers that look like index scores: {', '.join(quoted[:5])}"
+            )
         if _FIRST_OR_SECOND_PERSON.search(description):
             problems.append("description is not in the third person (it uses I, we, our, us, you or your)")
     return problems

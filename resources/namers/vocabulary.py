@@ -49,10 +49,16 @@ _TABLE: dict[str, Descriptor] = {
     "Aged 5 - 14 years": Descriptor("school-age children", high=_c("head", "Families")),
     "Aged 25 - 44 years": Descriptor("adults aged twenty-five to forty-four", high=_c("lifestage", "Young")),
     "Aged 45 - 64 years": Descriptor("adults aged forty-five to sixty-four", high=_c("lifestage", "Mature")),
-    "Aged 65 - 84 years": Descriptor("people aged sixty-five to eighty-four", high=_c("lifestage", "Retired")),
+    "Aged 65 - 84 years": Descriptor(
+        "people aged sixty-five to eighty-four", high=_c("lifestage", "Retired")
+    ),
     "Aged 85 years and over": Descriptor("people aged eighty-five and over", high=_c("lifestage", "Elderly")),
-    "Country of birth: Europe: United Kingdom": Descriptor("people born in the United Kingdom", low=COSMOPOLITAN),
-    "Country of birth: Europe: EU countries": Descriptor("people born in other EU countries", high=COSMOPOLITAN),
+    "Country of birth: Europe: United Kingdom": Descriptor(
+        "people born in the United Kingdom", low=COSMOPOLITAN
+    ),
+    "Country of birth: Europe: EU countries": Descriptor(
+        "people born in other EU countries", high=COSMOPOLITAN
+    ),
     "Country of birth: Europe: Non-EU countries": Descriptor(
         "people born in European countries outside the EU", high=COSMOPOLITAN
     ),
@@ -82,7 +88,9 @@ _TABLE: dict[str, Descriptor] = {
     "Separated or divorced": Descriptor("separated or divorced people"),
     "One-person household": Descriptor("one-person households", high=_c("head", "Singles")),
     "Families with no children": Descriptor("families without children", high=_c("head", "Couples")),
-    "Families with dependent children": Descriptor("families with dependent children", high=_c("head", "Families")),
+    "Families with dependent children": Descriptor(
+        "families with dependent children", high=_c("head", "Families")
+    ),
     "All household members have the same ethnic group": Descriptor(
         "households whose members all share one ethnic group"
     ),
@@ -96,7 +104,9 @@ _TABLE: dict[str, Descriptor] = {
     ),
     "Detached house or bungalow": Descriptor("detached houses and bungalows", high=SUBURBAN, low=URBAN),
     "Semi-detached house or bungalow": Descriptor("semi-detached homes", high=_c("head", "Semis")),
-    "Terraced (including end-terrace) house or bungalow": Descriptor("terraced houses", high=_c("head", "Terraces")),
+    "Terraced (including end-terrace) house or bungalow": Descriptor(
+        "terraced houses", high=_c("head", "Terraces")
+    ),
     "Flat maisonette or apartment": Descriptor(
         "flats and maisonettes", high=_c("head", "Flats"), low=SUBURBAN
     ),
@@ -107,8 +117,12 @@ _TABLE: dict[str, Descriptor] = {
         "social rented homes", high=_c("head", "Social Renters"), low=_c("head", "Homeowners")
     ),
     "Private rented": Descriptor("privately rented homes", high=_c("head", "Private Renters")),
-    "Occupancy rating of rooms: +1 or more": Descriptor("homes with rooms to spare", high=_c("character", "Spacious")),
-    "Occupancy rating of rooms: -1 or less": Descriptor("overcrowded homes", high=_c("character", "Overcrowded")),
+    "Occupancy rating of rooms: +1 or more": Descriptor(
+        "homes with rooms to spare", high=_c("character", "Spacious")
+    ),
+    "Occupancy rating of rooms: -1 or less": Descriptor(
+        "overcrowded homes", high=_c("character", "Overcrowded")
+    ),
     "SIR": Descriptor("level of limiting long-term illness", "level", high=HARD_PRESSED),
     "Provides unpaid care": Descriptor("unpaid carers"),
     "2 or more cars or vans in household": Descriptor(
@@ -133,7 +147,9 @@ _TABLE: dict[str, Descriptor] = {
     "SOC: 3. Associate professional and technical occupations": Descriptor(
         "people in associate professional and technical jobs", high=PROFESSIONAL
     ),
-    "SOC: 4. Administrative and secretarial occupations": Descriptor("people in administrative and secretarial jobs"),
+    "SOC: 4. Administrative and secretarial occupations": Descriptor(
+        "people in administrative and secretarial jobs"
+    ),
     "SOC: 5. Skilled trades occupations": Descriptor("people in skilled trades", high=WORKING),
     "SOC: 6. Caring leisure and other service occupations": Descriptor(
         "people in care and leisure jobs", high=WORKING

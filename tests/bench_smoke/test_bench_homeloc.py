@@ -6,7 +6,14 @@ import pandas as pd
 import pytest
 
 from benchmarks.bench_homeloc import (
-    SECTION, compare_homes, machine_info, render, run_ours, run_ranges, throughput_benchmark, write_section,
+    SECTION,
+    compare_homes,
+    machine_info,
+    render,
+    run_ours,
+    run_ranges,
+    throughput_benchmark,
+    write_section,
 )
 from benchmarks.homeloc_reference import COLUMNS, iter_users
 from resources.hll_backends import EmbeddedHLLBackend
@@ -29,17 +36,37 @@ def test_reference_stream_yields_each_user_once_with_all_rows(tiny_userdays):
 
 
 def _ours(rows):
-    cols = ["user_guid", "home_country", "home_userdays", "runner_up_country", "runner_up_userdays", "n_countries", "status", "offshore"]
+    cols = [
+        "user_guid",
+        "home_country",
+        "home_userdays",
+        "runner_up_country",
+        "runner_up_userdays",
+        "n_countries",
+        "status",
+        "offshore",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
 def test_compare_homes_reports_a_different_home_and_excludes_offshore_users():
-    ref = pd.DataFrame([("a", "Germany", 9.0, 1.0, 2), ("b", "France", 3.0, 0.0, 1), ("c", None, 0.0, 0.0, 0),
-                        ("d", "Italy", 2.0, 0.0, 1)], columns=COLUMNS)
-    ours = _ours([("a", "Germany", 9.0, "Italy", 1.0, 2, "classified", False),
-                  ("b", "Spain", 3.0, None, 0.0, 1, "insufficient_evidence", False),
-                  ("c", None, 0.0, None, 0.0, 0, "no_country", False),
-                  ("d", "Malta", 5.0, "Italy", 2.0, 2, "classified", True)])
+    ref = pd.DataFrame(
+        [
+            ("a", "Germany", 9.0, 1.0, 2),
+            ("b", "France", 3.0, 0.0, 1),
+            ("c", None, 0.0, 0.0, 0),
+            ("d", "Italy", 2.0, 0.0, 1),
+        ],
+        columns=COLUMNS,
+    )
+    ours = _ours(
+        [
+            ("a", "Germany", 9.0, "Italy", 1.0, 2, "classified", False),
+            ("b", "Spain", 3.0, None, 0.0, 1, "insufficient_evidence", False),
+            ("c", None, 0.0, None, 0.0, 0, "no_country", False),
+            ("d", "Malta", 5.0, "Italy", 2.0, 2, "classified", True),
+        ]
+    )
     ag = compare_homes(ref, ours)
     assert (ag.n_users, ag.n_offshore, ag.n_compared, ag.n_same_home) == (4, 1, 3, 2)
     assert not ag.identical
@@ -57,7 +84,10 @@ def test_write_section_replaces_only_home_location(tmp_path):
     before = "# Benchmarks\n\n## Clustering\n\nk-means table\n\n## Home location\n\nold\n\n## Other\n\nkept\n"
     path.write_text(before)
     write_section(path, f"{SECTION}\n\nnew\n")
-    assert path.read_text() == "# Benchmarks\n\n## Clustering\n\nk-means table\n\n## Home location\n\nnew\n\n## Other\n\nkept\n"
+    assert (
+        path.read_text()
+        == "# Benchmarks\n\n## Clustering\n\nk-means table\n\n## Home location\n\nnew\n\n## Other\n\nkept\n"
+    )
 
 
 def test_write_section_appends_when_missing_and_creates_the_file(tmp_path):
@@ -66,7 +96,12 @@ def test_write_section_appends_when_missing_and_creates_the_file(tmp_path):
     path.write_text(path.read_text() + "\n## Clustering\n\nc\n")
     write_section(path, f"{SECTION}\n\nsecond\n")
     text = path.read_text()
-    assert text.count(SECTION) == 1 and "second" in text and "first" not in text and text.endswith("## Clustering\n\nc\n")
+    assert (
+        text.count(SECTION) == 1
+        and "second" in text
+        and "first" not in text
+        and text.endswith("## Clustering\n\nc\n")
+    )
 
 
 @pytest.mark.postgres
@@ -77,8 +112,13 @@ def test_reference_loop_and_ours_find_identical_homes(tiny_userdays, hll_databas
     assert ag["n_compared"] >= 0.8 * tiny_userdays.n_users
     assert ag["identical"], ag["mismatches"]
     assert ag["n_same_userdays"] == ag["n_compared"]
-    assert result["backends_agree"] == {"n_users": tiny_userdays.n_users, "n_identical": tiny_userdays.n_users}
-    section = render({"date": "today", "machine": machine_info(hll_database_url), "command": "cmd", "throughput": result})
+    assert result["backends_agree"] == {
+        "n_users": tiny_userdays.n_users,
+        "n_identical": tiny_userdays.n_users,
+    }
+    section = render(
+        {"date": "today", "machine": machine_info(hll_database_url), "command": "cmd", "throughput": result}
+    )
     assert section.startswith(SECTION) and "Identical homes: **yes**" in section
 
 

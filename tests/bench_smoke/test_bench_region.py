@@ -5,14 +5,32 @@ from benchmarks.report import replace_section
 
 
 def _run(wall, steps=None, peak=2**30):
-    return {"success": True, "wall": wall, "process_wall": wall, "import": 1.0, "peak_rss": peak,
-            "steps": steps or {a: 1.0 for a in bench_region.ASSET_ORDER}}
+    return {
+        "success": True,
+        "wall": wall,
+        "process_wall": wall,
+        "import": 1.0,
+        "peak_rss": peak,
+        "steps": steps or {a: 1.0 for a in bench_region.ASSET_ORDER},
+    }
 
 
 def result(warm_wall):
-    return {"size": "liverpool", "partition": "liverpool-city-region", "goal": 60.0, "census_oas": 5258, "date": "today",
-            "runs": {"census_release": _run(3.0), "cold": _run(50.0), "warm_up": {"process_wall": 40.0},
-                     "installed": _run(27.0), "warm": _run(warm_wall), "reference": _run(300.0)}}
+    return {
+        "size": "liverpool",
+        "partition": "liverpool-city-region",
+        "goal": 60.0,
+        "census_oas": 5258,
+        "date": "today",
+        "runs": {
+            "census_release": _run(3.0),
+            "cold": _run(50.0),
+            "warm_up": {"process_wall": 40.0},
+            "installed": _run(27.0),
+            "warm": _run(warm_wall),
+            "reference": _run(300.0),
+        },
+    }
 
 
 def test_report_lists_every_asset_and_says_whether_the_goal_was_reached():

@@ -37,7 +37,9 @@ def test_match_previous_keeps_each_letter_on_its_nearest_centroid():
 
 
 def test_relabel_moves_labels_and_centres_together():
-    fit = clustering.KMeansFit(labels=np.array([0, 1, 2, 2]), centers=np.array([[0.0], [1.0], [2.0]]), inertia=1.0)
+    fit = clustering.KMeansFit(
+        labels=np.array([0, 1, 2, 2]), centers=np.array([[0.0], [1.0], [2.0]]), inertia=1.0
+    )
     out = clustering.relabel(fit, np.array([2, 0, 1]))
     assert out.labels.tolist() == [1, 2, 0, 0]
     assert out.centers[:, 0].tolist() == [2.0, 0.0, 1.0]

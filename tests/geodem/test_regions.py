@@ -5,11 +5,19 @@ from partitions.regions import UnknownRegionError, get_region, load_regions, par
 
 def test_region_file_holds_the_workshop_regions_and_uk():
     regions = load_regions()
-    assert {"liverpool-city-region", "greater-manchester", "greater-london", "scotland", "northern-ireland", "wales", "uk"} <= set(regions)
+    assert {
+        "liverpool-city-region",
+        "greater-manchester",
+        "greater-london",
+        "scotland",
+        "northern-ireland",
+        "wales",
+        "uk",
+    } <= set(regions)
     lcr = regions["liverpool-city-region"]
     assert lcr.k == 5 and lcr.subgroups == (3, 3, 4, 3, 3) and len(lcr.lads) == 6
     assert regions["uk"].lads is None
-    assert regions["uk"].umap_epochs == 200 and lcr.umap_epochs is None   # Liverpool keeps the reference's 500
+    assert regions["uk"].umap_epochs == 200 and lcr.umap_epochs is None  # Liverpool keeps the reference's 500
 
 
 def test_no_lad_belongs_to_two_regions():
@@ -25,13 +33,22 @@ def test_unknown_region_error_lists_known_regions():
         get_region("atlantis")
 
 
-@pytest.mark.parametrize("text, message", [
-    ("regions:\n  - slug: Bad Slug\n    lads: [E1]\n", "slug"),
-    ("regions:\n  - slug: a\n    lads: []\n", "lads"),
-    ("regions:\n  - slug: a\n    lads: [E1]\n    k: 3\n    subgroups: [2, 2]\n", "2 subgroup counts for k=3"),
-    ("regions:\n  - slug: a\n    lads: [E1]\n  - slug: a\n    lads: [E2]\n", "duplicate"),
-    ("regions:\n  - slug: a\n    lads: [E1]\n    umap_epochs: 0\n", "umap_epochs must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("regions:\n  - slug: Bad Slug\n    lads: [E1]\n", "slug"),
+        ("regions:\n  - slug: a\n    lads: []\n", "lads"),
+        (
+            "regions:\n  - slug: a\n    lads: [E1]\n    k: 3\n    subgroups: [2, 2]\n",
+            "2 subgroup counts for k=3",
+        ),
+        ("regions:\n  - slug: a\n    lads: [E1]\n  - slug: a\n    lads: [E2]\n", "duplicate"),
+        (
+            "regions:\n  - slug: a\n    lads: [E1]\n    umap_epochs: 0\n",
+            "umap_epochs must be a positive integer",
+        ),
+    ],
+)
 def test_bad_region_entries_name_the_problem(text, message):
     with pytest.raises(ValueError, match=message):
         parse_regions(text, "test.yaml")

@@ -8,7 +8,9 @@ def test_first_partition_without_values_does_not_fix_untyped_columns(tmp_path):
     wh = Warehouse(path=str(tmp_path / "w.duckdb"))
     empty = pd.DataFrame({"line_number": pd.Series([], dtype="int64"), "reason": pd.Series([], dtype=object)})
     wh.replace_partition("quarantine", "user_range", "0-7", empty)
-    wh.replace_partition("quarantine", "user_range", "8-f", pd.DataFrame({"line_number": [3], "reason": ["bad_hll"]}))
+    wh.replace_partition(
+        "quarantine", "user_range", "8-f", pd.DataFrame({"line_number": [3], "reason": ["bad_hll"]})
+    )
     assert wh.read("quarantine")["reason"].tolist() == ["bad_hll"]
 
 

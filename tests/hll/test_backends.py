@@ -11,7 +11,12 @@ import pytest
 
 from resources.hll import HLL, HLLFormatError, HLLParameterMismatch, hash_texts
 from resources.hll_backends import EmbeddedHLLBackend
-from resources.hll_resource import EmbeddedHLLResource, HLLResource, PostgresHLLResource, hll_resource_from_env
+from resources.hll_resource import (
+    EmbeddedHLLResource,
+    HLLResource,
+    PostgresHLLResource,
+    hll_resource_from_env,
+)
 from tests.hll.synthetic import userday_rows
 from tests.hll.vectors_io import float_bits
 
@@ -32,7 +37,11 @@ def test_aggregate_unions_per_country_and_per_user_not_sums():
     per_country, per_user = EmbeddedHLLBackend().aggregate(rows)
     assert per_country[["user_guid", "country"]].values.tolist() == [["a", "DEU"], ["a", "FRA"], ["b", "DEU"]]
     assert per_country["n_points"].tolist() == [1, 2, 2]
-    assert per_country["userdays"].tolist() == [b1.cardinality(), a1.union(a2).cardinality(), days("b", 9).cardinality()]
+    assert per_country["userdays"].tolist() == [
+        b1.cardinality(),
+        a1.union(a2).cardinality(),
+        days("b", 9).cardinality(),
+    ]
     assert per_user["user_guid"].tolist() == ["a", "b"]
     assert per_user["n_points"].tolist() == [3, 2]
     total_a = HLL.union_all([a1, a2, b1]).cardinality()
@@ -52,7 +61,9 @@ def test_aggregate_matches_union_all_on_generated_rows():
         assert float_bits(got.item()) == float_bits(want)
     for user, part in rows.groupby("user_guid"):
         want = HLL.union_all(HLL.from_hex(v) for v in part["userday_hll"]).cardinality()
-        assert float_bits(per_user.loc[per_user.user_guid == user, "total_userdays"].item()) == float_bits(want)
+        assert float_bits(per_user.loc[per_user.user_guid == user, "total_userdays"].item()) == float_bits(
+            want
+        )
 
 
 def test_explicit_values_stay_exact_counts_until_the_threshold():
@@ -96,7 +107,9 @@ def test_bad_rows_are_refused_with_the_column_named(frame, message):
 
 
 def test_empty_input_gives_empty_frames():
-    per_country, per_user = EmbeddedHLLBackend().aggregate(pd.DataFrame({"user_guid": [], "country": [], "userday_hll": []}))
+    per_country, per_user = EmbeddedHLLBackend().aggregate(
+        pd.DataFrame({"user_guid": [], "country": [], "userday_hll": []})
+    )
     assert per_country.empty and per_user.empty
     assert list(per_user.columns) == ["user_guid", "total_userdays", "n_points"]
 

@@ -88,7 +88,9 @@ def test_add_changes_in_place_and_union_returns_a_new_value():
     assert u.cardinality() > a.cardinality()
 
 
-PARAMS = st.sampled_from([(11, 5, 0, 1), (11, 5, -1, 1), (11, 5, 8, 1), (5, 3, 2, 0), (4, 1, 1, 1), (12, 6, 16, 1)])
+PARAMS = st.sampled_from(
+    [(11, 5, 0, 1), (11, 5, -1, 1), (11, 5, 8, 1), (5, 3, 2, 0), (4, 1, 1, 1), (12, 6, 16, 1)]
+)
 HASHES = st.lists(st.integers(-(2**63), 2**63 - 1), max_size=60)
 
 
@@ -98,7 +100,9 @@ def test_batched_add_equals_adding_one_at_a_time(params, first, second):
     one_by_one = HLL.empty(*params)
     for x in first + second:
         one_by_one.add(x)
-    batched = HLL.from_hashes(np.array(first, dtype=np.int64), *params).add_many(np.array(second, dtype=np.int64))
+    batched = HLL.from_hashes(np.array(first, dtype=np.int64), *params).add_many(
+        np.array(second, dtype=np.int64)
+    )
     assert batched.to_bytes() == one_by_one.to_bytes()
 
 
@@ -177,8 +181,15 @@ def test_hex_input_forms():
 @pytest.mark.parametrize(
     "args",
     [
-        (18, 5, 0, 1), (-1, 5, 0, 1), (11, 0, 0, 1), (11, 8, 0, 1), (11, 5, 3, 1),
-        (11, 5, 16384, 1), (11, 5, -2, 1), (11, 5, 0, 2), (11.5, 5, 0, 1),
+        (18, 5, 0, 1),
+        (-1, 5, 0, 1),
+        (11, 0, 0, 1),
+        (11, 8, 0, 1),
+        (11, 5, 3, 1),
+        (11, 5, 16384, 1),
+        (11, 5, -2, 1),
+        (11, 5, 0, 2),
+        (11.5, 5, 0, 1),
     ],
 )
 def test_parameters_postgres_refuses_are_refused(args):
@@ -196,7 +207,12 @@ def test_all_parameters_postgres_accepts_round_trip():
                     hashes = np.array([1 << log2m, 12345, -7], dtype=np.int64)
                     h = HLL.from_hashes(hashes, log2m, regwidth, expthresh, sparseon)
                     back = HLL.from_bytes(h.to_bytes())
-                    assert (back.log2m, back.regwidth, back.expthresh, back.sparseon) == (log2m, regwidth, expthresh, sparseon)
+                    assert (back.log2m, back.regwidth, back.expthresh, back.sparseon) == (
+                        log2m,
+                        regwidth,
+                        expthresh,
+                        sparseon,
+                    )
                     assert back.to_bytes() == h.to_bytes()
 
 

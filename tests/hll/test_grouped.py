@@ -54,7 +54,16 @@ def test_hex_bytes_and_mixed_columns_decode_identically():
     mixed = [v if i % 2 else h for i, (v, h) in enumerate(zip(values, as_hex))]
     mixed = [float("nan") if v is None else v for v in mixed]
     a, b, c = decode_column(values), decode_column(as_hex), decode_column(mixed)
-    for field in ("kind", "param_id", "reg_row", "reg_index", "reg_value", "exp_row", "exp_value", "exp_count"):
+    for field in (
+        "kind",
+        "param_id",
+        "reg_row",
+        "reg_index",
+        "reg_value",
+        "exp_row",
+        "exp_value",
+        "exp_count",
+    ):
         assert np.array_equal(getattr(a, field), getattr(b, field)), field
         assert np.array_equal(getattr(a, field), getattr(c, field)), field
 

@@ -86,7 +86,11 @@ HEADERS = st.sampled_from([0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x23]).flatmap(
 
 
 @settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(st.binary(max_size=64), st.tuples(HEADERS, st.binary(max_size=3000)).map(lambda t: bytes(t[0]) + t[1])))
+@given(
+    st.one_of(
+        st.binary(max_size=64), st.tuples(HEADERS, st.binary(max_size=3000)).map(lambda t: bytes(t[0]) + t[1])
+    )
+)
 def test_random_bytes_parse_or_raise_format_error_consistently(data):
     try:
         h = HLL.from_bytes(data)

@@ -12,14 +12,26 @@ import pytest
 
 from resources.hll import HLL, HLLFormatError, HLLParameterMismatch, hash_texts
 from resources import hll_backends
-from resources.hll_backends import EmbeddedHLLBackend, HLLBackendError, HLLExtensionMissing, PostgresHLLBackend
+from resources.hll_backends import (
+    EmbeddedHLLBackend,
+    HLLBackendError,
+    HLLExtensionMissing,
+    PostgresHLLBackend,
+)
 from resources.hll_resource import HLLResource, PostgresHLLResource
 from tests.hll.synthetic import userday_rows
 
 pytestmark = pytest.mark.postgres
 
 PARAM_SETS = [
-    (11, 5, 0, 1), (11, 5, -1, 1), (11, 5, 64, 1), (10, 4, 0, 0), (14, 5, 256, 1), (12, 6, 0, 1), (5, 2, 2, 1), (17, 7, -1, 1),
+    (11, 5, 0, 1),
+    (11, 5, -1, 1),
+    (11, 5, 64, 1),
+    (10, 4, 0, 0),
+    (14, 5, 256, 1),
+    (12, 6, 0, 1),
+    (5, 2, 2, 1),
+    (17, 7, -1, 1),
 ]
 SIZES = [1, 2, 7, 60, 160, 161, 500, 639, 640, 900, 2500, 6000]
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789:-_ äöüßé€😀"
@@ -35,7 +47,9 @@ def cur(hll_database_url):
 
 
 def random_strings(rnd: random.Random, n: int) -> list[str]:
-    return ["".join(rnd.choices(ALPHABET, k=rnd.randrange(0, 30))) + f"#{rnd.getrandbits(40)}" for _ in range(n)]
+    return [
+        "".join(rnd.choices(ALPHABET, k=rnd.randrange(0, 30))) + f"#{rnd.getrandbits(40)}" for _ in range(n)
+    ]
 
 
 def test_hashes_bytes_and_cardinalities_equal_hll_add_agg(cur):
@@ -56,7 +70,10 @@ def test_hashes_bytes_and_cardinalities_equal_hll_add_agg(cur):
             assert ours_hashes.tolist() == [int(x) for x in pg_hashes]
             h = HLL.from_hashes(ours_hashes, *params)
             assert h.to_hex() == pg_hll, (params, len(sets[set_id]))
-            assert np.float64(h.cardinality()).byteswap().tobytes() == bytes(pg_card), (params, len(sets[set_id]))
+            assert np.float64(h.cardinality()).byteswap().tobytes() == bytes(pg_card), (
+                params,
+                len(sets[set_id]),
+            )
 
 
 def test_large_register_values_match_including_nan(cur):
@@ -64,7 +81,9 @@ def test_large_register_values_match_including_nan(cur):
     for log2m, regwidth in [(11, 6), (11, 7), (4, 6), (8, 7), (16, 6)]:
         hashes = []
         for _ in range(3000):
-            value = ((1 << (log2m + rnd.randrange(0, 64 - log2m))) | rnd.randrange(1 << log2m)) & ((1 << 64) - 1)
+            value = ((1 << (log2m + rnd.randrange(0, 64 - log2m))) | rnd.randrange(1 << log2m)) & (
+                (1 << 64) - 1
+            )
             hashes.append(value - (1 << 64) if value >= 1 << 63 else value)
         cur.execute(
             "SELECT hll_add_agg(x::hll_hashval, %s, %s, 0, 1),"
@@ -95,15 +114,21 @@ def test_unions_of_random_values_equal(cur):
             u = a.union(b)
             assert u.to_hex() == pg_hll
             assert np.float64(u.cardinality()).byteswap().tobytes() == bytes(pg_card)
-        cur.execute("SELECT hll_union_agg(x::hll) FROM unnest(%s::text[]) WITH ORDINALITY AS t(x, i)", (texts,))
+        cur.execute(
+            "SELECT hll_union_agg(x::hll) FROM unnest(%s::text[]) WITH ORDINALITY AS t(x, i)", (texts,)
+        )
         assert cur.fetchone()[0] == HLL.union_all(values).to_hex()
 
 
 def test_union_of_different_parameters_raises_in_both(cur):
     a, b = HLL.empty(11, 5, 0, 1).add(99), HLL.empty(11, 4, 0, 1).add(99)
-    with pytest.raises(psycopg2.DataError, match="register width does not match: source uses 4 and dest uses 5"):
+    with pytest.raises(
+        psycopg2.DataError, match="register width does not match: source uses 4 and dest uses 5"
+    ):
         cur.execute("SELECT hll_union(%s::hll, %s::hll)", (a.to_hex(), b.to_hex()))
-    with pytest.raises(HLLParameterMismatch, match="register width does not match: source uses 4 and dest uses 5"):
+    with pytest.raises(
+        HLLParameterMismatch, match="register width does not match: source uses 4 and dest uses 5"
+    ):
         a.union(b)
 
 
@@ -117,7 +142,7 @@ def test_postgres_backend_equals_embedded_backend(hll_database_url, batch_rows, 
     rows.loc[5:40, "userday_hll"] = [bytes.fromhex(v[2:]) for v in rows.loc[5:40, "userday_hll"]]
     extra = pd.DataFrame(
         {
-            "user_guid": ["z-explicit", "z-explicit", "z-empty", "z, \"quoted\"\nuser"],
+            "user_guid": ["z-explicit", "z-explicit", "z-empty", 'z, "quoted"\nuser'],
             "country": ["DEU", "DEU", "FRA", ""],
             "userday_hll": [
                 HLL.from_hashes(hash_texts(["a", "b"]), 11, 5, 4, 1).to_hex(),
@@ -137,7 +162,9 @@ def test_postgres_backend_equals_embedded_backend(hll_database_url, batch_rows, 
 
 def test_postgres_backend_handles_empty_input(hll_database_url):
     empty = pd.DataFrame({"user_guid": [], "country": [], "userday_hll": []})
-    for ours, theirs in zip(EmbeddedHLLBackend().aggregate(empty), PostgresHLLBackend(hll_database_url).aggregate(empty)):
+    for ours, theirs in zip(
+        EmbeddedHLLBackend().aggregate(empty), PostgresHLLBackend(hll_database_url).aggregate(empty)
+    ):
         pd.testing.assert_frame_equal(ours, theirs)
         assert ours.empty
 
@@ -145,10 +172,14 @@ def test_postgres_backend_handles_empty_input(hll_database_url):
 def test_postgres_backend_reports_bad_values_and_mismatches(hll_database_url):
     good = HLL.from_hashes(hash_texts(["d1"])).to_hex()
     backend = PostgresHLLBackend(hll_database_url)
-    bad = pd.DataFrame({"user_guid": ["u", "v"], "country": ["DEU", "DEU"], "userday_hll": [good, "\\x138b4001"]})
+    bad = pd.DataFrame(
+        {"user_guid": ["u", "v"], "country": ["DEU", "DEU"], "userday_hll": [good, "\\x138b4001"]}
+    )
     with pytest.raises(HLLFormatError, match=r"row 1 \(user_guid='v'\).*padding"):
         backend.aggregate(bad)
-    mixed = pd.DataFrame({"user_guid": ["u", "u"], "country": ["DEU", "FRA"], "userday_hll": [good, HLL.empty(12).to_hex()]})
+    mixed = pd.DataFrame(
+        {"user_guid": ["u", "u"], "country": ["DEU", "FRA"], "userday_hll": [good, HLL.empty(12).to_hex()]}
+    )
     with pytest.raises(HLLParameterMismatch, match="register count does not match"):
         backend.aggregate(mixed)
 
@@ -175,9 +206,13 @@ def test_postgres_resource_serves_an_asset(hll_database_url):
     def user_country_userdays(hll: HLLResource) -> pd.DataFrame:
         return hll.aggregate(rows)[0]
 
-    result = dg.materialize([user_country_userdays], resources={"hll": PostgresHLLResource(database_url=hll_database_url)})
+    result = dg.materialize(
+        [user_country_userdays], resources={"hll": PostgresHLLResource(database_url=hll_database_url)}
+    )
     assert result.success
-    pd.testing.assert_frame_equal(result.output_for_node("user_country_userdays"), EmbeddedHLLBackend().aggregate(rows)[0])
+    pd.testing.assert_frame_equal(
+        result.output_for_node("user_country_userdays"), EmbeddedHLLBackend().aggregate(rows)[0]
+    )
 
 
 @pytest.mark.parametrize("size", [1, 5, 64, -1])

@@ -19,7 +19,10 @@ def hll_hex(*days: str, user: str = "u", log2m: int = 11) -> str:
 
 def write_lines(path, lines, *, eol="\n", bom=False, header=HEADER) -> None:
     """Write ``header`` and ``lines`` (str or bytes) joined by ``eol``, with a final ``eol``."""
-    parts = [p if isinstance(p, bytes) else p.encode("utf-8") for p in ([header] if header is not None else []) + list(lines)]
+    parts = [
+        p if isinstance(p, bytes) else p.encode("utf-8")
+        for p in ([header] if header is not None else []) + list(lines)
+    ]
     data = eol.encode().join(parts) + eol.encode()
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
 

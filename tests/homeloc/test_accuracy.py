@@ -41,7 +41,9 @@ def test_home_country_is_recovered_for_users_with_clear_evidence(sample):
     truth = pd.read_csv(sample.truth_path, dtype=str, keep_default_na=False)
     judged = home.merge(truth, on="user_guid", validate="one_to_one")
     clear = judged[judged["status"] == "classified"]
-    assert (clear["home_userdays"] >= 5).all() and (clear["home_userdays"] - clear["runner_up_userdays"] >= 1).all()
+    assert (clear["home_userdays"] >= 5).all() and (
+        clear["home_userdays"] - clear["runner_up_userdays"] >= 1
+    ).all()
     assert len(clear) >= 300, f"only {len(clear)} users with clear evidence; the test would prove little"
     accuracy = (clear["home_country"] == clear["true_home"]).mean()
     assert accuracy >= 0.99, f"{accuracy:.3%} of {len(clear)} clear users got their true home"

@@ -84,9 +84,13 @@ def test_load_countries_has_no_minus_99_codes(countries):
 def test_load_countries_fixes_minus_99_and_rejects_unknown(tmp_path):
     square = shapely.box(0, 0, 1, 1)
     path = tmp_path / "c.gpkg"
-    gpd.GeoDataFrame({"name": ["France", "Norway"], "iso_a3": ["-99", "-99"]}, geometry=[square, square], crs="EPSG:4326").to_file(path)
+    gpd.GeoDataFrame(
+        {"name": ["France", "Norway"], "iso_a3": ["-99", "-99"]}, geometry=[square, square], crs="EPSG:4326"
+    ).to_file(path)
     assert load_countries(path)["iso_a3"].tolist() == ["FRA", "NOR"]
-    gpd.GeoDataFrame({"name": ["Atlantis"], "iso_a3": ["-99"]}, geometry=[square], crs="EPSG:4326").to_file(path)
+    gpd.GeoDataFrame({"name": ["Atlantis"], "iso_a3": ["-99"]}, geometry=[square], crs="EPSG:4326").to_file(
+        path
+    )
     with pytest.raises(ValueError, match=r"c\.gpkg: country 'Atlantis' has iso_a3 -99"):
         load_countries(path)
     gpd.GeoDataFrame({"name": ["X"]}, geometry=[square], crs="EPSG:4326").to_file(path)

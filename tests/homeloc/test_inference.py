@@ -13,8 +13,12 @@ def _per_country(rows):
 
 
 def _per_user(pc: pd.DataFrame, extra=()):
-    pu = pc.groupby("user_guid", as_index=False).agg(total_userdays=("userdays", "sum"), n_points=("n_points", "sum"))
-    return pd.concat([pu, pd.DataFrame(extra, columns=["user_guid", "total_userdays", "n_points"])], ignore_index=True)
+    pu = pc.groupby("user_guid", as_index=False).agg(
+        total_userdays=("userdays", "sum"), n_points=("n_points", "sum")
+    )
+    return pd.concat(
+        [pu, pd.DataFrame(extra, columns=["user_guid", "total_userdays", "n_points"])], ignore_index=True
+    )
 
 
 def _one(home, user):
@@ -26,7 +30,12 @@ def test_clear_winner_is_classified():
     home = infer_home(pc, _per_user(pc), set())
     assert list(home.columns) == HOME_COLUMNS
     row = _one(home, "u")
-    assert (row.home_country, row.home_userdays, row.runner_up_country, row.runner_up_userdays) == ("Germany", 20.0, "France", 4.0)
+    assert (row.home_country, row.home_userdays, row.runner_up_country, row.runner_up_userdays) == (
+        "Germany",
+        20.0,
+        "France",
+        4.0,
+    )
     assert (row.n_countries, row.status, row.total_userdays) == (3, "classified", 25.0)
 
 
@@ -86,7 +95,10 @@ def test_thresholds_are_configurable():
     "pc, match",
     [
         (_per_country([("u", "Germany", -1.0, 1)]), "userdays must be finite and >= 0"),
-        (_per_country([("u", "Germany", 1.0, 1), ("u", "Germany", 2.0, 1)]), "duplicate row for user 'u', country 'Germany'"),
+        (
+            _per_country([("u", "Germany", 1.0, 1), ("u", "Germany", 2.0, 1)]),
+            "duplicate row for user 'u', country 'Germany'",
+        ),
         (pd.DataFrame({"user_guid": ["u"], "country": ["Germany"]}), r"missing column\(s\) \['userdays'\]"),
     ],
 )
@@ -105,26 +117,40 @@ def test_country_rows_need_their_user_in_per_user():
 def test_classify_and_summarise():
     pc = _per_country(
         [
-            ("l1", "Germany", 30.0, 1), ("l2", "Germany", 9.0, 1), ("l2", "Austria", 2.0, 1),
-            ("t1", "France", 12.0, 1), ("t1", "Germany", 2.0, 1),
-            ("t2", "France", 7.0, 1), ("t2", "Germany", 1.0, 1),
-            ("t3", "Poland", 6.0, 1), ("t3", "Germany", 3.0, 1),
+            ("l1", "Germany", 30.0, 1),
+            ("l2", "Germany", 9.0, 1),
+            ("l2", "Austria", 2.0, 1),
+            ("t1", "France", 12.0, 1),
+            ("t1", "Germany", 2.0, 1),
+            ("t2", "France", 7.0, 1),
+            ("t2", "Germany", 1.0, 1),
+            ("t3", "Poland", 6.0, 1),
+            ("t3", "Germany", 3.0, 1),
             ("x1", "Germany", 2.0, 1),  # insufficient evidence
-            ("x2", "Germany", 6.0, 1), ("x2", "Italy", 6.0, 1),  # tie
+            ("x2", "Germany", 6.0, 1),
+            ("x2", "Italy", 6.0, 1),  # tie
         ]
     )
     home = infer_home(pc, _per_user(pc, extra=[("x3", 1.0, 1)]))
     classes = classify(home, study_country="Germany").set_index("user_guid")["classification"].to_dict()
     assert classes == {
-        "l1": "Local", "l2": "Local", "t1": "Tourist", "t2": "Tourist", "t3": "Tourist",
-        "x1": "Unclassified", "x2": "Unclassified", "x3": "Unclassified",
+        "l1": "Local",
+        "l2": "Local",
+        "t1": "Tourist",
+        "t2": "Tourist",
+        "t3": "Tourist",
+        "x1": "Unclassified",
+        "x2": "Unclassified",
+        "x3": "Unclassified",
     }
     s = summarise(classify(home))
     assert (s["n_users"], s["n_local"], s["n_tourist"], s["n_unclassified"]) == (8, 2, 3, 3)
     assert s["by_status"] == {"classified": 5, "insufficient_evidence": 1, "tie": 1, "no_country": 1}
     assert s["locals_per_tourist"] == pytest.approx(2 / 3) and s["ratio"] == "1:1.50"
     assert s["tourists_by_home_country"] == {"France": 2, "Poland": 1}
-    assert classify(home, study_country="France").set_index("user_guid").loc["t1", "classification"] == "Local"
+    assert (
+        classify(home, study_country="France").set_index("user_guid").loc["t1", "classification"] == "Local"
+    )
 
 
 def test_summary_without_tourists_or_locals():

@@ -54,7 +54,9 @@ def _render(line):
     return line if isinstance(line, bytes) else line.replace("{H}", H)
 
 
-@pytest.mark.parametrize("line, kind, reason", BAD_LINES, ids=[f"{k}-{i}" for i, (_, k, _) in enumerate(BAD_LINES)])
+@pytest.mark.parametrize(
+    "line, kind, reason", BAD_LINES, ids=[f"{k}-{i}" for i, (_, k, _) in enumerate(BAD_LINES)]
+)
 @pytest.mark.parametrize("eol", ["\n", "\r\n"])
 def test_bad_line_is_quarantined_with_its_reason_and_line_number(tmp_path, line, kind, reason, eol):
     path = tmp_path / "f.csv"
@@ -88,7 +90,9 @@ def test_rows_have_the_documented_columns_and_values(tmp_path):
 def test_bom_crlf_and_quoting_read_like_plain_lines(tmp_path):
     plain, fancy = tmp_path / "plain.csv", tmp_path / "fancy.csv"
     write_lines(plain, [f"0a,52.5,13.4,{H}", f"0b,48.8,2.3,{H2}", f"0c,1.0,2.0,{H}"])
-    write_lines(fancy, [f'"0a","52.5",13.4,"{H}"', f"0b,48.8,2.3,{H2}", f'"0c",1.0,"2.0",{H}'], eol="\r\n", bom=True)
+    write_lines(
+        fancy, [f'"0a","52.5",13.4,"{H}"', f"0b,48.8,2.3,{H2}", f'"0c",1.0,"2.0",{H}'], eol="\r\n", bom=True
+    )
     a, b = read_range(plain, None, None), read_range(fancy, None, None)
     pd.testing.assert_frame_equal(a.rows, b.rows)
     assert b.quarantine.empty and b.n_lines == 3
@@ -106,7 +110,9 @@ def test_last_line_without_newline_and_blank_lines(tmp_path):
 def test_unsorted_input_raises_naming_file_and_line(tmp_path):
     path = tmp_path / "unsorted.csv"
     write_lines(path, [f"00,1.0,2.0,{H}", f"02,1.0,2.0,{H}", "", f"01,1.0,2.0,{H}"])
-    with pytest.raises(UnsortedInputError, match=r"unsorted\.csv: line 5: user_guid b'01' sorts before b'02' on line 3") as exc:
+    with pytest.raises(
+        UnsortedInputError, match=r"unsorted\.csv: line 5: user_guid b'01' sorts before b'02' on line 3"
+    ) as exc:
         read_range(path, None, None)
     assert exc.value.line_number == 5
 
@@ -166,7 +172,12 @@ def test_every_line_lands_in_rows_or_quarantine_whatever_the_chunking(tmp_path, 
 
 def test_middle_range_has_absolute_line_numbers_and_the_slice_fingerprint(tmp_path):
     path = tmp_path / "f.csv"
-    write_lines(path, [f"0{i},1.0,2.0,{H}" for i in range(5)] + [f"1{i},95,2.0,{H}" for i in range(3)] + [f"2a,1.0,2.0,{H}"])
+    write_lines(
+        path,
+        [f"0{i},1.0,2.0,{H}" for i in range(5)]
+        + [f"1{i},95,2.0,{H}" for i in range(3)]
+        + [f"2a,1.0,2.0,{H}"],
+    )
     got = read_range(path, "1", "2")
     assert got.first_line == 7 and got.n_lines == 3
     assert got.quarantine["line_number"].tolist() == [7, 8, 9]

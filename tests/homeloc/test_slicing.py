@@ -52,7 +52,9 @@ def _naive_owner(keys, ranges):
         if key is None:
             pending += 1
             continue
-        idx = ranges.index(range_for(key, ranges)) if isinstance(ranges[0], UserRange) else _owner(key, ranges)
+        idx = (
+            ranges.index(range_for(key, ranges)) if isinstance(ranges[0], UserRange) else _owner(key, ranges)
+        )
         owners.extend([idx] * (pending + 1))
         pending = 0
     owners.extend([len(ranges) - 1] * pending)
@@ -69,7 +71,9 @@ def _owner(key, ranges):
 
 key_text = st.one_of(
     st.text(alphabet="0123456789abcdef", min_size=1, max_size=4),
-    st.text(alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\r\n"), min_size=1, max_size=4),
+    st.text(
+        alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\r\n"), min_size=1, max_size=4
+    ),
 )
 
 
@@ -90,7 +94,13 @@ def boundaries(draw):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(f=files(), custom=boundaries(), n=st.sampled_from([1, 2, 16, 256]), block=st.integers(1, 200), eol=st.sampled_from(["\n", "\r\n"]))
+@given(
+    f=files(),
+    custom=boundaries(),
+    n=st.sampled_from([1, 2, 16, 256]),
+    block=st.integers(1, 200),
+    eol=st.sampled_from(["\n", "\r\n"]),
+)
 def test_slices_partition_the_file_like_a_naive_scan(tmp_path, f, custom, n, block, eol):
     data, keys = _build(*f, eol)
     path = tmp_path / "sorted.csv"
@@ -104,7 +114,10 @@ def test_slices_partition_the_file_like_a_naive_scan(tmp_path, f, custom, n, blo
             assert all(a[1] == b[0] for a, b in zip(slices, slices[1:]))
             owners = _naive_owner(keys, ranges)
             lines = data[data_start:].split(eol.encode())[:-1]
-            expected = {i: b"".join(l + eol.encode() for l, o in zip(lines, owners) if o == i) for i in range(len(ranges))}
+            expected = {
+                i: b"".join(l + eol.encode() for l, o in zip(lines, owners) if o == i)
+                for i in range(len(ranges))
+            }
             for i, (s, e) in enumerate(slices):
                 assert data[s:e] == expected[i]
 
@@ -167,9 +180,15 @@ def test_fingerprint_changes_only_with_the_slice(tmp_path):
     path = tmp_path / "f.csv"
     rows = [f"{k},1.0,2.0,{HLL}\n" for k in ["0a", "1a", "2a"]]
     path.write_text(HEADER + "\n" + "".join(rows))
-    before = {k: slice_fingerprint(path, *find_byte_range(path, lo, hi)) for k, lo, hi in [("0", None, "1"), ("1", "1", "2"), ("2", "2", None)]}
+    before = {
+        k: slice_fingerprint(path, *find_byte_range(path, lo, hi))
+        for k, lo, hi in [("0", None, "1"), ("1", "1", "2"), ("2", "2", None)]
+    }
     path.write_text(HEADER + "\n" + rows[0] + rows[1].replace("1.0", "1.5") + rows[2])
-    after = {k: slice_fingerprint(path, *find_byte_range(path, lo, hi)) for k, lo, hi in [("0", None, "1"), ("1", "1", "2"), ("2", "2", None)]}
+    after = {
+        k: slice_fingerprint(path, *find_byte_range(path, lo, hi))
+        for k, lo, hi in [("0", None, "1"), ("1", "1", "2"), ("2", "2", None)]
+    }
     assert before["0"] == after["0"] and before["2"] == after["2"] and before["1"] != after["1"]
 
 

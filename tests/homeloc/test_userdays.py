@@ -49,7 +49,10 @@ def test_truth_file_matches_the_users(sample, sample_rows):
 
 
 def test_every_row_is_an_hll_with_the_study_parameters(sample_rows):
-    params = {(h.log2m, h.regwidth, h.expthresh, h.sparseon) for h in map(HLL.from_bytes, sample_rows.rows["userday_hll"])}
+    params = {
+        (h.log2m, h.regwidth, h.expthresh, h.sparseon)
+        for h in map(HLL.from_bytes, sample_rows.rows["userday_hll"])
+    }
     assert params == {(11, 5, 0, 1)}
 
 
@@ -65,14 +68,18 @@ def test_every_user_posted_in_the_study_country_and_some_points_are_offshore(sam
 
 def test_activity_is_heavy_tailed(sample_rows):
     rows = sample_rows.rows
-    days = rows.groupby("user_guid")["userday_hll"].agg(lambda s: HLL.union_all(map(HLL.from_bytes, s)).cardinality())
+    days = rows.groupby("user_guid")["userday_hll"].agg(
+        lambda s: HLL.union_all(map(HLL.from_bytes, s)).cardinality()
+    )
     assert (days < 2.5).mean() > 0.55
     assert days.max() > 100
 
 
 def test_guids_spread_evenly_over_ranges(sample_rows):
     ranges = user_ranges(16)
-    counts = pd.Series([range_for(g, ranges).key for g in sample_rows.rows["user_guid"].unique()]).value_counts()
+    counts = pd.Series(
+        [range_for(g, ranges).key for g in sample_rows.rows["user_guid"].unique()]
+    ).value_counts()
     assert len(counts) == 16 and counts.min() > 0.7 * 3000 / 16 and counts.max() < 1.3 * 3000 / 16
 
 
@@ -80,7 +87,9 @@ def test_same_seed_same_bytes(tmp_path):
     a = write_sample_userdays(tmp_path / "a.csv", 300, seed=5)
     b = write_sample_userdays(tmp_path / "b.csv", 300, seed=5)
     c = write_sample_userdays(tmp_path / "c.csv", 300, seed=6)
-    assert a.path.read_bytes() == b.path.read_bytes() and a.truth_path.read_bytes() == b.truth_path.read_bytes()
+    assert (
+        a.path.read_bytes() == b.path.read_bytes() and a.truth_path.read_bytes() == b.truth_path.read_bytes()
+    )
     assert a.path.read_bytes() != c.path.read_bytes()
     assert a.truth_path.name == "a_truth.csv"
 

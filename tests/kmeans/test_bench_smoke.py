@@ -48,4 +48,7 @@ def test_section_is_appended_to_a_file_without_it():
     from benchmarks.report import replace_section
 
     assert replace_section("", "## Clustering", "## Clustering\n\nx\n") == "## Clustering\n\nx\n"
-    assert replace_section("## Other\n\ny\n", "## Clustering", "## Clustering\n\nx\n") == "## Other\n\ny\n\n## Clustering\n\nx\n"
+    assert (
+        replace_section("## Other\n\ny\n", "## Clustering", "## Clustering\n\nx\n")
+        == "## Other\n\ny\n\n## Clustering\n\nx\n"
+    )

@@ -42,8 +42,9 @@ def test_result_is_a_converged_partition_with_its_exact_inertia(overlapping):
 
 
 def test_separated_blobs_give_back_the_planted_partition():
-    X, truth = make_blobs(n_samples=600, centers=5, n_features=6, cluster_std=0.3, center_box=(-20, 20),
-                          random_state=1)
+    X, truth = make_blobs(
+        n_samples=600, centers=5, n_features=6, cluster_std=0.3, center_box=(-20, 20), random_state=1
+    )
     fit = fast_kmeans(X, 5, seed=2)
     pairs = set(zip(truth.tolist(), fit.labels.tolist()))
     assert len(pairs) == 5  # a one-to-one map between planted groups and found clusters

@@ -9,7 +9,12 @@ from resources.namers import PROMPT_VERSION, NameCache
 from resources.namers.cache import cache_key
 from tests.namers.conftest import REGION, liverpool_scores, make_profile
 
-ENTRY = {"name": "Student Cosmopolitan Flats", "description": "Far more students.", "model": "m", "prompt_version": "p"}
+ENTRY = {
+    "name": "Student Cosmopolitan Flats",
+    "description": "Far more students.",
+    "model": "m",
+    "prompt_version": "p",
+}
 
 
 def _key(profile, region=REGION, parent_name=None, model="gpt-5-mini", version=PROMPT_VERSION):

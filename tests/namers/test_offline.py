@@ -42,7 +42,9 @@ def test_liverpool_names_pass_every_rule(liverpool_profiles):
 
 
 def test_portraits_mention_exactly_the_strong_contrasts_in_the_right_direction(liverpool_profiles):
-    for named, profile in zip(OfflineNamer().name_clusters(liverpool_profiles, REGION).names, liverpool_profiles):
+    for named, profile in zip(
+        OfflineNamer().name_clusters(liverpool_profiles, REGION).names, liverpool_profiles
+    ):
         for variable, score in profile.index_scores.items():
             said = _mentions(named.description, variable)
             if score > 120:

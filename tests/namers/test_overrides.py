@@ -7,7 +7,9 @@ import pytest
 from resources.namers import ClusterName, apply_overrides, load_overrides
 
 NAMES = [
-    ClusterName("A", "Elderly Communal Flats", "Far more people in care homes.", "openai", "gpt-5-mini", "names-v1"),
+    ClusterName(
+        "A", "Elderly Communal Flats", "Far more people in care homes.", "openai", "gpt-5-mini", "names-v1"
+    ),
     ClusterName("D", "Student Cosmopolitan Flats", "Far more students.", "openai", "gpt-5-mini", "names-v1"),
     ClusterName("D1", "Student Halls", "Far more communal living.", "offline", None, "offline-1", "HTTP 500"),
 ]

@@ -24,10 +24,18 @@ from sample_data.census import write_sample_census
 CENSUS_REGION = "liverpool-city-region"
 
 
-def make_resources(tmp: Path, *, census_dir: Path | None = None, userdays: Path | None = None,
-                   hll: HLLResource | None = None, namer: ClusterNamerResource | None = None) -> dict:
+def make_resources(
+    tmp: Path,
+    *,
+    census_dir: Path | None = None,
+    userdays: Path | None = None,
+    hll: HLLResource | None = None,
+    namer: ClusterNamerResource | None = None,
+) -> dict:
     return {
-        "census": CensusSource(path=str(census_dir or tmp / "census"), unpack_dir=str(tmp / "out" / "cache" / "census")),
+        "census": CensusSource(
+            path=str(census_dir or tmp / "census"), unpack_dir=str(tmp / "out" / "cache" / "census")
+        ),
         "warehouse": Warehouse(path=str(tmp / "warehouse.duckdb")),
         "outputs": OutputStore(root=str(tmp / "out")),
         "namer": namer or ClusterNamerResource(cache_dir=str(tmp / "out" / "cache")),
@@ -37,17 +45,30 @@ def make_resources(tmp: Path, *, census_dir: Path | None = None, userdays: Path 
 
 
 def make_defs(resources: dict) -> dg.Definitions:
-    return dg.Definitions(assets=[*geodem.assets, *homeloc.assets], asset_checks=[*geodem.checks, *homeloc.checks],
-                          jobs=[*geodem.jobs, *homeloc.jobs], sensors=[*geodem.sensors, *homeloc.sensors], resources=resources,
-                          executor=dg.in_process_executor)
+    return dg.Definitions(
+        assets=[*geodem.assets, *homeloc.assets],
+        asset_checks=[*geodem.checks, *homeloc.checks],
+        jobs=[*geodem.jobs, *homeloc.jobs],
+        sensors=[*geodem.sensors, *homeloc.sensors],
+        resources=resources,
+        executor=dg.in_process_executor,
+    )
 
 
-def run(defs: dg.Definitions, job: str, instance: dg.DagsterInstance, partition_key: str | None = None, run_config=None):
-    return defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=partition_key,
-                                                    run_config=run_config or {}, raise_on_error=False)
+def run(
+    defs: dg.Definitions,
+    job: str,
+    instance: dg.DagsterInstance,
+    partition_key: str | None = None,
+    run_config=None,
+):
+    return defs.resolve_job_def(job).execute_in_process(
+        instance=instance, partition_key=partition_key, run_config=run_config or {}, raise_on_error=False
+    )
 
 
 # ---- a good census release, mutated, ingested again ----------------------------------------
+
 
 def write_good_census(path: Path, seed: int) -> Path:
     """A small synthetic release of CENSUS_REGION (5 % of its OAs) at ``path``."""
@@ -60,9 +81,9 @@ class CensusRerun:
     """census_release run on a good release, then again after the release was mutated."""
 
     result: dg.ExecuteInProcessResult  # the second run
-    before: pd.DataFrame               # census_release_info after the first run
-    after: pd.DataFrame                # census_release_info after the second run
-    files: ReleaseFiles                # the mutated copy's files
+    before: pd.DataFrame  # census_release_info after the first run
+    after: pd.DataFrame  # census_release_info after the second run
+    files: ReleaseFiles  # the mutated copy's files
     resources: dict
 
     @property

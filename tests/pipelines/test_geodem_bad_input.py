@@ -21,48 +21,62 @@ def good_census(tmp_path_factory):
 
 
 def drop_column(f: ReleaseFiles):
-    df = pd.read_parquet(f.census); df.drop(columns="v05").to_parquet(f.census)
+    df = pd.read_parquet(f.census)
+    df.drop(columns="v05").to_parquet(f.census)
 
 
 def extra_column(f: ReleaseFiles):
-    df = pd.read_parquet(f.census); df.assign(v99=1.0).to_parquet(f.census)
+    df = pd.read_parquet(f.census)
+    df.assign(v99=1.0).to_parquet(f.census)
 
 
 def text_value(f: ReleaseFiles):
-    df = pd.read_parquet(f.census); df["v07"] = df["v07"].astype(str); df.iloc[3, df.columns.get_loc("v07")] = "n/a"
+    df = pd.read_parquet(f.census)
+    df["v07"] = df["v07"].astype(str)
+    df.iloc[3, df.columns.get_loc("v07")] = "n/a"
     df.to_parquet(f.census)
 
 
 def negative_value(f: ReleaseFiles):
-    df = pd.read_parquet(f.census); df.iloc[2, df.columns.get_loc("v20")] = -4.0; df.to_parquet(f.census)
+    df = pd.read_parquet(f.census)
+    df.iloc[2, df.columns.get_loc("v20")] = -4.0
+    df.to_parquet(f.census)
 
 
 def nan_value(f: ReleaseFiles):
-    df = pd.read_parquet(f.census); df.iloc[5, df.columns.get_loc("v33")] = np.nan; df.to_parquet(f.census)
+    df = pd.read_parquet(f.census)
+    df.iloc[5, df.columns.get_loc("v33")] = np.nan
+    df.to_parquet(f.census)
 
 
 def duplicate_oa(f: ReleaseFiles):
-    df = pd.read_parquet(f.census); pd.concat([df, df.iloc[[0]]]).to_parquet(f.census)
+    df = pd.read_parquet(f.census)
+    pd.concat([df, df.iloc[[0]]]).to_parquet(f.census)
 
 
 def oa_without_geometry(f: ReleaseFiles):
-    g = gpd.read_file(f.oa_boundaries); g.iloc[1:].to_file(f.oa_boundaries, driver="GPKG")
+    g = gpd.read_file(f.oa_boundaries)
+    g.iloc[1:].to_file(f.oa_boundaries, driver="GPKG")
 
 
 def empty_table(f: ReleaseFiles):
-    df = pd.read_parquet(f.census); df.iloc[:0].to_parquet(f.census)
+    df = pd.read_parquet(f.census)
+    df.iloc[:0].to_parquet(f.census)
 
 
-@pytest.mark.parametrize("mutate, words", [
-    (drop_column, ["uk_census_data.parquet", "missing variables v05"]),
-    (extra_column, ["unexpected columns v99"]),
-    (text_value, ["v07 is not numeric"]),
-    (negative_value, ["v20", "negative"]),
-    (nan_value, ["v33", "missing values"]),
-    (duplicate_oa, ["duplicate OA codes"]),
-    (oa_without_geometry, ["without geometry", "OA_2021_22_Boundaries.gpkg"]),
-    (empty_table, ["no Output Areas"]),
-])
+@pytest.mark.parametrize(
+    "mutate, words",
+    [
+        (drop_column, ["uk_census_data.parquet", "missing variables v05"]),
+        (extra_column, ["unexpected columns v99"]),
+        (text_value, ["v07 is not numeric"]),
+        (negative_value, ["v20", "negative"]),
+        (nan_value, ["v33", "missing values"]),
+        (duplicate_oa, ["duplicate OA codes"]),
+        (oa_without_geometry, ["without geometry", "OA_2021_22_Boundaries.gpkg"]),
+        (empty_table, ["no Output Areas"]),
+    ],
+)
 def test_bad_census_fails_naming_the_problem_and_keeps_previous_release(tmp_path, good_census, mutate, words):
     rerun_census_after(tmp_path, good_census, mutate).assert_rejected(*words)
 
@@ -74,11 +88,21 @@ def test_region_too_small_for_its_clustering_is_blocked_before_kmeans(tmp_path):
     defs = make_defs(resources)
     instance = dg.DagsterInstance.ephemeral()
     assert run(defs, "census_release_job", instance).success
-    result = run(defs, "geodem_region_job", instance, REGION, {"ops": {"cluster_diagnostics": {"config": {"n_init": 2}}}})
+    result = run(
+        defs,
+        "geodem_region_job",
+        instance,
+        REGION,
+        {"ops": {"cluster_diagnostics": {"config": {"n_init": 2}}}},
+    )
     assert not result.success
     check = [e for e in result.get_asset_check_evaluations() if e.check_name == "region_size_vs_k"][0]
     assert not check.passed and "needed" in check.description
-    done = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events() for m in [m.materialization]}
+    done = {
+        m.asset_key.to_user_string()
+        for m in result.get_asset_materialization_events()
+        for m in [m.materialization]
+    }
     assert "supergroups" not in done and "region_matrix" not in done
 
 

@@ -1,6 +1,5 @@
 """The geodemographic graph end to end on a small generated region, through Dagster."""
 
-
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -12,7 +11,12 @@ from sample_data.census import write_sample_census
 from tests.pipelines.harness import make_defs, make_resources, run
 
 REGION = "liverpool-city-region"
-K5 = {"ops": {"supergroups": {"config": {"k": 5, "n_init": 20}}, "subgroups": {"config": {"subgroups": [2, 2, 2, 2, 2], "n_init": 10}}}}
+K5 = {
+    "ops": {
+        "supergroups": {"config": {"k": 5, "n_init": 20}},
+        "subgroups": {"config": {"subgroups": [2, 2, 2, 2, 2], "n_init": 10}},
+    }
+}
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +32,26 @@ def region_run(tmp_path_factory):
     assert run(defs, "census_release_job", instance).success
     result = run(defs, "geodem_region_job", instance, REGION, K5)
     assert result.success
-    return {"tmp": tmp, "census": census, "resources": resources, "defs": defs, "instance": instance, "result": result}
+    return {
+        "tmp": tmp,
+        "census": census,
+        "resources": resources,
+        "defs": defs,
+        "instance": instance,
+        "result": result,
+    }
 
 
 def test_region_run_writes_every_export(region_run):
     folder = region_run["tmp"] / "out" / "geodem" / REGION
-    for name in ("classification.parquet", "classification.gpkg", "profiles.csv", "map.html", "umap.html", "profiles.html"):
+    for name in (
+        "classification.parquet",
+        "classification.gpkg",
+        "profiles.csv",
+        "map.html",
+        "umap.html",
+        "profiles.html",
+    ):
         assert (folder / name).stat().st_size > 0, name
     table = pd.read_parquet(folder / "classification.parquet")
     assert list(table.columns[:5]) == ["OA", "supergroup", "subgroup", "UMAP1", "UMAP2"]
@@ -77,9 +95,16 @@ def test_profiles_shares_add_up(region_run):
 def test_same_seed_gives_same_labels_and_letters(region_run):
     wh = region_run["resources"]["warehouse"]
     before = wh.read("supergroups", "region", REGION).sort_values("OA").reset_index(drop=True)
-    result = region_run["defs"].resolve_job_def("geodem_region_job").get_subset(
-        asset_selection={dg.AssetKey("supergroups")}).execute_in_process(
-        instance=region_run["instance"], partition_key=REGION, run_config={"ops": {"supergroups": {"config": {"k": 5, "n_init": 20}}}})
+    result = (
+        region_run["defs"]
+        .resolve_job_def("geodem_region_job")
+        .get_subset(asset_selection={dg.AssetKey("supergroups")})
+        .execute_in_process(
+            instance=region_run["instance"],
+            partition_key=REGION,
+            run_config={"ops": {"supergroups": {"config": {"k": 5, "n_init": 20}}}},
+        )
+    )
     assert result.success
     after = wh.read("supergroups", "region", REGION).sort_values("OA").reset_index(drop=True)
     pd.testing.assert_frame_equal(before, after)
@@ -89,7 +114,9 @@ def test_same_seed_gives_same_labels_and_letters(region_run):
 
 def test_metadata_has_pictures_and_key_figures(region_run):
     inst = region_run["instance"]
-    diag = inst.get_latest_materialization_event(dg.AssetKey("cluster_diagnostics")).asset_materialization.metadata
+    diag = inst.get_latest_materialization_event(
+        dg.AssetKey("cluster_diagnostics")
+    ).asset_materialization.metadata
     assert "data:image/png;base64," in diag["clustergram"].value
     sup = inst.get_latest_materialization_event(dg.AssetKey("supergroups")).asset_materialization.metadata
     assert sup["k"].value == 5 and sup["k_source"].value == "run config" and sup["inertia"].value > 0
@@ -102,20 +129,32 @@ def test_every_oa_lands_in_exactly_one_region(tmp_path):
     defs = make_defs(resources)
     instance = dg.DagsterInstance.ephemeral()
     assert run(defs, "census_release_job", instance).success
-    job = defs.resolve_job_def("geodem_region_job").get_subset(asset_selection={dg.AssetKey("region_output_areas")})
+    job = defs.resolve_job_def("geodem_region_job").get_subset(
+        asset_selection={dg.AssetKey("region_output_areas")}
+    )
     for slug in (REGION, "greater-manchester"):
         assert job.execute_in_process(instance=instance, partition_key=slug).success
     oas = resources["warehouse"].read("region_output_areas")
     assert oas["OA"].is_unique
     truth = pd.read_csv(census / "planted_truth.csv")
     assert set(oas["OA"]) == set(truth["OA"])
-    mat = instance.get_latest_materialization_event(dg.AssetKey("region_output_areas")).asset_materialization.metadata
-    assert mat["reference_intersects_oas"].value > mat["dagster/row_count"].value  # the reference's join over-counts
+    mat = instance.get_latest_materialization_event(
+        dg.AssetKey("region_output_areas")
+    ).asset_materialization.metadata
+    assert (
+        mat["reference_intersects_oas"].value > mat["dagster/row_count"].value
+    )  # the reference's join over-counts
 
 
 def test_region_not_in_release_fails_naming_the_lads(region_run):
-    job = region_run["defs"].resolve_job_def("geodem_region_job").get_subset(asset_selection={dg.AssetKey("region_output_areas")})
-    result = job.execute_in_process(instance=region_run["instance"], partition_key="wales", raise_on_error=False)
+    job = (
+        region_run["defs"]
+        .resolve_job_def("geodem_region_job")
+        .get_subset(asset_selection={dg.AssetKey("region_output_areas")})
+    )
+    result = job.execute_in_process(
+        instance=region_run["instance"], partition_key="wales", raise_on_error=False
+    )
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data.error
     assert "W06000001" in failure.message and "not in the census release" in failure.message
@@ -124,7 +163,11 @@ def test_region_not_in_release_fails_naming_the_lads(region_run):
 def test_embedding_takes_epochs_and_parallel_layout_from_run_config(region_run):
     wh = region_run["resources"]["warehouse"]
     before = wh.read("cluster_embedding", "region", REGION).sort_values("OA").reset_index(drop=True)
-    job = region_run["defs"].resolve_job_def("geodem_region_job").get_subset(asset_selection={dg.AssetKey("cluster_embedding")})
+    job = (
+        region_run["defs"]
+        .resolve_job_def("geodem_region_job")
+        .get_subset(asset_selection={dg.AssetKey("cluster_embedding")})
+    )
     config = {"ops": {"cluster_embedding": {"config": {"n_epochs": 20, "deterministic": False}}}}
     result = job.execute_in_process(instance=region_run["instance"], partition_key=REGION, run_config=config)
     assert result.success
@@ -132,7 +175,11 @@ def test_embedding_takes_epochs_and_parallel_layout_from_run_config(region_run):
     assert params["n_epochs"] == 20 and params["random_state"] is None and params["n_jobs"] == -1
     after = wh.read("cluster_embedding", "region", REGION).sort_values("OA").reset_index(drop=True)
     assert after["OA"].equals(before["OA"]) and not np.allclose(after["UMAP1"], before["UMAP1"])
-    bad = job.execute_in_process(instance=region_run["instance"], partition_key=REGION, raise_on_error=False,
-                                 run_config={"ops": {"cluster_embedding": {"config": {"n_epochs": 0}}}})
+    bad = job.execute_in_process(
+        instance=region_run["instance"],
+        partition_key=REGION,
+        raise_on_error=False,
+        run_config={"ops": {"cluster_embedding": {"config": {"n_epochs": 0}}}},
+    )
     assert not bad.success
     assert "n_epochs must be at least 1" in str(bad.failure_data_for_node("cluster_embedding").error)

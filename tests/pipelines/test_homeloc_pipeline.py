@@ -49,7 +49,9 @@ def test_every_line_is_a_row_or_quarantined_and_summary_covers_all_ranges(tmp_pa
     truth = pd.read_csv(str(userdays_file).replace(".csv", "_truth.csv"))
     assert set(home["user_guid"]) == set(truth["user_guid"])
     assert home["user_guid"].is_unique
-    summary = instance.get_latest_materialization_event(dg.AssetKey("locals_tourists_summary")).asset_materialization
+    summary = instance.get_latest_materialization_event(
+        dg.AssetKey("locals_tourists_summary")
+    ).asset_materialization
     assert summary.metadata["ranges_included"].value == len(KEYS)
 
 
@@ -64,13 +66,16 @@ def test_rerun_of_partition_replaces_rows(tmp_path, userdays_file):
     second = resources["warehouse"].read("user_home_country").sort_values("user_guid").reset_index(drop=True)
     pd.testing.assert_frame_equal(first, second)
     assert len(resources["warehouse"].read("userday_quarantine", "user_range", key)) == len(
-        resources["warehouse"].read("userday_quarantine")[lambda d: d["user_range"] == key])
+        resources["warehouse"].read("userday_quarantine")[lambda d: d["user_range"] == key]
+    )
 
 
 def test_backfill_of_all_ranges_equals_one_run_over_the_whole_file(tmp_path, userdays_file):
     resources = make_resources(tmp_path, userdays=userdays_file)
     run_all(make_defs(resources), dg.DagsterInstance.ephemeral())
-    combined = pd.read_parquet(tmp_path / "out" / "homeloc" / "user_home_country.parquet").reset_index(drop=True)
+    combined = pd.read_parquet(tmp_path / "out" / "homeloc" / "user_home_country.parquet").reset_index(
+        drop=True
+    )
 
     whole = read_range(userdays_file, None, None)
     rows = whole.rows
@@ -97,6 +102,8 @@ def test_postgres_and_embedded_backends_give_identical_homes(tmp_path, userdays_
         instance = dg.DagsterInstance.ephemeral()
         for key in keys:
             assert run(defs, "homeloc_range_job", instance, key).success
-        homes.append(resources["warehouse"].read("user_home_country").sort_values("user_guid").reset_index(drop=True))
+        homes.append(
+            resources["warehouse"].read("user_home_country").sort_values("user_guid").reset_index(drop=True)
+        )
     pd.testing.assert_frame_equal(homes[0], homes[1])
     assert len(homes[0]) > 100

@@ -47,7 +47,10 @@ def test_dagster_yaml_stores_runs_events_and_asset_status_in_postgres(dagster_pg
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM runs WHERE run_id = %s", [result.run_id])
         assert cur.fetchone()[0] == 1
-        cur.execute("SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = 'ASSET_MATERIALIZATION'", [result.run_id])
+        cur.execute(
+            "SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = 'ASSET_MATERIALIZATION'",
+            [result.run_id],
+        )
         assert cur.fetchone()[0] == 4
         cur.execute("SELECT asset_key FROM asset_keys")
         keys = {row[0] for row in cur.fetchall()}

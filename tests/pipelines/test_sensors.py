@@ -23,7 +23,9 @@ class Tick:
 def tick(sensor, resources, instance, cursor=None):
     """One evaluation as the daemon does it: (run requests, the tick, the new cursor)."""
     repo = make_defs(resources).get_repository_def()
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources, repository_def=repo)
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources=resources, repository_def=repo
+    )
     data = sensor.evaluate_tick(context)
     return list(data.run_requests or []), Tick(data), data.cursor
 
@@ -58,7 +60,9 @@ def test_new_release_refreshes_only_regions_already_classified(tmp_path):
     assert run(defs, "census_release_job", instance).success
     requests, result, cursor = tick(regions_after_census_sensor, resources, instance)
     assert not requests and "no region has been classified" in result.skip_message
-    job = defs.resolve_job_def("geodem_region_job").get_subset(asset_selection={dg.AssetKey("region_output_areas")})
+    job = defs.resolve_job_def("geodem_region_job").get_subset(
+        asset_selection={dg.AssetKey("region_output_areas")}
+    )
     assert job.execute_in_process(instance=instance, partition_key=REGION).success
     assert run(defs, "census_release_job", instance).success
     requests, _, cursor = tick(regions_after_census_sensor, resources, instance, cursor)

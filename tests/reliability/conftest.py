@@ -30,4 +30,6 @@ def instance(tmp_path):
 
 def pytest_terminal_summary(terminalreporter):
     if CASES:
-        terminalreporter.write_line("reliability cases: " + ", ".join(f"{k} = {v:,}" for k, v in sorted(CASES.items())))
+        terminalreporter.write_line(
+            "reliability cases: " + ", ".join(f"{k} = {v:,}" for k, v in sorted(CASES.items()))
+        )

@@ -20,10 +20,26 @@ HARD_LIMIT_S = 5.0
 
 # (log2m, regwidth, expthresh, sparseon, number of distinct hashes)
 _SEEDS = [
-    (11, 5, 0, 1, 0), (11, 5, 0, 1, 1), (11, 5, 0, 1, 3), (11, 5, 0, 1, 60), (11, 5, 0, 1, 400),
-    (11, 5, 0, 1, 3000), (11, 5, -1, 1, 2), (11, 5, -1, 1, 40), (11, 5, 16, 0, 9), (11, 5, 16, 0, 30),
-    (4, 3, 8, 1, 3), (4, 3, 0, 1, 20), (0, 1, 0, 1, 5), (3, 2, 0, 0, 7), (5, 7, -1, 1, 12),
-    (12, 6, 1024, 0, 5000), (14, 4, 0, 1, 50), (17, 7, 0, 0, 10), (8, 1, 0, 1, 30), (16, 7, 0, 1, 200),
+    (11, 5, 0, 1, 0),
+    (11, 5, 0, 1, 1),
+    (11, 5, 0, 1, 3),
+    (11, 5, 0, 1, 60),
+    (11, 5, 0, 1, 400),
+    (11, 5, 0, 1, 3000),
+    (11, 5, -1, 1, 2),
+    (11, 5, -1, 1, 40),
+    (11, 5, 16, 0, 9),
+    (11, 5, 16, 0, 30),
+    (4, 3, 8, 1, 3),
+    (4, 3, 0, 1, 20),
+    (0, 1, 0, 1, 5),
+    (3, 2, 0, 0, 7),
+    (5, 7, -1, 1, 12),
+    (12, 6, 1024, 0, 5000),
+    (14, 4, 0, 1, 50),
+    (17, 7, 0, 0, 10),
+    (8, 1, 0, 1, 30),
+    (16, 7, 0, 1, 200),
 ]
 
 
@@ -93,6 +109,7 @@ def mutate_hex(text: str, rng: np.random.Generator) -> str:
 @contextmanager
 def hard_limit(seconds: float = HARD_LIMIT_S):
     """Raise TimeoutError in the main thread if the block runs longer than ``seconds`` (a hang)."""
+
     def expire(signum, frame):
         raise TimeoutError(f"hll parsing ran longer than {seconds} s")
 

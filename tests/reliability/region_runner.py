@@ -15,8 +15,13 @@ import time
 from pathlib import Path
 
 REGION = "liverpool-city-region"
-RUN_CONFIG = {"ops": {"cluster_diagnostics": {"config": {"n_init": 3, "max_k": 5}},
-                      "supergroups": {"config": {"k": 4}}, "subgroups": {"config": {"subgroups": [2, 2, 2, 2]}}}}
+RUN_CONFIG = {
+    "ops": {
+        "cluster_diagnostics": {"config": {"n_init": 3, "max_k": 5}},
+        "supergroups": {"config": {"k": 4}},
+        "subgroups": {"config": {"subgroups": [2, 2, 2, 2]}},
+    }
+}
 
 
 def _hang_at(call: int, marker: Path) -> None:

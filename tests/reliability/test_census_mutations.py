@@ -54,10 +54,12 @@ def population_without_counts(f: ReleaseFiles) -> None:
 
 def first_half(attr: str):
     """A mutation keeping the first half of the bytes of one release file (a cut-off copy)."""
+
     def cut(f: ReleaseFiles) -> None:
         path = getattr(f, attr)
         data = path.read_bytes()
         path.write_bytes(data[: len(data) // 2])
+
     cut.__name__ = f"{attr}_first_half"
     return cut
 
@@ -99,23 +101,27 @@ def failure_message(files: ReleaseFiles) -> str:
     return "\n".join(release.problems)
 
 
-@pytest.mark.parametrize("mutate, file_attr, words", [
-    (lad_without_code, "lad_boundaries", ["no LAD22CD column"]),
-    (census_without_oa_index, "census", ["no OA index or column"]),
-    (census_truncated, "census", ["cannot read as Parquet"]),
-    (oa_empty_polygon, "oa_boundaries", ["empty geometry"]),
-    (oa_null_geometry, "oa_boundaries", ["empty geometry"]),
-    (oa_without_crs, "oa_boundaries", ["EPSG:27700"]),
-    (population_without_counts, "population", ["uk001001"]),
-    (first_half("oa_boundaries"), "oa_boundaries", ["cannot open as a GeoPackage"]),
-    (first_half("lad_boundaries"), "lad_boundaries", ["cannot open as a GeoPackage"]),
-    (oa_not_a_geopackage, "oa_boundaries", ["cannot open as a GeoPackage", "not recognized"]),
-    (lookup_ragged_row, "lookup", ["cannot read as CSV", "in line 6, saw 5"]),
-    (lookup_not_utf8, "lookup", ["line 5: not UTF-8"]),
-    (lookup_unclosed_quote, "lookup", ["cannot read as CSV", "EOF inside string"]),
-    (lookup_empty, "lookup", ["the file is empty"]),
-    (population_binary, "population", ["line 2: not UTF-8"]),  # byte 0x80 follows the LF at byte 10
-], ids=lambda v: getattr(v, "__name__", None))
+@pytest.mark.parametrize(
+    "mutate, file_attr, words",
+    [
+        (lad_without_code, "lad_boundaries", ["no LAD22CD column"]),
+        (census_without_oa_index, "census", ["no OA index or column"]),
+        (census_truncated, "census", ["cannot read as Parquet"]),
+        (oa_empty_polygon, "oa_boundaries", ["empty geometry"]),
+        (oa_null_geometry, "oa_boundaries", ["empty geometry"]),
+        (oa_without_crs, "oa_boundaries", ["EPSG:27700"]),
+        (population_without_counts, "population", ["uk001001"]),
+        (first_half("oa_boundaries"), "oa_boundaries", ["cannot open as a GeoPackage"]),
+        (first_half("lad_boundaries"), "lad_boundaries", ["cannot open as a GeoPackage"]),
+        (oa_not_a_geopackage, "oa_boundaries", ["cannot open as a GeoPackage", "not recognized"]),
+        (lookup_ragged_row, "lookup", ["cannot read as CSV", "in line 6, saw 5"]),
+        (lookup_not_utf8, "lookup", ["line 5: not UTF-8"]),
+        (lookup_unclosed_quote, "lookup", ["cannot read as CSV", "EOF inside string"]),
+        (lookup_empty, "lookup", ["the file is empty"]),
+        (population_binary, "population", ["line 2: not UTF-8"]),  # byte 0x80 follows the LF at byte 10
+    ],
+    ids=lambda v: getattr(v, "__name__", None),
+)
 def test_mutated_release_fails_naming_the_file(tmp_path, good_census, mutate, file_attr, words):
     shutil.copytree(good_census, tmp_path / "census")
     files = locate_release(tmp_path / "census")
@@ -132,11 +138,17 @@ def test_empty_oa_polygon_fails_census_release_and_keeps_the_previous_one(tmp_pa
     outcome.assert_rejected("OA_2021_22_Boundaries.gpkg", oa_code, "empty geometry")
 
 
-@pytest.mark.parametrize("mutate, words", [
-    (first_half("oa_boundaries"), ["OA_2021_22_Boundaries.gpkg: cannot open as a GeoPackage"]),
-    (lookup_ragged_row, ["census_variable_lookup.csv: cannot read as CSV", "in line 6, saw 5"]),
-], ids=["truncated_gpkg", "unparsable_lookup"])
-def test_unreadable_file_fails_census_release_listing_it_and_keeps_the_previous_one(tmp_path, good_census, mutate, words):
+@pytest.mark.parametrize(
+    "mutate, words",
+    [
+        (first_half("oa_boundaries"), ["OA_2021_22_Boundaries.gpkg: cannot open as a GeoPackage"]),
+        (lookup_ragged_row, ["census_variable_lookup.csv: cannot read as CSV", "in line 6, saw 5"]),
+    ],
+    ids=["truncated_gpkg", "unparsable_lookup"],
+)
+def test_unreadable_file_fails_census_release_listing_it_and_keeps_the_previous_one(
+    tmp_path, good_census, mutate, words
+):
     outcome = rerun_census_after(tmp_path, good_census, mutate)
     outcome.assert_rejected("problems:", *words)
     # Reported like every other release problem: the problems metadata lists it too.

@@ -52,7 +52,9 @@ def change_after_copies(monkeypatch, change, when) -> list[str]:
 def tick(resources: dict, instance, cursor=None):
     """One evaluation of census_release_sensor as the daemon does it: (run requests, new cursor)."""
     repo = make_defs(resources).get_repository_def()
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources, repository_def=repo)
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources=resources, repository_def=repo
+    )
     data = census_release_sensor.evaluate_tick(context)
     return list(data.run_requests or []), data.cursor
 
@@ -79,12 +81,17 @@ def assert_holds(resources: dict, release: Path, fp: str) -> None:
     expected = read_release(locate_release(release))
     got_fp, variables, population = ingested(resources)
     assert got_fp == fp
-    pd.testing.assert_frame_equal(variables, numeric_variables(expected.variables).sort_index(), check_names=False)
-    pd.testing.assert_series_equal(population, expected.population.astype("float64").sort_index(), check_names=False,
-                                   check_dtype=False)
+    pd.testing.assert_frame_equal(
+        variables, numeric_variables(expected.variables).sort_index(), check_names=False
+    )
+    pd.testing.assert_series_equal(
+        population, expected.population.astype("float64").sort_index(), check_names=False, check_dtype=False
+    )
 
 
-def test_folder_swapped_mid_read_ingests_the_opened_release_and_the_sensor_asks_for_the_new(tmp_path, releases, monkeypatch):
+def test_folder_swapped_mid_read_ingests_the_opened_release_and_the_sensor_asks_for_the_new(
+    tmp_path, releases, monkeypatch
+):
     census = tmp_path / "census"
     shutil.copytree(releases / "old", census)
     old_fp = fingerprint(locate_release(census))
@@ -110,7 +117,9 @@ def test_folder_swapped_mid_read_ingests_the_opened_release_and_the_sensor_asks_
     assert_holds(resources, releases / "old", old_fp)
     mat = instance.get_latest_materialization_event(dg.AssetKey("census_release")).asset_materialization
     assert mat.metadata["fingerprint"].value == old_fp
-    assert not list((tmp_path / "out" / "cache" / "census" / "snapshots").iterdir()), "snapshot copies left behind"
+    assert not list((tmp_path / "out" / "cache" / "census" / "snapshots").iterdir()), (
+        "snapshot copies left behind"
+    )
 
     requests, _ = tick(resources, instance, cursor)
     assert [r.run_key for r in requests] == [f"census-{new_fp}"]
@@ -134,7 +143,9 @@ def test_files_rewritten_in_place_mid_read_are_read_again(tmp_path, releases, mo
     assert_holds(resources, releases / "new", fingerprint(locate_release(census)))
 
 
-def test_a_release_that_never_settles_fails_clearly_and_keeps_the_previous_one(tmp_path, releases, monkeypatch):
+def test_a_release_that_never_settles_fails_clearly_and_keeps_the_previous_one(
+    tmp_path, releases, monkeypatch
+):
     census = tmp_path / "census"
     shutil.copytree(releases / "old", census)
     resources = make_resources(tmp_path, census_dir=census)
@@ -156,7 +167,9 @@ def test_a_release_that_never_settles_fails_clearly_and_keeps_the_previous_one(t
     assert "oa_pop_data.csv" in message and "3 attempts" in message
     assert len(copied) == 3 * 5
     assert_holds(resources, releases / "old", old_fp)
-    assert not list((tmp_path / "out" / "cache" / "census" / "snapshots").iterdir()), "snapshot copies left behind"
+    assert not list((tmp_path / "out" / "cache" / "census" / "snapshots").iterdir()), (
+        "snapshot copies left behind"
+    )
 
 
 def test_a_zip_release_is_unpacked_snapshotted_and_fingerprinted_like_a_folder(tmp_path, releases):

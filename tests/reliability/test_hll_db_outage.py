@@ -87,7 +87,9 @@ def hll_step_errors(base_url: str, runs: list[dict]) -> dict[str, list[tuple[str
     found: dict[str, list[tuple[str, str]]] = {}
     for r in runs:
         key = next((t["value"] for t in r["tags"] if t["key"] == "dagster/partition"), None)
-        events = graphql(base_url, STEP_ERRORS, {"runId": r["runId"]})["runOrError"]["eventConnection"]["events"]
+        events = graphql(base_url, STEP_ERRORS, {"runId": r["runId"]})["runOrError"]["eventConnection"][
+            "events"
+        ]
         for e in events:
             if e.get("stepKey") == HLL_STEP and e.get("error"):
                 text = "\n".join([e["error"]["message"], *(c["message"] for c in e["error"]["causes"])])
@@ -98,12 +100,30 @@ def hll_step_errors(base_url: str, runs: list[dict]) -> dict[str, list[tuple[str
 def launch_backfill(stack, log: Path) -> tuple[subprocess.Popen, str]:
     """`geodem backfill homeloc --wait` in the background, as an operator would run it; (process, backfill id)."""
     out = open(log, "w")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "geodem"), "backfill", "homeloc", "--wait",
-                             "--timeout", str(BACKFILL_TIMEOUT_S), "--url", stack.base_url],
-                            env=stack.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "geodem"),
+            "backfill",
+            "homeloc",
+            "--wait",
+            "--timeout",
+            str(BACKFILL_TIMEOUT_S),
+            "--url",
+            stack.base_url,
+        ],
+        env=stack.env,
+        cwd=REPO,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     out.close()
-    launched = wait_until(lambda: re.search(r"launched backfill (\w+)", log.read_text()) or proc.poll() is not None,
-                          120, "the backfill to be launched", stack)
+    launched = wait_until(
+        lambda: re.search(r"launched backfill (\w+)", log.read_text()) or proc.poll() is not None,
+        120,
+        "the backfill to be launched",
+        stack,
+    )
     assert launched is not True, f"geodem backfill exited with {proc.returncode}:\n{log.read_text()}"
     return proc, launched.group(1)
 
@@ -113,22 +133,41 @@ def test_postgresql_restart_mid_backfill_is_ridden_out_by_retries(pg_server_url,
     root = Path(tempfile.mkdtemp(prefix="geodem-outage-"))
     userdays = root / "userdays.csv"
     write_sample_userdays(userdays, N_USERS, seed=13)
-    settings = dict(GEODEM_HLL_DATABASE_URL=hll_url, GEODEM_USER_RANGES=str(N_RANGES), GEODEM_USERDAYS_CSV=str(userdays),
-                    GEODEM_OUTPUT_DIR=str(root / "outputs"), GEODEM_WAREHOUSE=str(root / "warehouse.duckdb"),
-                    GEODEM_CENSUS_DIR=str(root / "census"))
+    settings = dict(
+        GEODEM_HLL_DATABASE_URL=hll_url,
+        GEODEM_USER_RANGES=str(N_RANGES),
+        GEODEM_USERDAYS_CSV=str(userdays),
+        GEODEM_OUTPUT_DIR=str(root / "outputs"),
+        GEODEM_WAREHOUSE=str(root / "warehouse.duckdb"),
+        GEODEM_CENSUS_DIR=str(root / "census"),
+    )
     try:
-        with dagster_database(pg_server_url, prefix="dagster_outage") as database, \
-                running_stack(database, root, settings, ARTIFACTS) as stack:
+        with (
+            dagster_database(pg_server_url, prefix="dagster_outage") as database,
+            running_stack(database, root, settings, ARTIFACTS) as stack,
+        ):
             proc, backfill_id = launch_backfill(stack, root / "backfill.log")
             try:
+
                 def started_runs():
-                    return [r for r in backfill_status(stack.base_url, backfill_id)["runs"] if r["status"] == "STARTED"]
+                    return [
+                        r
+                        for r in backfill_status(stack.base_url, backfill_id)["runs"]
+                        if r["status"] == "STARTED"
+                    ]
 
                 wait_until(started_runs, 180, "a range run to start", stack)
                 cluster.stop("fast")  # runs in flight; connections open at this moment are terminated
                 try:
-                    wait_until(lambda: hll_step_errors(stack.base_url, backfill_status(stack.base_url, backfill_id)["runs"]),
-                               120, f"a {HLL_STEP} step to fail on the stopped database", stack, poll=1)
+                    wait_until(
+                        lambda: hll_step_errors(
+                            stack.base_url, backfill_status(stack.base_url, backfill_id)["runs"]
+                        ),
+                        120,
+                        f"a {HLL_STEP} step to fail on the stopped database",
+                        stack,
+                        poll=1,
+                    )
                     time.sleep(OUTAGE_AFTER_FIRST_FAILURE_S)
                 finally:
                     cluster.start()
@@ -137,7 +176,9 @@ def test_postgresql_restart_mid_backfill_is_ridden_out_by_retries(pg_server_url,
                 if proc.poll() is None:
                     proc.kill()
             output = (root / "backfill.log").read_text()
-            assert code == 0, f"geodem backfill exited with {code}:\n{output}\n--- daemon log ---\n{stack.daemon.tail()}"
+            assert code == 0, (
+                f"geodem backfill exited with {code}:\n{output}\n--- daemon log ---\n{stack.daemon.tail()}"
+            )
             status = backfill_status(stack.base_url, backfill_id)
             errors = hll_step_errors(stack.base_url, status["runs"])
 
@@ -147,12 +188,16 @@ def test_postgresql_restart_mid_backfill_is_ridden_out_by_retries(pg_server_url,
         assert status["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), status["status"]
         assert errors, "no range met the outage"
         # The step's retry policy rode it out inside each run: no run failed, none needed a run retry.
-        assert {r["status"] for r in status["runs"]} == {"SUCCESS"}, [(r["runId"], r["status"]) for r in status["runs"]]
+        assert {r["status"] for r in status["runs"]} == {"SUCCESS"}, [
+            (r["runId"], r["status"]) for r in status["runs"]
+        ]
         assert {kind for seen in errors.values() for kind, _ in seen} == {"ExecutionStepUpForRetryEvent"}
         for key, seen in errors.items():
             for _, text in seen:
                 # Only the outage: the database unreachable or the connection cut by the shutdown.
-                assert f"PostgreSQL at 127.0.0.1:{cluster.port}/geodem_hll" in text, f"range {key}: unexpected error\n{text}"
+                assert f"PostgreSQL at 127.0.0.1:{cluster.port}/geodem_hll" in text, (
+                    f"range {key}: unexpected error\n{text}"
+                )
         cases["HLL step retries through a PostgreSQL restart"] += sum(len(seen) for seen in errors.values())
         cases["ranges that met a PostgreSQL restart mid-backfill"] += len(errors)
 
@@ -162,12 +207,18 @@ def test_postgresql_restart_mid_backfill_is_ridden_out_by_retries(pg_server_url,
         expected = expected_homes(userdays)
         pd.testing.assert_frame_equal(combined[expected.columns], expected)
         per_country, per_user, _ = whole_file_aggregates(userdays)
-        for name, whole, order in (("user_country_userdays", per_country, ["user_guid", "country"]),
-                                   ("user_total_userdays", per_user, ["user_guid"])):
+        for name, whole, order in (
+            ("user_country_userdays", per_country, ["user_guid", "country"]),
+            ("user_total_userdays", per_user, ["user_guid"]),
+        ):
             parts = pd.concat([pd.read_parquet(p) for p in sorted((out / name).glob("*.parquet"))])
             assert len(list((out / name).glob("*.parquet"))) == N_RANGES
-            pd.testing.assert_frame_equal(parts.sort_values(order, ignore_index=True)[whole.columns],
-                                          whole.sort_values(order, ignore_index=True), check_dtype=False, obj=name)
+            pd.testing.assert_frame_equal(
+                parts.sort_values(order, ignore_index=True)[whole.columns],
+                whole.sort_values(order, ignore_index=True),
+                check_dtype=False,
+                obj=name,
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -178,7 +229,9 @@ def test_a_database_without_the_extension_fails_at_once_without_retries(tmp_path
     write_sample_userdays(userdays, 300, seed=2)
     resources = make_resources(tmp_path, userdays=userdays, hll=PostgresHLLResource(database_url=no_hll_url))
     instance = dg.DagsterInstance.ephemeral()
-    result = run(make_defs(resources), "homeloc_range_job", instance, user_range_partitions.get_partition_keys()[0])
+    result = run(
+        make_defs(resources), "homeloc_range_job", instance, user_range_partitions.get_partition_keys()[0]
+    )
     assert not result.success
     kinds = [e.event_type_value for e in result.all_events if e.step_key == HLL_STEP]
     assert "STEP_UP_FOR_RETRY" not in kinds and kinds.count("STEP_FAILURE") == 1, kinds

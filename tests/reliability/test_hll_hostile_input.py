@@ -47,15 +47,21 @@ def mutated_valid(draw) -> bytes:
     return bytes(data)
 
 
-hex_alphabet = st.sampled_from(list("0123456789abcdefABCDEF") + ["\\x", "\\X", "x", "\\", " ", "g", "\n", "\u00e9", "\u0663", "\0", "-"])
+hex_alphabet = st.sampled_from(
+    list("0123456789abcdefABCDEF") + ["\\x", "\\X", "x", "\\", " ", "g", "\n", "\u00e9", "\u0663", "\0", "-"]
+)
 hex_texts = st.one_of(
     st.lists(hex_alphabet, max_size=40).map("".join),
     st.text(max_size=30),
     st.binary(max_size=40).map(lambda b: "\\x" + b.hex()),
     st.binary(max_size=40).map(lambda b: b.hex()),  # no \x prefix
     st.binary(min_size=1, max_size=40).map(lambda b: "\\x" + b.hex()[:-1]),  # odd length
-    st.sampled_from(VALID).map(lambda b: "\\x" + b.hex()).flatmap(
-        lambda t: st.integers(0, len(t)).flatmap(lambda i: st.sampled_from(["", "z", " ", "\u00e9", "0"]).map(lambda c: t[:i] + c + t[i:]))
+    st.sampled_from(VALID)
+    .map(lambda b: "\\x" + b.hex())
+    .flatmap(
+        lambda t: st.integers(0, len(t)).flatmap(
+            lambda i: st.sampled_from(["", "z", " ", "\u00e9", "0"]).map(lambda c: t[:i] + c + t[i:])
+        )
     ),
 )
 
@@ -125,13 +131,17 @@ def test_mutations_of_the_largest_values(cases):
     cases["hll parser"] += 300
 
 
-@pytest.mark.parametrize("data", [
-    b"\x14\x91\x40" + bytes(114688),         # FULL, log2m 17, regwidth 5 (header code) but wrong length
-    b"\x14\xf1\x40" + bytes(114688),         # FULL, log2m 17, regwidth 8 is out of range
-    b"\x13\xd1\x40" + b"\xff" * 300_000,     # SPARSE, log2m 17, regwidth 7, many entries
-    b"\x12\x8b\x7f" + bytes(8 * 16383),      # EXPLICIT with expthresh auto, 16383 equal elements
-    b"\x10\xff\xff", b"\x14\x00\x00\x80",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x14\x91\x40" + bytes(114688),  # FULL, log2m 17, regwidth 5 (header code) but wrong length
+        b"\x14\xf1\x40" + bytes(114688),  # FULL, log2m 17, regwidth 8 is out of range
+        b"\x13\xd1\x40" + b"\xff" * 300_000,  # SPARSE, log2m 17, regwidth 7, many entries
+        b"\x12\x8b\x7f" + bytes(8 * 16383),  # EXPLICIT with expthresh auto, 16383 equal elements
+        b"\x10\xff\xff",
+        b"\x14\x00\x00\x80",
+    ],
+)
 def test_huge_header_codes_and_payloads_are_bounded(cases, data):
     cases["hll parser"] += 1
     parse_bytes(data)

@@ -38,7 +38,11 @@ def test_codec_agrees_with_postgresql(hll_database_url, cases):
                 if mine_error is None:
                     assert pg_ok, f"codec accepts {data.hex()} which PostgreSQL rejects"
                     theirs = math.nan if theirs is None else theirs
-                    assert mine == theirs or (math.isnan(mine) and math.isnan(theirs)), (data.hex(), mine, theirs)
+                    assert mine == theirs or (math.isnan(mine) and math.isnan(theirs)), (
+                        data.hex(),
+                        mine,
+                        theirs,
+                    )
                     both_ok += 1
                 elif pg_ok:
                     stricter.append((data.hex(), mine_error))

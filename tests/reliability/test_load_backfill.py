@@ -32,27 +32,42 @@ def load(pg_server_url):
     """One small load run (the same code as `python -m benchmarks.load_backfill`)."""
     root = Path(tempfile.mkdtemp(prefix="geodem-load-test-"))
     try:
-        yield run_load(pg_server_url, root, N_USERS, N_RANGES, seed=3, n_bad_rows=60, hostile_per_case=2,
-                       timeout_s=TIMEOUT_S, artifacts=ARTIFACTS)
+        yield run_load(
+            pg_server_url,
+            root,
+            N_USERS,
+            N_RANGES,
+            seed=3,
+            n_bad_rows=60,
+            hostile_per_case=2,
+            timeout_s=TIMEOUT_S,
+            artifacts=ARTIFACTS,
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
 def test_backfill_completes_within_the_limits_and_reconciles(load, cases):
-    assert load.problems() == [], "\n".join(load.problems()) + f"\n--- geodem backfill ---\n{load.backfill_log}"
+    assert load.problems() == [], (
+        "\n".join(load.problems()) + f"\n--- geodem backfill ---\n{load.backfill_log}"
+    )
 
     # Completed: every range and the summary, each in a successful run of this backfill.
     assert load.exit_code == 0 and load.backfill_status in ("COMPLETED", "COMPLETED_SUCCESS")
     assert load.partition_status == {k: "SUCCESS" for k in partition_keys(N_RANGES)}
     mine = [r for r in load.runs if r.backfill_id == load.backfill_id]
-    assert sorted(r.partition or "summary" for r in mine if r.status == "SUCCESS") == sorted([*partition_keys(N_RANGES), "summary"])
+    assert sorted(r.partition or "summary" for r in mine if r.status == "SUCCESS") == sorted(
+        [*partition_keys(N_RANGES), "summary"]
+    )
 
     # The limits were the ones asked for, and held.
     assert load.instance["runQueueConfig"]["maxConcurrentRuns"] == RUN_QUEUE_LIMIT
     assert load.instance["concurrencyLimit"]["slotCount"] == HLL_POOL_LIMIT
     assert 1 <= load.max_concurrent_runs <= RUN_QUEUE_LIMIT
     assert load.observer_polls > 0
-    assert 1 <= load.max_in_progress_polled <= RUN_QUEUE_LIMIT and load.max_pool_slots_polled <= HLL_POOL_LIMIT
+    assert (
+        1 <= load.max_in_progress_polled <= RUN_QUEUE_LIMIT and load.max_pool_slots_polled <= HLL_POOL_LIMIT
+    )
 
     # Every run's peak memory was read from its own process.
     for r in load.runs:
@@ -95,7 +110,9 @@ SPAWNING_PARENT = textwrap.dedent("""
 def test_the_sampler_reads_a_spawned_process_peak_as_its_own_rusage_does(tmp_path):
     script = tmp_path / "spawning_parent.py"
     script.write_text(SPAWNING_PARENT)
-    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    parent = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     with RunWorkerSampler(parent.pid) as sampler:
         out, _ = parent.communicate(timeout=120)
     assert parent.returncode == 0
@@ -110,8 +127,16 @@ def test_crowded_moments_are_split_into_running_ended_and_unclaimed_processes():
     from benchmarks.load_backfill import RunRecord, crowding
 
     def run(key, start, end):
-        return RunRecord(run_id=str(key), partition="0", backfill_id=None, status="SUCCESS", start=start, end=end,
-                         pid=key[0], process_key=key)
+        return RunRecord(
+            run_id=str(key),
+            partition="0",
+            backfill_id=None,
+            status="SUCCESS",
+            start=start,
+            end=end,
+            pid=key[0],
+            process_key=key,
+        )
 
     runs = [run((1, 1), 0.0, 10.0), run((2, 2), 1.0, 20.0), run((3, 3), 5.0, 30.0)]
     # At t=12: run 1 has ended (still exiting), 2 and 3 are running, 4 is claimed by no run.

@@ -49,7 +49,9 @@ def outage_script():
     return reply
 
 
-def test_api_failing_mid_region_falls_back_per_cluster_and_the_check_lists_them(tmp_path, instance, monkeypatch, caplog, capfd):
+def test_api_failing_mid_region_falls_back_per_cluster_and_the_check_lists_them(
+    tmp_path, instance, monkeypatch, caplog, capfd
+):
     census = tmp_path / "census"
     write_sample_census(census, regions=[REGION], seed=1, scale=0.05)
     with ResponsesServer() as server:
@@ -76,11 +78,16 @@ def test_api_failing_mid_region_falls_back_per_cluster_and_the_check_lists_them(
         assert result.asset_materializations_for_node(node), f"{node} did not materialise"
     names = resources["warehouse"].read("cluster_names", "region", REGION).set_index("cluster")
     assert sorted(names.index) == sorted(ORDER)
-    assert set(names.loc[ANSWERED, "source"]) == {"openai"} and names.loc[ANSWERED, "fallback_reason"].isna().all()
+    assert (
+        set(names.loc[ANSWERED, "source"]) == {"openai"}
+        and names.loc[ANSWERED, "fallback_reason"].isna().all()
+    )
     assert set(names.loc[FAILED, "source"]) == {"offline"}
     reason = f"HTTP 500 on all {ATTEMPTS} attempts"
-    down = (f"the API gave no answer for {OUTAGE_AFTER_CLUSTERS} clusters in a row (last: {reason}), "
-            "so it was not asked for the rest of the region")
+    down = (
+        f"the API gave no answer for {OUTAGE_AFTER_CLUSTERS} clusters in a row (last: {reason}), "
+        "so it was not asked for the rest of the region"
+    )
     reasons = {**{code: reason for code in TRIED}, **{code: down for code in NOT_ASKED}}
     assert names.loc[FAILED, "fallback_reason"].to_dict() == reasons
     assert names["name"].is_unique
@@ -88,7 +95,9 @@ def test_api_failing_mid_region_falls_back_per_cluster_and_the_check_lists_them(
     assert exported.to_dict() == names["name"].to_dict()
 
     # The check fails and lists every fallback; the run log warns about each.
-    (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "names_from_configured_namer"]
+    (check,) = [
+        c for c in result.get_asset_check_evaluations() if c.check_name == "names_from_configured_namer"
+    ]
     assert not check.passed
     listed = [f"{code}: {reasons[code]}" for code in FAILED]
     assert check.metadata["fallbacks"].value == listed
@@ -96,7 +105,10 @@ def test_api_failing_mid_region_falls_back_per_cluster_and_the_check_lists_them(
     for line in listed:
         assert any(f"offline name used: {line}" in w for w in warnings), f"no warning for {line}: {warnings}"
     mat = result.asset_materializations_for_node("cluster_names")[0]
-    assert mat.metadata["fallbacks"].value == listed and mat.metadata["sources"].value == {"openai": 5, "offline": 4}
+    assert mat.metadata["fallbacks"].value == listed and mat.metadata["sources"].value == {
+        "openai": 5,
+        "offline": 4,
+    }
 
     # The key is nowhere: files (events, warehouse, exports, cache), console, Python logs, event messages, metadata.
     assert leaks(tmp_path / "dagster_home", result.run_id), "the instance's event files were not searched"

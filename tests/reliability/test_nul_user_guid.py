@@ -38,7 +38,12 @@ def _with_nul_lines(path: Path, picks: int = 2) -> dict[str, list[int]]:
     guids = [line.split(b",", 1)[0] for line in data]
     chosen, added = {}, {}
     for i in range(len(data) - 1, 0, -1):
-        if guids[i] != guids[i - 1] and b'"' not in guids[i - 1] and _owner(guids[i - 1]) not in chosen and len(chosen) < picks:
+        if (
+            guids[i] != guids[i - 1]
+            and b'"' not in guids[i - 1]
+            and _owner(guids[i - 1]) not in chosen
+            and len(chosen) < picks
+        ):
             chosen[_owner(guids[i - 1])] = i - 1  # index of a user's last line
     out, number = [header], 1
     for i, line in enumerate(data):
@@ -74,7 +79,8 @@ def test_file_with_nul_guids_gives_the_same_result_on_both_backends(tmp_path, nu
         for key in added:
             result = run(defs, "homeloc_range_job", instance, key)
             assert result.success, f"{name} backend, range {key}: " + "; ".join(
-                e.step_failure_data.error.message for e in result.get_step_failure_events())
+                e.step_failure_data.error.message for e in result.get_step_failure_events()
+            )
             got[key] = {
                 "rows": storage.read(resources["outputs"], "user_locations", key),
                 "userdays": storage.read(resources["outputs"], "user_country_userdays", key),
@@ -100,8 +106,14 @@ def test_file_with_nul_guids_gives_the_same_result_on_both_backends(tmp_path, nu
 
 
 def _rows(guids: list[str], countries: list[str]) -> pd.DataFrame:
-    hlls = [HLL.from_hashes(np.array([hash_text(f"1:{g}:{d}") for d in range(3)], dtype=np.int64)).to_hex() for g in guids]
-    return pd.DataFrame({"user_guid": guids, "country": countries, "userday_hll": hlls}, index=[10 + i for i in range(len(guids))])
+    hlls = [
+        HLL.from_hashes(np.array([hash_text(f"1:{g}:{d}") for d in range(3)], dtype=np.int64)).to_hex()
+        for g in guids
+    ]
+    return pd.DataFrame(
+        {"user_guid": guids, "country": countries, "userday_hll": hlls},
+        index=[10 + i for i in range(len(guids))],
+    )
 
 
 @pytest.mark.postgres

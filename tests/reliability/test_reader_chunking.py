@@ -91,7 +91,9 @@ def chunk_sizes(data: bytes, data_start: int, picks: list[int]) -> list[int]:
     return sorted(sizes)
 
 
-@settings(max_examples=120, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=120, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 @given(
     specs=st.lists(line_spec, min_size=1, max_size=12),
     seed=st.integers(0, 2**32 - 1),
@@ -152,20 +154,23 @@ def test_bom_inside_a_guid_is_content(tmp_path):
     assert got.rows["user_guid"].tolist() == ["a0\ufeff"] and got.quarantine.empty
 
 
-@pytest.mark.parametrize("body, rows, quarantined", [
-    # One CR before LF is the terminator; a second one is content: "\r\r\n" is a 1-field line,
-    # not a blank one ...
-    (b"a0,1.0,2.0,H\n\r\r\nb0,1.0,2.0,H\r\n", [2, 4], {3: "field_count"}),
-    # ... and after an hll value it is whitespace, which hex input skips as PostgreSQL's does.
-    (b"a0,1.0,2.0,H\r\r\nb0,1.0,2.0,H\r\n", [2, 3], {}),
-    # A final line's trailing CR ends it like CRLF would.
-    (b"a0,1.0,2.0,H\nb0,1.0,2.0,H\r", [2, 3], {}),
-    (b"a0,1.0,2.0,H\n\r", [2], {3: "blank_line"}),
-    # A lone CR does not end a line: the two records are one line of 7 fields.
-    (b"a0,1.0,2.0,H\rb0,1.0,2.0,H\n", [], {2: "field_count"}),
-    # CR LF CR: the CR after the line feed is the first byte of the next line's guid.
-    (b"\x01a0,1.0,2.0,H\n\rb0,1.0,2.0,H\n", [2, 3], {}),
-])
+@pytest.mark.parametrize(
+    "body, rows, quarantined",
+    [
+        # One CR before LF is the terminator; a second one is content: "\r\r\n" is a 1-field line,
+        # not a blank one ...
+        (b"a0,1.0,2.0,H\n\r\r\nb0,1.0,2.0,H\r\n", [2, 4], {3: "field_count"}),
+        # ... and after an hll value it is whitespace, which hex input skips as PostgreSQL's does.
+        (b"a0,1.0,2.0,H\r\r\nb0,1.0,2.0,H\r\n", [2, 3], {}),
+        # A final line's trailing CR ends it like CRLF would.
+        (b"a0,1.0,2.0,H\nb0,1.0,2.0,H\r", [2, 3], {}),
+        (b"a0,1.0,2.0,H\n\r", [2], {3: "blank_line"}),
+        # A lone CR does not end a line: the two records are one line of 7 fields.
+        (b"a0,1.0,2.0,H\rb0,1.0,2.0,H\n", [], {2: "field_count"}),
+        # CR LF CR: the CR after the line feed is the first byte of the next line's guid.
+        (b"\x01a0,1.0,2.0,H\n\rb0,1.0,2.0,H\n", [2, 3], {}),
+    ],
+)
 def test_carriage_return_rules(tmp_path, body, rows, quarantined):
     path = tmp_path / "cr.csv"
     _write(path, body.replace(b"H", H))

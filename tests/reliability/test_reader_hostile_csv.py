@@ -12,13 +12,29 @@ from homeloc_assets.reader import read_range
 from homeloc_assets.slicing import UnsortedInputError
 from partitions.user_ranges import user_ranges
 from tests.reliability.userday_lines import (
-    BAD_HLL, BAD_LAT, BAD_LON, GOOD_COORD, GOOD_HLL, GOOD_HLL_TEXT, GUID_TAIL, KINDS, Line, bad, build_file,
-    carriage_return, embedded_newline, good,
+    BAD_HLL,
+    BAD_LAT,
+    BAD_LON,
+    GOOD_COORD,
+    GOOD_HLL,
+    GOOD_HLL_TEXT,
+    GUID_TAIL,
+    KINDS,
+    Line,
+    bad,
+    build_file,
+    carriage_return,
+    embedded_newline,
+    good,
 )
 
 good_spec = st.tuples(
-    st.just("good"), st.sampled_from(GUID_TAIL), st.sampled_from(GOOD_COORD), st.sampled_from(GOOD_COORD + ["-180", "180", "-179.99"]),
-    st.sampled_from(GOOD_HLL_TEXT), st.tuples(*[st.booleans()] * 4),
+    st.just("good"),
+    st.sampled_from(GUID_TAIL),
+    st.sampled_from(GOOD_COORD),
+    st.sampled_from(GOOD_COORD + ["-180", "180", "-179.99"]),
+    st.sampled_from(GOOD_HLL_TEXT),
+    st.tuples(*[st.booleans()] * 4),
 )
 bad_spec = st.one_of(
     st.tuples(st.just("lat"), st.sampled_from(BAD_LAT)),
@@ -30,8 +46,21 @@ bad_spec = st.one_of(
     st.tuples(st.just("lat_bytes"), st.sampled_from([b"\xff", b"\xc2\xa0", b"\x00"])),
     st.tuples(st.just("hll_bytes"), st.sampled_from([b"8b\xff0", b"\xc3\xa9"])),
     st.tuples(st.just("fields"), st.sampled_from(["1", "2", "3", "5"])),
-    st.tuples(st.sampled_from(["trailing_comma", "open_quote", "stray_quote", "quote_then_text", "unterminated_guid",
-                               "blank", "header", "cr_only"]), st.just("")),
+    st.tuples(
+        st.sampled_from(
+            [
+                "trailing_comma",
+                "open_quote",
+                "stray_quote",
+                "quote_then_text",
+                "unterminated_guid",
+                "blank",
+                "header",
+                "cr_only",
+            ]
+        ),
+        st.just(""),
+    ),
     st.tuples(st.just("empty_guid"), st.sampled_from(["", "q"])),
 ).map(lambda t: ("bad", *t))
 other_spec = st.one_of(
@@ -76,7 +105,12 @@ def check_against_lines(got, lines: list[Line]) -> None:
         if line.expect == "row":
             assert number in rows.index, (line, bad_.loc[number].to_dict() if number in bad_.index else None)
             row = rows.loc[number]
-            assert (row["user_guid"], row["latitude"], row["longitude"], row["userday_hll"]) == (line.guid, line.lat, line.lon, line.hll)
+            assert (row["user_guid"], row["latitude"], row["longitude"], row["userday_hll"]) == (
+                line.guid,
+                line.lat,
+                line.lon,
+                line.hll,
+            )
         elif line.expect != "any":
             assert number in bad_.index, (line, rows.loc[number].to_dict() if number in rows.index else None)
             assert bad_.loc[number, "kind"] == line.expect, (line, bad_.loc[number].to_dict())
@@ -92,7 +126,9 @@ def _combined(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(filled).sort_values("line_number", ignore_index=True)
 
 
-@settings(max_examples=150, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=150, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 @given(
     specs=st.lists(line_spec, min_size=6, max_size=60),
     seed=st.integers(0, 2**32 - 1),
@@ -102,7 +138,9 @@ def _combined(frames: list[pd.DataFrame]) -> pd.DataFrame:
     chunk=st.integers(1, 300),
     n_ranges=st.sampled_from([2, 4]),
 )
-def test_every_line_is_a_row_or_quarantined_exactly_once(tmp_path, cases, specs, seed, crlf_share, bom, final_eol, chunk, n_ranges):
+def test_every_line_is_a_row_or_quarantined_exactly_once(
+    tmp_path, cases, specs, seed, crlf_share, bom, final_eol, chunk, n_ranges
+):
     rng = np.random.default_rng(seed)
     guids = [f"{v:08x}" for v in np.sort(rng.choice(2**32, n_guids(specs), replace=False))]
     lines = physical_lines(specs, guids)
@@ -122,8 +160,12 @@ def test_every_line_is_a_row_or_quarantined_exactly_once(tmp_path, cases, specs,
     # … and whatever the user ranges: each line in exactly one range, read the same way there.
     parts = [read_range(path, r.lo, r.hi) for r in user_ranges(n_ranges)]
     assert sum(p.n_lines for p in parts) == whole.n_lines
-    pd.testing.assert_frame_equal(_combined([p.rows for p in parts]), whole.rows, check_dtype=bool(len(whole.rows)))
-    pd.testing.assert_frame_equal(_combined([p.quarantine for p in parts]), whole.quarantine, check_dtype=bool(len(whole.quarantine)))
+    pd.testing.assert_frame_equal(
+        _combined([p.rows for p in parts]), whole.rows, check_dtype=bool(len(whole.rows))
+    )
+    pd.testing.assert_frame_equal(
+        _combined([p.quarantine for p in parts]), whole.quarantine, check_dtype=bool(len(whole.quarantine))
+    )
     cases["userday reader files"] += 1
     cases["userday lines reconciled"] += len(lines)
 
@@ -137,7 +179,10 @@ def _write(path, body: bytes) -> None:
 
 def test_quoted_newline_makes_two_quarantined_lines(tmp_path):
     # A record is one physical line: the reader does not join lines inside quotes.
-    _write(tmp_path / "f.csv", f'a1,50.0,10.0,{H}\na2,"50.\n",10.0,{H}\na3,"5\na4",10.0,{H}\na5,1.0,2.0,{H}\n'.encode())
+    _write(
+        tmp_path / "f.csv",
+        f'a1,50.0,10.0,{H}\na2,"50.\n",10.0,{H}\na3,"5\na4",10.0,{H}\na5,1.0,2.0,{H}\n'.encode(),
+    )
     got = read_range(tmp_path / "f.csv", None, None)
     assert got.n_lines == 6
     assert got.rows["line_number"].tolist() == [2, 7]
@@ -155,15 +200,41 @@ def test_quoted_newline_whose_continuation_sorts_first_is_an_order_error_naming_
     assert exc.value.line_number == 3
 
 
-@pytest.mark.parametrize("body, kinds", [
-    (b"a1,50.0,10.0," + H.encode() + b"\r\n\r\n" + b"a2,50.0,10.0," + H.encode() + b"\r\n", ["blank_line"]),
-    (b"a1,\xff,10.0," + H.encode() + b"\na2,50.0,\xfe," + H.encode() + b"\na3,1,2,\\x11\xff\n", ["bad_latitude", "bad_longitude", "bad_hll"]),
-    (b"a1\x00,50.0,10.0," + H.encode() + b"\n", ["bad_user_guid"]),
-    (b"\xef\xbb\xbfa1,50.0,10.0," + H.encode() + b"\n\xef\xbb\xbfuser_guid,latitude,longitude,userday_hll\n", ["byte_order_mark"] * 2),
-    (b"user_guid,latitude,longitude,userday_hll\nuser_guid,latitude,longitude,userday_hll\n", ["repeated_header", "repeated_header"]),
-    (b"a1,50.0,10.0," + H.encode() + b",,\n", ["field_count"]),
-    (b"a1,1e308,10.0," + H.encode() + b"\na2,50,-1e-400," + H.encode() + b"\na3,9e999,0," + H.encode() + b"\n", ["bad_latitude", "bad_latitude"]),
-])
+@pytest.mark.parametrize(
+    "body, kinds",
+    [
+        (
+            b"a1,50.0,10.0," + H.encode() + b"\r\n\r\n" + b"a2,50.0,10.0," + H.encode() + b"\r\n",
+            ["blank_line"],
+        ),
+        (
+            b"a1,\xff,10.0," + H.encode() + b"\na2,50.0,\xfe," + H.encode() + b"\na3,1,2,\\x11\xff\n",
+            ["bad_latitude", "bad_longitude", "bad_hll"],
+        ),
+        (b"a1\x00,50.0,10.0," + H.encode() + b"\n", ["bad_user_guid"]),
+        (
+            b"\xef\xbb\xbfa1,50.0,10.0,"
+            + H.encode()
+            + b"\n\xef\xbb\xbfuser_guid,latitude,longitude,userday_hll\n",
+            ["byte_order_mark"] * 2,
+        ),
+        (
+            b"user_guid,latitude,longitude,userday_hll\nuser_guid,latitude,longitude,userday_hll\n",
+            ["repeated_header", "repeated_header"],
+        ),
+        (b"a1,50.0,10.0," + H.encode() + b",,\n", ["field_count"]),
+        (
+            b"a1,1e308,10.0,"
+            + H.encode()
+            + b"\na2,50,-1e-400,"
+            + H.encode()
+            + b"\na3,9e999,0,"
+            + H.encode()
+            + b"\n",
+            ["bad_latitude", "bad_latitude"],
+        ),
+    ],
+)
 def test_hand_written_hostile_files(tmp_path, body, kinds):
     path = tmp_path / "f.csv"
     _write(path, body)
@@ -175,6 +246,8 @@ def test_hand_written_hostile_files(tmp_path, body, kinds):
 
 def test_bom_and_crlf_header_are_not_a_line(tmp_path):
     path = tmp_path / "f.csv"
-    path.write_bytes(b"\xef\xbb\xbfuser_guid,latitude,longitude,userday_hll\r\na1,50.0,10.0," + H.encode() + b"\r\n")
+    path.write_bytes(
+        b"\xef\xbb\xbfuser_guid,latitude,longitude,userday_hll\r\na1,50.0,10.0," + H.encode() + b"\r\n"
+    )
     got = read_range(path, None, None)
     assert got.n_lines == 1 and got.rows["line_number"].tolist() == [2] and got.quarantine.empty

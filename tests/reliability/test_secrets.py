@@ -25,11 +25,13 @@ from tests.pipelines.harness import make_defs, make_resources, run
 KEY = "sk-test-SECRET-5d0c7a9e1f3b"
 PASSWORD = "pw-SECRET-xyz-8e2a4c"
 REGION = "liverpool-city-region"
-SMALL_RUN = {"ops": {
-    "cluster_diagnostics": {"config": {"n_init": 2, "max_k": 4}},
-    "supergroups": {"config": {"k": 3, "n_init": 3}},
-    "subgroups": {"config": {"subgroups": [2, 2, 2], "n_init": 3}},
-}}
+SMALL_RUN = {
+    "ops": {
+        "cluster_diagnostics": {"config": {"n_init": 2, "max_k": 4}},
+        "supergroups": {"config": {"k": 3, "n_init": 3}},
+        "subgroups": {"config": {"subgroups": [2, 2, 2], "n_init": 3}},
+    }
+}
 WORDS = {"A": "Amber", "B": "Birch", "C": "Cedar", "1": "Upper", "2": "Lower"}
 PORTRAIT = "Residents here are more often renting and working in services than across the region as a whole."
 
@@ -37,7 +39,11 @@ PORTRAIT = "Residents here are more often renting and working in services than a
 def leaks(root: Path, secret: str) -> list[str]:
     """Files under ``root`` whose bytes hold ``secret`` (as UTF-8 or UTF-16, as DuckDB or SQLite may store it)."""
     needles = [secret.encode(), secret.encode("utf-16-le")]
-    return [str(p.relative_to(root)) for p in sorted(root.rglob("*")) if p.is_file() and any(n in p.read_bytes() for n in needles)]
+    return [
+        str(p.relative_to(root))
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and any(n in p.read_bytes() for n in needles)
+    ]
 
 
 def test_leak_search_finds_plain_and_utf16_copies(tmp_path):
@@ -58,10 +64,16 @@ def test_openai_key_stays_out_of_every_file_and_log(tmp_path, instance, caplog, 
     write_sample_census(census, regions=[REGION], seed=1, scale=0.05)
     with ResponsesServer() as server:
         # Two failures whose error text echoes the key (as real APIs do), then answers.
-        failures = [Reply("status", status=500, error_message=f"upstream broke for key {KEY}"),
-                    Reply("status", status=429, error_message=f"rate limited: {KEY}", headers={"retry-after-ms": "10"})]
+        failures = [
+            Reply("status", status=500, error_message=f"upstream broke for key {KEY}"),
+            Reply(
+                "status", status=429, error_message=f"rate limited: {KEY}", headers={"retry-after-ms": "10"}
+            ),
+        ]
         server.script = lambda body: failures.pop(0) if failures else _answer_by_cluster(body)
-        namer = ClusterNamerResource(openai_api_key=KEY, base_url=server.base_url, cache_dir=str(tmp_path / "out" / "cache"))
+        namer = ClusterNamerResource(
+            openai_api_key=KEY, base_url=server.base_url, cache_dir=str(tmp_path / "out" / "cache")
+        )
         resources = make_resources(tmp_path, census_dir=census, namer=namer)
         defs = make_defs(resources)
         assert run(defs, "census_release_job", instance).success
@@ -89,7 +101,9 @@ def _with_password(url: str, password: str) -> str:
 
 
 @pytest.mark.postgres
-def test_database_password_stays_out_of_every_file_and_log(tmp_path, instance, hll_database_url, caplog, capfd):
+def test_database_password_stays_out_of_every_file_and_log(
+    tmp_path, instance, hll_database_url, caplog, capfd
+):
     userdays = tmp_path / "userdays.csv"
     write_sample_userdays(userdays, 3000, seed=5, n_bad_rows=5)
     url = _with_password(hll_database_url, PASSWORD)  # trust authentication ignores it
@@ -97,8 +111,12 @@ def test_database_password_stays_out_of_every_file_and_log(tmp_path, instance, h
     defs = make_defs(resources)
     result = run(defs, "homeloc_range_job", instance, user_range_partitions.get_partition_keys()[0])
     assert result.success
-    mat = instance.get_latest_materialization_event(dg.AssetKey("user_country_userdays")).asset_materialization
-    assert mat.metadata["backend"].value == "PostgresHLLResource" and mat.metadata["dagster/row_count"].value > 0
+    mat = instance.get_latest_materialization_event(
+        dg.AssetKey("user_country_userdays")
+    ).asset_materialization
+    assert (
+        mat.metadata["backend"].value == "PostgresHLLResource" and mat.metadata["dagster/row_count"].value > 0
+    )
 
     assert leaks(tmp_path / "dagster_home", result.run_id)
     assert leaks(tmp_path, PASSWORD) == []
@@ -106,14 +124,17 @@ def test_database_password_stays_out_of_every_file_and_log(tmp_path, instance, h
     assert PASSWORD not in out and PASSWORD not in err and PASSWORD not in caplog.text
 
 
-@pytest.mark.parametrize("template", [
-    "postgresql://postgres:{pw}@127.0.0.1:{port}/geodem",
-    "postgresql://postgres:{pw}@127.0.0.1:{port}/geodem?connect_timeout=3&sslmode=disable",
-    "postgresql://postgres:{pw}@127.0.0.1:{port}/geodem?sslmode=bogus",
-    "postgresql://postgres:{pw}@127.0.0.1:notaport/geodem",
-    "host=127.0.0.1 port={port} user=postgres password={pw} dbname=geodem",
-    "host=127.0.0.1 port={port} password='{pw}' dbname='unterminated",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "postgresql://postgres:{pw}@127.0.0.1:{port}/geodem",
+        "postgresql://postgres:{pw}@127.0.0.1:{port}/geodem?connect_timeout=3&sslmode=disable",
+        "postgresql://postgres:{pw}@127.0.0.1:{port}/geodem?sslmode=bogus",
+        "postgresql://postgres:{pw}@127.0.0.1:notaport/geodem",
+        "host=127.0.0.1 port={port} user=postgres password={pw} dbname=geodem",
+        "host=127.0.0.1 port={port} password='{pw}' dbname='unterminated",
+    ],
+)
 def test_unreachable_database_error_never_holds_the_password(template):
     url = template.format(pw=PASSWORD, port=free_port())
     rows = pd.DataFrame({"user_guid": ["u"], "country": ["Germany"], "userday_hll": ["\\x118b40"]})

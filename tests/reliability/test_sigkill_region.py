@@ -17,8 +17,18 @@ from sample_data.census import write_sample_census
 from tests.reliability.region_runner import REGION
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = ["region_output_areas", "region_matrix", "cluster_diagnostics", "supergroups", "supergroup_centroids", "subgroups",
-          "cluster_embedding", "cluster_profiles", "cluster_index_scores", "cluster_names"]
+TABLES = [
+    "region_output_areas",
+    "region_matrix",
+    "cluster_diagnostics",
+    "supergroups",
+    "supergroup_centroids",
+    "subgroups",
+    "cluster_embedding",
+    "cluster_profiles",
+    "cluster_index_scores",
+    "cluster_names",
+]
 FILES = ["classification.parquet", "profiles.csv"]
 
 
@@ -26,8 +36,13 @@ def start(work: Path, census: Path, hang_at: int = 0) -> subprocess.Popen:
     work.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GEODEM_", "OPENAI_"))}
     env.update(PYTHONPATH=str(ROOT), GEODEM_TEST_HANG_AT_KMEANS=str(hang_at))
-    return subprocess.Popen([sys.executable, "-m", "tests.reliability.region_runner", str(work), str(census)], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=open(work / "runner.log", "wb"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.region_runner", str(work), str(census)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(work / "runner.log", "wb"),
+    )
 
 
 def finish(proc: subprocess.Popen, work: Path) -> None:
@@ -61,7 +76,9 @@ def undisturbed(tmp_path_factory, census):
 
 
 @pytest.mark.parametrize("call, step", [(1, "supergroups"), (2, "subgroups")])
-def test_region_killed_in_kmeans_then_rerun_equals_an_undisturbed_run(tmp_path, census, undisturbed, call, step, cases):
+def test_region_killed_in_kmeans_then_rerun_equals_an_undisturbed_run(
+    tmp_path, census, undisturbed, call, step, cases
+):
     work = tmp_path / "killed"
     proc = start(work, census, hang_at=call)
     marker, deadline = work / "in_kmeans", time.monotonic() + 300
@@ -72,7 +89,9 @@ def test_region_killed_in_kmeans_then_rerun_equals_an_undisturbed_run(tmp_path, 
     os.kill(int(marker.read_text()), signal.SIGKILL)
     assert proc.wait(timeout=60) == -signal.SIGKILL
     before = outputs_if_any(work)
-    assert before.get(step) is None or before[step].empty, f"{step} was written although the kill came before its write"
+    assert before.get(step) is None or before[step].empty, (
+        f"{step} was written although the kill came before its write"
+    )
 
     finish(start(work, census), work)
     after = outputs(work)

@@ -23,7 +23,13 @@ N_RANGES = 4  # few ranges, so one range holds enough users to take seconds
 RANGE = user_ranges(N_RANGES)[1]
 N_USERS = 12_000
 KILL_IN = ["user_locations", "user_home_country", "user_classification"]
-FILES = ["user_locations", "user_country_userdays", "user_total_userdays", "user_home_country", "user_classification"]
+FILES = [
+    "user_locations",
+    "user_country_userdays",
+    "user_total_userdays",
+    "user_home_country",
+    "user_classification",
+]
 TABLES = ["user_home_country", "user_classification", "userday_quarantine", "user_locations_stats"]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,9 +40,17 @@ class Runner:
     def __init__(self, log: Path):
         env = {**os.environ, "GEODEM_USER_RANGES": str(N_RANGES), "PYTHONPATH": str(ROOT)}
         self._log = open(log, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.reliability.range_runner"], cwd=ROOT, env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1,
-                                     start_new_session=True)  # its own process group: runner and children
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.reliability.range_runner"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+        )  # its own process group: runner and children
         assert self._read() == {"ready": True}
 
     def _read(self) -> dict:
@@ -46,7 +60,12 @@ class Runner:
 
     def start(self, work: Path, userdays: Path) -> int:
         """Fork a run of RANGE; returns its pid once it is about to execute."""
-        request = {"work": str(work), "userdays": str(userdays), "home": str(work / "dagster_home"), "key": RANGE.key}
+        request = {
+            "work": str(work),
+            "userdays": str(userdays),
+            "home": str(work / "dagster_home"),
+            "key": RANGE.key,
+        }
         (work / "dagster_home").mkdir(parents=True, exist_ok=True)
         (work / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
         self.proc.stdin.write(json.dumps(request) + "\n")
@@ -98,9 +117,12 @@ def step_events(home: Path) -> list[tuple[str, str, float]]:
         runs = instance.get_runs(limit=1)
         if not runs:
             return []
-        return [(e.dagster_event.event_type_value, e.dagster_event.step_key, e.timestamp)
-                for e in instance.all_logs(runs[0].run_id)
-                if e.dagster_event is not None and e.dagster_event.event_type_value in ("STEP_START", "STEP_SUCCESS")]
+        return [
+            (e.dagster_event.event_type_value, e.dagster_event.step_key, e.timestamp)
+            for e in instance.all_logs(runs[0].run_id)
+            if e.dagster_event is not None
+            and e.dagster_event.event_type_value in ("STEP_START", "STEP_SUCCESS")
+        ]
     finally:
         instance.dispose()
 
@@ -159,14 +181,18 @@ def test_sigkill_mid_partition_then_rerun_equals_an_undisturbed_run(tmp_path, us
 
             # What the killed run left: each file and each table's rows whole or absent, never partial.
             for name, frame in outputs(work).items():
-                pd.testing.assert_frame_equal(frame, baseline[name], obj=f"{name} after SIGKILL at {delay:.2f} s")
+                pd.testing.assert_frame_equal(
+                    frame, baseline[name], obj=f"{name} after SIGKILL at {delay:.2f} s"
+                )
 
             pid = runner.start(work, userdays)
             assert runner.wait(pid) == 0, "re-run after SIGKILL failed"
             again = outputs(work)
             assert set(again) == set(baseline)
             for name, frame in again.items():
-                pd.testing.assert_frame_equal(frame, baseline[name], obj=f"{name} re-run after SIGKILL at {delay:.2f} s")
+                pd.testing.assert_frame_equal(
+                    frame, baseline[name], obj=f"{name} re-run after SIGKILL at {delay:.2f} s"
+                )
             home = again["table user_home_country"]
             assert home["user_guid"].is_unique and set(home["user_guid"]) == range_users
     finally:

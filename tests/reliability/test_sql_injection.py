@@ -17,9 +17,33 @@ from resources.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = [
-    "x'); DROP TABLE t; --", "'; DROP TABLE pg_class; --", "\\N", "a\tb", "back\\slash", "two\nlines", "cr\rlf\r\n",
-    '"', '""', "',", "\\.", "\\.\n", "$$; DROP TABLE t; $$", "E'\\x27'", "); COPY t TO PROGRAM 'false'; --", "",
-    " ", "NULL", "null", "\u2028", "\u00e9\u2603", "-- comment", "/* open", "%s", "%(x)s", "{t}", ";",
+    "x'); DROP TABLE t; --",
+    "'; DROP TABLE pg_class; --",
+    "\\N",
+    "a\tb",
+    "back\\slash",
+    "two\nlines",
+    "cr\rlf\r\n",
+    '"',
+    '""',
+    "',",
+    "\\.",
+    "\\.\n",
+    "$$; DROP TABLE t; $$",
+    "E'\\x27'",
+    "); COPY t TO PROGRAM 'false'; --",
+    "",
+    " ",
+    "NULL",
+    "null",
+    "\u2028",
+    "\u00e9\u2603",
+    "-- comment",
+    "/* open",
+    "%s",
+    "%(x)s",
+    "{t}",
+    ";",
 ]
 
 
@@ -108,15 +132,22 @@ def _unsafe_parts(node: ast.AST) -> list[str]:
         values = [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
     elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
         values = [node.right] if isinstance(node.left, ast.Constant) else [node.left, node.right]
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" \
-            and isinstance(node.func.value, ast.Constant):
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and isinstance(node.func.value, ast.Constant)
+    ):
         values = [*node.args, *(k.value for k in node.keywords)]
     else:
         return []
     unsafe = []
     for v in values:
-        call = v.func.attr if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) else (
-            v.func.id if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) else None)
+        call = (
+            v.func.attr
+            if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute)
+            else (v.func.id if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) else None)
+        )
         if call not in SAFE_CALLS and not isinstance(v, ast.Constant):
             unsafe.append(ast.unparse(v))
     return unsafe
@@ -138,7 +169,12 @@ def sql_built_from_data(source: str) -> list[tuple[int, str]]:
     found = []
     for node in ast.walk(ast.parse(source)):
         candidates = []
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in EXECUTORS and node.args:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in EXECUTORS
+            and node.args
+        ):
             candidates.append(node.args[0])
         if isinstance(node, (ast.JoinedStr, ast.BinOp, ast.Call)) and SQL_START.match(_leading_text(node)):
             candidates.append(node)
@@ -149,10 +185,14 @@ def sql_built_from_data(source: str) -> list[tuple[int, str]]:
 
 
 def test_the_scanner_flags_data_in_sql_and_passes_identifiers():
-    bad = 'cur.execute(f"DELETE FROM t WHERE k = \'{key}\'")\nq = "SELECT * FROM t WHERE k = %s" % key\n' \
-          'con.execute("DROP TABLE {}".format(name))\n'
-    good = 'con.execute(f"SELECT * FROM {_ident(table)} WHERE {_ident(col)} = ?", [key])\n' \
-           'log(f"selected {n} rows")\ncur.execute(sql.SQL("SELECT {t}").format(t=sql.Identifier(name)))\n'
+    bad = (
+        'cur.execute(f"DELETE FROM t WHERE k = \'{key}\'")\nq = "SELECT * FROM t WHERE k = %s" % key\n'
+        'con.execute("DROP TABLE {}".format(name))\n'
+    )
+    good = (
+        'con.execute(f"SELECT * FROM {_ident(table)} WHERE {_ident(col)} = ?", [key])\n'
+        'log(f"selected {n} rows")\ncur.execute(sql.SQL("SELECT {t}").format(t=sql.Identifier(name)))\n'
+    )
     assert [line for line, _ in sql_built_from_data(bad)] == [1, 2, 3]
     assert sql_built_from_data(good) == []
 

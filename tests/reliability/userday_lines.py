@@ -17,8 +17,17 @@ from resources.hll import HLL, hash_text
 HEADER = b"user_guid,latitude,longitude,userday_hll"
 BOM = b"\xef\xbb\xbf"
 KINDS = {
-    "blank_line", "byte_order_mark", "repeated_header", "empty_user_guid", "bad_quoting", "field_count", "bad_user_guid",
-    "bad_latitude", "bad_longitude", "bad_hll", "hll_parameters",
+    "blank_line",
+    "byte_order_mark",
+    "repeated_header",
+    "empty_user_guid",
+    "bad_quoting",
+    "field_count",
+    "bad_user_guid",
+    "bad_latitude",
+    "bad_longitude",
+    "bad_hll",
+    "hll_parameters",
 }
 
 
@@ -30,19 +39,59 @@ def _hll(n: int, log2m: int = 11, expthresh: int = 0) -> str:
 GOOD_HLL = [_hll(0), _hll(1), _hll(3), _hll(40), _hll(900)]  # EMPTY, SPARSE … FULL, params (11, 5, 0, 1)
 # Text forms the codec accepts besides '\x' + lowercase: bare digits, upper case, '\X'.
 GOOD_HLL_TEXT = [(h, h) for h in GOOD_HLL] + [
-    (GOOD_HLL[2][2:], GOOD_HLL[2]), ("\\x" + GOOD_HLL[2][2:].upper(), GOOD_HLL[2]), ("\\X" + GOOD_HLL[1][2:], GOOD_HLL[1]),
+    (GOOD_HLL[2][2:], GOOD_HLL[2]),
+    ("\\x" + GOOD_HLL[2][2:].upper(), GOOD_HLL[2]),
+    ("\\X" + GOOD_HLL[1][2:], GOOD_HLL[1]),
 ]
 BAD_HLL = [
-    ("\\xzz", "bad_hll"), ("\\x1", "bad_hll"), ("", "bad_hll"), ("\\x", "bad_hll"), ("\\x108b40", "bad_hll"),
-    ("\\x118b", "bad_hll"), ("\\x" + GOOD_HLL[3][2:-2], "bad_hll"), ("0x118b40", "bad_hll"),
-    (_hll(3, log2m=12), "hll_parameters"), (_hll(3, expthresh=-1), "hll_parameters"),
+    ("\\xzz", "bad_hll"),
+    ("\\x1", "bad_hll"),
+    ("", "bad_hll"),
+    ("\\x", "bad_hll"),
+    ("\\x108b40", "bad_hll"),
+    ("\\x118b", "bad_hll"),
+    ("\\x" + GOOD_HLL[3][2:-2], "bad_hll"),
+    ("0x118b40", "bad_hll"),
+    (_hll(3, log2m=12), "hll_parameters"),
+    (_hll(3, expthresh=-1), "hll_parameters"),
 ]
 GOOD_COORD = ["0", "-0.0", "52.52", "-33.9", "90", "-90", "1e1", "+13.4", "0.000001", "1e-320", "7."]
-BAD_LAT = ["nan", "NaN", "inf", "-Infinity", "1e400", "90.0000001", "-91", "1e308", "abc", "", "0x10", "5-", "--1"]
+BAD_LAT = [
+    "nan",
+    "NaN",
+    "inf",
+    "-Infinity",
+    "1e400",
+    "90.0000001",
+    "-91",
+    "1e308",
+    "abc",
+    "",
+    "0x10",
+    "5-",
+    "--1",
+]
 BAD_LON = ["nan", "-inf", "180.5", "-180.0001", "1e309", "1e20", "east", "", "1.2.3"]
 # Characters a guid may carry after its hex prefix; ',' and '"' force quoting. (A NUL is
 # quarantined: PostgreSQL text cannot hold it; see bad(..., "guid_nul", ...).)
-GUID_TAIL = ["", "x", " ", "\t", "\\", "'", ";", "--", "\u00e9", "\u2603", "\ufeff", "\\N", "'); DROP TABLE t; --", ",", '"', '"",']
+GUID_TAIL = [
+    "",
+    "x",
+    " ",
+    "\t",
+    "\\",
+    "'",
+    ";",
+    "--",
+    "\u00e9",
+    "\u2603",
+    "\ufeff",
+    "\\N",
+    "'); DROP TABLE t; --",
+    ",",
+    '"',
+    '"",',
+]
 
 
 @dataclass(frozen=True)
@@ -72,7 +121,12 @@ def _field(text: str | bytes, quoted: bool) -> bytes:
 
 def good(guid: str, tail: str, lat: str, lon: str, hll: tuple[str, str], quote: tuple[bool, ...]) -> Line:
     """A valid row, fields quoted where ``quote`` says (and wherever they must be)."""
-    fields = [_field(guid + tail, quote[0]), _field(lat, quote[1]), _field(lon, quote[2]), _field(hll[0], quote[3])]
+    fields = [
+        _field(guid + tail, quote[0]),
+        _field(lat, quote[1]),
+        _field(lon, quote[2]),
+        _field(hll[0], quote[3]),
+    ]
     return Line(b",".join(fields), "row", guid + tail, float(lat), float(lon), bytes.fromhex(hll[1][2:]))
 
 

@@ -52,7 +52,9 @@ def test_lads_of_the_whole_uk_do_not_overlap_and_hold_their_centroids():
 def test_oas_tessellate_each_lad_exactly(lcr_release):
     _, out = lcr_release
     oa = gpd.read_file(out / "input_data" / "OA_2021_22_Boundaries.gpkg")
-    lad = gpd.read_file(next((out / "input_data").glob("Local_Authority_Districts_*.gpkg"))).set_index("LAD22CD")
+    lad = gpd.read_file(next((out / "input_data").glob("Local_Authority_Districts_*.gpkg"))).set_index(
+        "LAD22CD"
+    )
     truth = pd.read_csv(out / "planted_truth.csv", dtype=str)
     oa = oa.merge(truth[["OA", "LAD22CD"]], on="OA")
     for code, members in oa.groupby("LAD22CD"):

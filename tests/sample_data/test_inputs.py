@@ -6,14 +6,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sample_data.census import (CENTROIDS, LAD_CATALOGUE, build_sample_census, load_lad_catalogue,
-                                load_regions, oac_subgroup_centres, region_slug)
+from sample_data.census import (
+    CENTROIDS,
+    LAD_CATALOGUE,
+    build_sample_census,
+    load_lad_catalogue,
+    load_regions,
+    oac_subgroup_centres,
+    region_slug,
+)
 
 
 def test_region_slugs_follow_the_region_names():
     assert region_slug("Liverpool City Region") == "liverpool-city-region"
-    assert set(load_regions()) == {"liverpool-city-region", "greater-manchester", "greater-london",
-                                   "scotland", "northern-ireland", "wales"}
+    assert set(load_regions()) == {
+        "liverpool-city-region",
+        "greater-manchester",
+        "greater-london",
+        "scotland",
+        "northern-ireland",
+        "wales",
+    }
 
 
 def test_catalogue_has_the_real_names_of_the_regions_lads():
@@ -27,11 +40,14 @@ def test_catalogue_has_the_real_names_of_the_regions_lads():
     assert not catalogue["synthetic"].any()
 
 
-@pytest.mark.parametrize("line,edit,message", [
-    (3, lambda f: ["X123"] + f[1:], "line 3: LAD22CD 'X123' is not a GSS code"),
-    (5, lambda f: f[:6] + ["many"] + f[7:], "line 5: oa_count must be a positive number, got 'many'"),
-    (7, lambda f: f[:2] + ["-5"] + f[3:], "line 7: easting must be a positive number"),
-])
+@pytest.mark.parametrize(
+    "line,edit,message",
+    [
+        (3, lambda f: ["X123"] + f[1:], "line 3: LAD22CD 'X123' is not a GSS code"),
+        (5, lambda f: f[:6] + ["many"] + f[7:], "line 5: oa_count must be a positive number, got 'many'"),
+        (7, lambda f: f[:2] + ["-5"] + f[3:], "line 7: easting must be a positive number"),
+    ],
+)
 def test_a_bad_catalogue_row_is_named_by_line(tmp_path, line, edit, message):
     import csv
     import io

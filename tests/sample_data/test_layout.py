@@ -10,7 +10,12 @@ import pandas as pd
 
 from sample_data.census import LOOKUP, VARIABLES, oac_subgroup_centres
 
-INPUT_FILES = {"uk_census_data.parquet", "census_variable_lookup.csv", "OA_2021_22_Boundaries.gpkg", "oa_pop_data.csv"}
+INPUT_FILES = {
+    "uk_census_data.parquet",
+    "census_variable_lookup.csv",
+    "OA_2021_22_Boundaries.gpkg",
+    "oa_pop_data.csv",
+}
 
 
 def _lad_file(folder):
@@ -65,8 +70,13 @@ def test_boundaries_are_in_british_national_grid_with_the_real_columns(lcr_relea
     assert list(oa.columns) == ["OA", "geometry"] and oa.crs.to_epsg() == 27700
     assert list(lad.columns) == ["LAD22CD", "LAD22NM", "geometry"] and lad.crs.to_epsg() == 27700
     assert dict(zip(lad.LAD22CD, lad.LAD22NM)) == {
-        "E06000006": "Halton", "E08000011": "Knowsley", "E08000012": "Liverpool",
-        "E08000013": "St. Helens", "E08000014": "Sefton", "E08000015": "Wirral"}
+        "E06000006": "Halton",
+        "E08000011": "Knowsley",
+        "E08000012": "Liverpool",
+        "E08000013": "St. Helens",
+        "E08000014": "Sefton",
+        "E08000015": "Wirral",
+    }
     # Liverpool sits near its real place: about 334,000 E, 390,000 N.
     liverpool = lad.set_index("LAD22CD").geometry["E08000012"].centroid
     assert abs(liverpool.x - 336_000) < 15_000 and abs(liverpool.y - 391_000) < 15_000
@@ -89,8 +99,15 @@ def test_planted_truth_names_every_oa_with_oac_codes(lcr_release):
     assert list(truth.columns) == ["OA", "LAD22CD", "planted_supergroup", "planted_group", "planted_subgroup"]
     assert list(truth["OA"]) == list(df.index)
     assert truth["planted_subgroup"].isin(oac_subgroup_centres().index).all()
-    assert (truth.apply(lambda r: r.planted_subgroup.startswith(r.planted_group)
-                        and r.planted_group.startswith(r.planted_supergroup), axis=1)).all()
+    assert (
+        truth.apply(
+            lambda r: (
+                r.planted_subgroup.startswith(r.planted_group)
+                and r.planted_group.startswith(r.planted_supergroup)
+            ),
+            axis=1,
+        )
+    ).all()
 
 
 def test_the_platform_reads_the_release_without_problems(lcr_release):

@@ -12,9 +12,18 @@ from sklearn.metrics import adjusted_rand_score
 from sample_data.census import build_sample_census, load_lad_catalogue, load_regions
 
 # (variable, low, high): E&W 2021 figures are about 5.4, 16.2, 83, 82, 62, 17, 20.5, 34, 3.4, 1.7.
-PLAUSIBLE_MEANS = [("v02", 4.0, 7.0), ("v06", 13.0, 20.0), ("v08", 78.0, 88.0), ("v19", 76.0, 88.0),
-                   ("v37", 55.0, 69.0), ("v38", 12.0, 22.0), ("v39", 15.0, 25.0), ("v47", 28.0, 40.0),
-                   ("v60", 2.5, 4.5), ("v31", 1.0, 2.5)]
+PLAUSIBLE_MEANS = [
+    ("v02", 4.0, 7.0),
+    ("v06", 13.0, 20.0),
+    ("v08", 78.0, 88.0),
+    ("v19", 76.0, 88.0),
+    ("v37", 55.0, 69.0),
+    ("v38", 12.0, 22.0),
+    ("v39", 15.0, 25.0),
+    ("v47", 28.0, 40.0),
+    ("v60", 2.5, 4.5),
+    ("v31", 1.0, 2.5),
+]
 
 
 def _matrix(variables: pd.DataFrame) -> np.ndarray:

@@ -17,9 +17,13 @@ ARTIFACTS = REPO / "test-artifacts" / "ui"
 REGION = "liverpool-city-region"
 SCREENSHOTS: list[Path] = []
 RUN_TIMEOUT_S = 300
-REGION_CONFIG = {"ops": {"supergroups": {"config": {"k": 5, "n_init": 10}},
-                         "subgroups": {"config": {"subgroups": [2, 2, 2, 2, 2], "n_init": 5}},
-                         "cluster_diagnostics": {"config": {"n_init": 5}}}}
+REGION_CONFIG = {
+    "ops": {
+        "supergroups": {"config": {"k": 5, "n_init": 10}},
+        "subgroups": {"config": {"subgroups": [2, 2, 2, 2, 2], "n_init": 5}},
+        "cluster_diagnostics": {"config": {"n_init": 5}},
+    }
+}
 
 
 @pytest.fixture(scope="package")
@@ -65,8 +69,10 @@ def _launch_and_wait(client, stack: UiStack, job: str, **submit) -> str:
         status = client.get_run_status(run_id)
     if status != DagsterRunStatus.SUCCESS:
         report = error_report(run_details(stack.base_url, run_id))
-        raise AssertionError(f"{job} run {run_id} is {status.value} after at most {RUN_TIMEOUT_S} s; error events:\n"
-                             f"{report}\n--- daemon log ---\n{stack.daemon.tail()}")
+        raise AssertionError(
+            f"{job} run {run_id} is {status.value} after at most {RUN_TIMEOUT_S} s; error events:\n"
+            f"{report}\n--- daemon log ---\n{stack.daemon.tail()}"
+        )
     return run_id
 
 
@@ -77,8 +83,9 @@ def completed_runs(ui_stack) -> dict[str, str]:
 
     client = DagsterGraphQLClient("127.0.0.1", port_number=ui_stack.port)
     runs = {"census_release_job": _launch_and_wait(client, ui_stack, "census_release_job")}
-    runs["geodem_region_job"] = _launch_and_wait(client, ui_stack, "geodem_region_job", tags={"dagster/partition": REGION},
-                                                 run_config=REGION_CONFIG)
+    runs["geodem_region_job"] = _launch_and_wait(
+        client, ui_stack, "geodem_region_job", tags={"dagster/partition": REGION}, run_config=REGION_CONFIG
+    )
     return runs
 
 
@@ -100,9 +107,14 @@ class Browser:
         from selenium.webdriver.support import expected_conditions as ec
 
         # The dialog comes once per browser profile, on the first page.
-        skip = (By.XPATH, "//*[normalize-space()='Join the Dagster community']"
-                          "/ancestor::*[.//button[normalize-space()='Skip']][1]//button[normalize-space()='Skip']")
-        self.wait(30, "the 'Join the Dagster community' dialog").until(ec.element_to_be_clickable(skip)).click()
+        skip = (
+            By.XPATH,
+            "//*[normalize-space()='Join the Dagster community']"
+            "/ancestor::*[.//button[normalize-space()='Skip']][1]//button[normalize-space()='Skip']",
+        )
+        self.wait(30, "the 'Join the Dagster community' dialog").until(
+            ec.element_to_be_clickable(skip)
+        ).click()
         self.wait(10, "the community dialog to close").until(ec.invisibility_of_element_located(skip))
         self._dialog_dismissed = True
 
@@ -133,7 +145,9 @@ class _NamedWait:
             return self._wait.until(condition)
         except TimeoutException:
             text = self._browser.body_text()[:2000]
-            raise AssertionError(f"timed out waiting for {self._what} on {self._browser.driver.current_url}; page text:\n{text}") from None
+            raise AssertionError(
+                f"timed out waiting for {self._what} on {self._browser.driver.current_url}; page text:\n{text}"
+            ) from None
 
 
 @pytest.fixture(scope="module")
@@ -149,9 +163,18 @@ def browser(ui_stack):
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     # No internet here: without the background-networking flags Chromium stalls on refused connections.
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1600,1000", f"--user-data-dir={profile}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1600,1000",
+        f"--user-data-dir={profile}",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=DriverService(chromedriver), options=options)
     driver.set_page_load_timeout(60)

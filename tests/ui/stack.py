@@ -75,9 +75,12 @@ def dagster_database(pg_server_url: str, prefix: str = "dagster_ui") -> Iterator
     with admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield DagsterDatabase(name=name, password=password,
-                              libpq_url=_url_for(pg_server_url, name, "postgresql", password),
-                              sqlalchemy_url=_url_for(pg_server_url, name, "postgresql+psycopg2", password))
+        yield DagsterDatabase(
+            name=name,
+            password=password,
+            libpq_url=_url_for(pg_server_url, name, "postgresql", password),
+            sqlalchemy_url=_url_for(pg_server_url, name, "postgresql+psycopg2", password),
+        )
     finally:
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -103,35 +106,54 @@ def _dagster_home(root: Path, instance_overrides: dict | None = None) -> Path:
     config = yaml.safe_load((home / "dagster.yaml").read_text())
     url_source = (config.get("storage") or {}).get("postgres", {}).get("postgres_url")
     if url_source != {"env": "DAGSTER_PG_URL"}:
-        raise AssertionError(f"dagster.yaml: expected storage.postgres.postgres_url to be {{env: DAGSTER_PG_URL}}, found {url_source!r}")
+        raise AssertionError(
+            f"dagster.yaml: expected storage.postgres.postgres_url to be {{env: DAGSTER_PG_URL}}, found {url_source!r}"
+        )
     if instance_overrides:
-        (home / "dagster.yaml").write_text(yaml.safe_dump(_merged(config, instance_overrides), sort_keys=False))
+        (home / "dagster.yaml").write_text(
+            yaml.safe_dump(_merged(config, instance_overrides), sort_keys=False)
+        )
     return home
 
 
 @contextmanager
-def running_stack(database: DagsterDatabase, root: Path, settings: dict[str, str], artifacts: Path,
-                  instance_overrides: dict | None = None) -> Iterator[UiStack]:
+def running_stack(
+    database: DagsterDatabase,
+    root: Path,
+    settings: dict[str, str],
+    artifacts: Path,
+    instance_overrides: dict | None = None,
+) -> Iterator[UiStack]:
     """dagster-webserver, then dagster-daemon, on the repo's workspace and dagster.yaml, with `settings` as GEODEM_* env.
 
     The instance lives in root/dagster_home (dagster.yaml with ``instance_overrides`` merged in); the services'
     logs are copied to `artifacts` when they stop.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED_PREFIXES)}
-    env.update(DAGSTER_HOME=str(_dagster_home(root, instance_overrides)), DAGSTER_PG_URL=database.sqlalchemy_url, **settings)
+    env.update(
+        DAGSTER_HOME=str(_dagster_home(root, instance_overrides)),
+        DAGSTER_PG_URL=database.sqlalchemy_url,
+        **settings,
+    )
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     workspace = str(REPO / "workspace.yaml")
     started: list[Service] = []
     try:
-        webserver = Service(["dagster-webserver", "-h", "127.0.0.1", "-p", str(port), "-w", workspace], env, REPO,
-                            root / "webserver.log")
+        webserver = Service(
+            ["dagster-webserver", "-h", "127.0.0.1", "-p", str(port), "-w", workspace],
+            env,
+            REPO,
+            root / "webserver.log",
+        )
         started.append(webserver)
         wait_for_server_info(base_url, webserver, timeout=120)
         # Only now: the webserver has created the storage tables, so the daemon does not race it.
         daemon = Service(["dagster-daemon", "run", "-w", workspace], env, REPO, root / "daemon.log")
         started.append(daemon)
-        yield UiStack(base_url=base_url, port=port, env=env, webserver=webserver, daemon=daemon, database=database)
+        yield UiStack(
+            base_url=base_url, port=port, env=env, webserver=webserver, daemon=daemon, database=database
+        )
     finally:
         for service in started:
             service.terminate()
@@ -144,5 +166,11 @@ def running_stack(database: DagsterDatabase, root: Path, settings: dict[str, str
 
 def geodem(stack: UiStack, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
     """The `geodem` command with the stack's environment, pointed at its webserver."""
-    return subprocess.run([str(Path(sys.executable).parent / "geodem"), *args, "--url", stack.base_url], env=stack.env,
-                          cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "geodem"), *args, "--url", stack.base_url],
+        env=stack.env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

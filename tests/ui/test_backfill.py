@@ -33,10 +33,17 @@ def test_backfill_survives_a_failed_range_and_equals_a_single_run(ui_stack):
     first = geodem(ui_stack, "backfill", "homeloc", "--wait", "--timeout", "600")
     assert first.returncode == 1, first.stdout + first.stderr
     backfill_id = re.search(r"--failed (\w+)", first.stdout).group(1)
-    status = graphql(ui_stack.base_url, """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
-        ... on PartitionBackfill { runs(limit: 100) { status tags { key value } } } } }""", {"id": backfill_id})
-    by_range = {next(t["value"] for t in r["tags"] if t["key"] == "dagster/partition"): r["status"]
-                for r in status["partitionBackfillOrError"]["runs"] if any(t["key"] == "dagster/partition" for t in r["tags"])}
+    status = graphql(
+        ui_stack.base_url,
+        """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+        ... on PartitionBackfill { runs(limit: 100) { status tags { key value } } } } }""",
+        {"id": backfill_id},
+    )
+    by_range = {
+        next(t["value"] for t in r["tags"] if t["key"] == "dagster/partition"): r["status"]
+        for r in status["partitionBackfillOrError"]["runs"]
+        if any(t["key"] == "dagster/partition" for t in r["tags"])
+    }
     assert by_range == {"0-3": "SUCCESS", "4-7": "SUCCESS", "8-b": "SUCCESS", "c-f": "FAILURE"}
     # A step failure is not re-run by run retries (dagster.yaml): bad input would only fail again.
     assert len(status["partitionBackfillOrError"]["runs"]) == 4
@@ -46,6 +53,8 @@ def test_backfill_survives_a_failed_range_and_equals_a_single_run(ui_stack):
     assert retry.returncode == 0, retry.stdout + retry.stderr
     assert "of 1 ranges" in retry.stdout
 
-    combined = pd.read_parquet(Path(ui_stack.env["GEODEM_OUTPUT_DIR"]) / "homeloc" / "user_home_country.parquet")
+    combined = pd.read_parquet(
+        Path(ui_stack.env["GEODEM_OUTPUT_DIR"]) / "homeloc" / "user_home_country.parquet"
+    )
     expected = expected_homes(path)
     pd.testing.assert_frame_equal(combined.reset_index(drop=True)[expected.columns], expected)

@@ -41,23 +41,41 @@ def test_runs_events_and_asset_keys_land_in_postgres(ui_stack, completed_runs):
     census_run, region_run = completed_runs["census_release_job"], completed_runs["geodem_region_job"]
     region_assets = [n for n in _geodem_asset_names() if n != "census_release"]
     with psycopg2.connect(ui_stack.database.libpq_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT run_id, pipeline_name, status, partition FROM runs WHERE run_id = ANY(%s)", ([census_run, region_run],))
-        assert sorted(cur.fetchall()) == sorted([(census_run, "census_release_job", "SUCCESS", None),
-                                                 (region_run, "geodem_region_job", "SUCCESS", REGION)])
+        cur.execute(
+            "SELECT run_id, pipeline_name, status, partition FROM runs WHERE run_id = ANY(%s)",
+            ([census_run, region_run],),
+        )
+        assert sorted(cur.fetchall()) == sorted(
+            [
+                (census_run, "census_release_job", "SUCCESS", None),
+                (region_run, "geodem_region_job", "SUCCESS", REGION),
+            ]
+        )
         # The instance is shared with the backfill test: look at the geodem assets only.
-        cur.execute("SELECT run_id, asset_key, partition FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION' "
-                    "AND asset_key = ANY(%s)", ([json.dumps([n]) for n in _geodem_asset_names()],))
+        cur.execute(
+            "SELECT run_id, asset_key, partition FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION' "
+            "AND asset_key = ANY(%s)",
+            ([json.dumps([n]) for n in _geodem_asset_names()],),
+        )
         materialized = sorted(cur.fetchall())
-        assert materialized == sorted([(census_run, json.dumps(["census_release"]), None)]
-                                      + [(region_run, json.dumps([n]), REGION) for n in region_assets])
+        assert materialized == sorted(
+            [(census_run, json.dumps(["census_release"]), None)]
+            + [(region_run, json.dumps([n]), REGION) for n in region_assets]
+        )
         # Run events keep their historical names in storage (RUN_SUCCESS is stored as PIPELINE_SUCCESS).
-        cur.execute("SELECT run_id, count(*) FROM event_logs WHERE dagster_event_type = %s AND run_id = ANY(%s) GROUP BY run_id",
-                    (DagsterEventType.RUN_SUCCESS.value, [census_run, region_run]))
+        cur.execute(
+            "SELECT run_id, count(*) FROM event_logs WHERE dagster_event_type = %s AND run_id = ANY(%s) GROUP BY run_id",
+            (DagsterEventType.RUN_SUCCESS.value, [census_run, region_run]),
+        )
         assert sorted(cur.fetchall()) == sorted([(census_run, 1), (region_run, 1)])
-        cur.execute("SELECT asset_key, last_run_id FROM asset_keys WHERE last_materialization_timestamp IS NOT NULL AND asset_key = ANY(%s)",
-                    ([json.dumps([n]) for n in _geodem_asset_names()],))
+        cur.execute(
+            "SELECT asset_key, last_run_id FROM asset_keys WHERE last_materialization_timestamp IS NOT NULL AND asset_key = ANY(%s)",
+            ([json.dumps([n]) for n in _geodem_asset_names()],),
+        )
         last_runs = dict(cur.fetchall())
-    assert last_runs == {json.dumps([n]): census_run if n == "census_release" else region_run for n in _geodem_asset_names()}
+    assert last_runs == {
+        json.dumps([n]): census_run if n == "census_release" else region_run for n in _geodem_asset_names()
+    }
 
 
 def _shown_as(name: str, label: str) -> bool:
@@ -76,10 +94,17 @@ def test_asset_graph_shows_every_geodem_asset(browser, completed_runs, screensho
     for name in ("supergroups", "region_matrix", "census_release"):
         browser.wait(60, f"graph node {name}").until(ec.visibility_of_element_located(_by(node.format(name))))
     # Statuses arrive after the layout: a materialised, unpartitioned asset turns its node green.
-    green = ("//*[local-name()='foreignObject']//div[contains(@style, '--minimal-border: var(--color-accent-green)')]"
-             "[.//div[not(*)][normalize-space()='census_release']]")
-    browser.wait(60, "census_release's node to show it is materialised").until(ec.visibility_of_element_located(_by(green)))
-    labels = [e.text.strip() for e in browser.driver.find_elements(*_by("//*[local-name()='foreignObject']//div[not(*)]"))]
+    green = (
+        "//*[local-name()='foreignObject']//div[contains(@style, '--minimal-border: var(--color-accent-green)')]"
+        "[.//div[not(*)][normalize-space()='census_release']]"
+    )
+    browser.wait(60, "census_release's node to show it is materialised").until(
+        ec.visibility_of_element_located(_by(green))
+    )
+    labels = [
+        e.text.strip()
+        for e in browser.driver.find_elements(*_by("//*[local-name()='foreignObject']//div[not(*)]"))
+    ]
     missing = [n for n in _geodem_asset_names() if not any(_shown_as(n, label) for label in labels)]
     assert not missing, f"assets not drawn in the geodemographics graph: {missing}; node labels: {labels}"
     screenshot("graph")
@@ -93,12 +118,16 @@ def test_supergroups_partition_of_the_region_is_materialized(browser, completed_
     assert REGION in regions
     browser.open("/assets/supergroups?view=partitions")
     for label in ("Materialized (1)", f"Missing ({len(regions) - 1})", "Failed (0)"):
-        browser.wait(60, f"the partition filter '{label}'").until(ec.visibility_of_element_located(_by(_text_is(label))))
+        browser.wait(60, f"the partition filter '{label}'").until(
+            ec.visibility_of_element_located(_by(_text_is(label)))
+        )
     # Each partition row: the (middle-truncating) name, then a status dot coloured by the partition's state.
     dot = "//div[@title='{}']/parent::*/following-sibling::div[contains(@style, 'border-radius: 100%')]"
     colours = {}
     for region in regions:
-        element = browser.wait(20, f"partition row {region}").until(ec.presence_of_element_located(_by(dot.format(region))))
+        element = browser.wait(20, f"partition row {region}").until(
+            ec.presence_of_element_located(_by(dot.format(region)))
+        )
         colours[region] = element.get_attribute("style")
     assert [r for r, style in colours.items() if "--color-accent-green" in style] == [REGION], colours
     browser.driver.find_element(*_by(f"//div[@title='{REGION}']")).click()
@@ -116,11 +145,16 @@ def test_supergroups_map_metadata_renders_as_png(browser, completed_runs, screen
 
     browser.open("/assets/supergroups")
     latest = f"//*[normalize-space()='Latest materialization']/following::*[normalize-space()='{REGION}']"
-    browser.wait(60, "the latest materialization's partition").until(ec.visibility_of_element_located(_by(latest)))
+    browser.wait(60, "the latest materialization's partition").until(
+        ec.visibility_of_element_located(_by(latest))
+    )
     show = "//tr[td[1][normalize-space()='map']]//a[normalize-space()='[Show Markdown]']"
     browser.wait(30, "the map metadata entry").until(ec.element_to_be_clickable(_by(show))).click()
     img = browser.wait(30, "the map picture").until(
-        ec.visibility_of_element_located(_by("//*[@role='dialog']//img[starts-with(@src, 'data:image/png;base64,')]")))
+        ec.visibility_of_element_located(
+            _by("//*[@role='dialog']//img[starts-with(@src, 'data:image/png;base64,')]")
+        )
+    )
     loaded = "return arguments[0].complete && arguments[0].naturalWidth"
     width = browser.wait(20, "the map picture to decode").until(lambda d: d.execute_script(loaded, img))
     assert width > 0 and img.get_property("naturalHeight") > 0
@@ -134,14 +168,17 @@ def test_database_password_reaches_no_page_run_config_or_log(browser, ui_stack, 
     password = ui_stack.database.password
     assert password in ui_stack.env["DAGSTER_PG_URL"]
     browser.open("/deployment/config")
-    browser.wait(60, "the instance configuration").until(ec.visibility_of_element_located(
-        _by("//*[contains(normalize-space(), 'PostgresRunStorage')]")))
+    browser.wait(60, "the instance configuration").until(
+        ec.visibility_of_element_located(_by("//*[contains(normalize-space(), 'PostgresRunStorage')]"))
+    )
     browser.remember_source()
     browser.open(f"/runs/{completed_runs['geodem_region_job']}")
     browser.wait(60, "the run's config button").until(
-        ec.element_to_be_clickable(_by("//button[normalize-space()='View tags and config']"))).click()
-    browser.wait(30, "the run config dialog").until(ec.visibility_of_element_located(
-        _by("//*[@role='dialog']//*[contains(normalize-space(), 'n_init')]")))
+        ec.element_to_be_clickable(_by("//button[normalize-space()='View tags and config']"))
+    ).click()
+    browser.wait(30, "the run config dialog").until(
+        ec.visibility_of_element_located(_by("//*[@role='dialog']//*[contains(normalize-space(), 'n_init')]"))
+    )
     browser.remember_source()
     assert len(browser.sources) >= 2
     leaked = [url for url, html in browser.sources.items() if password in html]
@@ -149,10 +186,14 @@ def test_database_password_reaches_no_page_run_config_or_log(browser, ui_stack, 
 
     for job, run_id in completed_runs.items():
         run = run_details(ui_stack.base_url, run_id)
-        assert password not in json.dumps(run), f"the password is in the GraphQL view of the {job} run {run_id}"
+        assert password not in json.dumps(run), (
+            f"the password is in the GraphQL view of the {job} run {run_id}"
+        )
     region = run_details(ui_stack.base_url, completed_runs["geodem_region_job"])
     assert "k: 5" in region["runConfigYaml"]
     info = graphql(ui_stack.base_url, "{ instance { info } }")["instance"]["info"]
     assert "PostgresRunStorage" in info and password not in info
     for service in (ui_stack.webserver, ui_stack.daemon):
-        assert password not in service.log.read_text(errors="replace"), f"the password is in the log of {service.args[0]}"
+        assert password not in service.log.read_text(errors="replace"), (
+            f"the password is in the log of {service.args[0]}"
+        )

@@ -29,8 +29,14 @@ class Service:
         self.args, self.log = args, log
         self._out = open(log, "wb")
         # A new session: the webserver and daemon spawn code servers and run workers, which must end with them.
-        self.proc = subprocess.Popen([str(BIN / args[0]), *args[1:]], env=env, cwd=cwd, stdout=self._out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [str(BIN / args[0]), *args[1:]],
+            env=env,
+            cwd=cwd,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -80,7 +86,9 @@ def wait_for_server_info(base_url: str, service: Service, timeout: float = 120) 
 def graphql(base_url: str, query: str, variables: dict | None = None) -> dict:
     """POST a query to /graphql; the `data` of the answer, raising on GraphQL errors."""
     body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    req = urllib.request.Request(f"{base_url}/graphql", data=body, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{base_url}/graphql", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=60) as r:
         answer = json.load(r)
     if answer.get("errors"):
@@ -127,5 +135,7 @@ def error_report(run: dict) -> str:
         error = event.get("error")
         if event.get("level") == "ERROR" or error:
             head = f"{event['__typename']} [{event.get('stepKey') or '-'}] {event.get('message', '')}"
-            blocks.append(head + (f"\n{error['message']}\n{''.join(error.get('stack') or [])}" if error else ""))
+            blocks.append(
+                head + (f"\n{error['message']}\n{''.join(error.get('stack') or [])}" if error else "")
+            )
     return "\n\n".join(blocks) or "(no error events)"
