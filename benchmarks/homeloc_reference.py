@@ -38,8 +38,7 @@ def iter_users(path, chunk_rows: int = 50_000) -> Iterator[tuple[str, pd.DataFra
         guids = chunk["user_guid"]
         tail = guids == guids.iat[-1]
         carry = chunk[tail]
-        for guid, rows in chunk[~tail].groupby("user_guid", sort=False):
-            yield guid, rows
+        yield from chunk[~tail].groupby("user_guid", sort=False)
     if carry is not None and len(carry):
         yield carry["user_guid"].iat[0], carry
 

@@ -117,7 +117,8 @@ def _insert_hostile(path: Path, bad: dict[int, str], per_case: int, seed: int) -
     (or with no key at all); the bad lines' numbers as they are in the new file."""
     import numpy as np
 
-    from tests.reliability.userday_lines import GOOD_HLL, bad as hostile_line
+    from tests.reliability.userday_lines import GOOD_HLL
+    from tests.reliability.userday_lines import bad as hostile_line
 
     cases = [case for case in HOSTILE_CASES for _ in range(per_case)]
     n_lines = count_lines(path)
@@ -726,7 +727,7 @@ def run_load(
         GEODEM_WAREHOUSE=str(root / "warehouse.duckdb"),
         GEODEM_CENSUS_DIR=str(root / "census"),
     )
-    started_at = dt.datetime.now(dt.timezone.utc)
+    started_at = dt.datetime.now(dt.UTC)
     with (
         hll_database(admin_url) as hll_url,
         dagster_database(admin_url, prefix="dagster_load") as database,

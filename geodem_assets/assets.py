@@ -1,7 +1,6 @@
 """The geodemographic asset graph: census release -> region -> matrix -> clusters -> profiles -> exports."""
 
 import datetime as dt
-
 from pathlib import Path
 
 import dagster as dg
@@ -115,7 +114,7 @@ def census_release(
             {
                 "fingerprint": fp,
                 "source": str(census.path),
-                "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "loaded_at": dt.datetime.now(dt.UTC).isoformat(),
                 "n_oas": len(variables),
                 "n_lads": len(release.lad),
             }

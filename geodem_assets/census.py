@@ -84,7 +84,7 @@ def _read_variables(path: Path, problems: list[str]) -> pd.DataFrame | None:
     """The census table indexed by OA (str), its values checked; None when it cannot be read."""
     try:
         df = pd.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
+    except Exception as exc:
         problems.append(f"{path.name}: cannot read as Parquet ({_reason(exc, path)})")
         return None
     if df.index.name != "OA":
@@ -117,7 +117,7 @@ def _read_csv(path: Path, problems: list[str], **kwargs) -> pd.DataFrame | None:
         return pd.read_csv(io.BytesIO(data), **kwargs)
     except pd.errors.EmptyDataError:
         problems.append(f"{path.name}: cannot read as CSV: the file is empty (no header line)")
-    except Exception as exc:  # noqa: BLE001 - the parser's message names the line where it knows it
+    except Exception as exc:
         problems.append(f"{path.name}: cannot read as CSV ({_reason(exc, path)})")
     return None
 
@@ -161,7 +161,7 @@ def _read_layer(path: Path, problems: list[str]) -> gpd.GeoDataFrame | None:
     """The first layer of a GeoPackage, or None with a problem naming the file (and the layer)."""
     try:
         layers = gpd.list_layers(path)
-    except Exception as exc:  # noqa: BLE001 - truncated, not a GeoPackage, unreadable
+    except Exception as exc:
         problems.append(f"{path.name}: cannot open as a GeoPackage ({_reason(exc, path)})")
         return None
     if not len(layers):
@@ -170,7 +170,7 @@ def _read_layer(path: Path, problems: list[str]) -> gpd.GeoDataFrame | None:
     layer = str(layers["name"].iloc[0])
     try:
         frame = gpd.read_file(path, layer=layer)
-    except Exception as exc:  # noqa: BLE001 - a damaged table or feature
+    except Exception as exc:
         problems.append(f"{path.name}: layer {layer!r}: cannot read ({_reason(exc, path)})")
         return None
     if frame.crs is None or frame.crs.to_epsg() != 27700:

@@ -60,7 +60,7 @@ def clustergram_plot(X: np.ndarray, labels_by_k: dict[int, np.ndarray]) -> str:
     cgram = Clustergram.from_data(pd.DataFrame(X), labels, method="mean")
     fig, ax = plt.subplots(figsize=(8, 5))
     cgram.plot(ax=ax, size=0.5, linewidth=0.3)
-    ax.set_title("Clustergram (k = 1..%d)" % ks[-1])
+    ax.set_title(f"Clustergram (k = 1..{ks[-1]})")
     return figure_markdown(fig, "clustergram")
 
 

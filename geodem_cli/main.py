@@ -34,7 +34,7 @@ def _parse_counts(text: str | None) -> list[int] | None:
     try:
         return [int(x) for x in text.split(",")]
     except ValueError:
-        raise SystemExit(f"--subgroups must be comma-separated integers, got {text!r}")
+        raise SystemExit(f"--subgroups must be comma-separated integers, got {text!r}") from None
 
 
 def cmd_sample_census(args) -> int:

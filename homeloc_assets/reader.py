@@ -54,7 +54,7 @@ from resources.hll import HLL, HLLError
 from resources.hll.column import KIND_UNDEFINED, decode_column
 from resources.hll.storage import bytes_from_hex
 
-__all__ = ["RangeRead", "UnsortedInputError", "read_range", "read_slice", "ROW_COLUMNS", "QUARANTINE_COLUMNS"]
+__all__ = ["QUARANTINE_COLUMNS", "ROW_COLUMNS", "RangeRead", "UnsortedInputError", "read_range", "read_slice"]
 
 ROW_COLUMNS = ["line_number", "user_guid", "latitude", "longitude", "userday_hll"]
 QUARANTINE_COLUMNS = ["line_number", "kind", "reason", "raw_line"]
@@ -160,7 +160,7 @@ class _Validator:
             return
         try:
             col = decode_column([blobs[i] for i in idx])
-        except HLLError as exc:
+        except HLLError:
             if len(idx) == 1:
                 try:
                     HLL.from_bytes(blobs[idx[0]])

@@ -25,7 +25,7 @@ class Settings:
     countries_file: str | None
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         data = PROJECT_ROOT / "data"
         return cls(
             census_dir=_path("GEODEM_CENSUS_DIR", data / "sample" / "census"),

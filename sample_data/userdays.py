@@ -325,7 +325,7 @@ def sparse_hlls_hex(row: np.ndarray, hashes: np.ndarray, n_rows: int) -> list[st
     ``row``: int64 (k,), ``hashes``: int64 (k,). Rows small enough for SPARSE storage are packed
     here at once; others (and rows with no filled register) go through ``HLL.from_hashes``.
     """
-    log2m, regwidth, expthresh, sparseon = PARAMS
+    log2m, regwidth, _expthresh, _sparseon = PARAMS
     params = checked_params(*PARAMS)
     index, value = register_updates(hashes, log2m, regwidth)
     reg_key = row.astype(np.int64) * (1 << log2m) + index

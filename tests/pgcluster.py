@@ -6,6 +6,7 @@ so when the tests run as root the cluster is owned by and started as the `postgr
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -79,8 +80,6 @@ class ThrowawayCluster:
         self._run("pg_ctl", "-D", str(self.datadir), "-m", mode, "-w", "stop")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self.stop("immediate")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)

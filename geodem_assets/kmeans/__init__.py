@@ -6,6 +6,7 @@ call and shared between threads; the polish and the reported inertia are float64
 """
 
 from __future__ import annotations
+
 import os
 from typing import NamedTuple
 

@@ -35,7 +35,7 @@ _NO_ELEMENTS = np.empty(0, dtype=np.int64)
 class HLL:
     """A postgresql-hll value. `add` changes the value in place; `union` returns a new one."""
 
-    __slots__ = ("_params", "_state", "_elements", "_registers")
+    __slots__ = ("_elements", "_params", "_registers", "_state")
 
     def __init__(
         self,
@@ -52,19 +52,19 @@ class HLL:
     # ---- construction -------------------------------------------------------------------
 
     @classmethod
-    def empty(cls, log2m: int = 11, regwidth: int = 5, expthresh: int = 0, sparseon: int = 1) -> "HLL":
+    def empty(cls, log2m: int = 11, regwidth: int = 5, expthresh: int = 0, sparseon: int = 1) -> HLL:
         """== hll_empty(log2m, regwidth, expthresh, sparseon); defaults = hll_set_defaults(11, 5, 0, 1)."""
         return cls(checked_params(log2m, regwidth, expthresh, sparseon), _EMPTY)
 
     @classmethod
-    def undefined(cls, log2m: int = 11, regwidth: int = 5, expthresh: int = 0, sparseon: int = 1) -> "HLL":
+    def undefined(cls, log2m: int = 11, regwidth: int = 5, expthresh: int = 0, sparseon: int = 1) -> HLL:
         """An UNDEFINED value (its cardinality is SQL NULL; any union with it is UNDEFINED)."""
         return cls(checked_params(log2m, regwidth, expthresh, sparseon), _UNDEFINED)
 
     @classmethod
     def from_hashes(
         cls, hashes: np.ndarray, log2m: int = 11, regwidth: int = 5, expthresh: int = 0, sparseon: int = 1
-    ) -> "HLL":
+    ) -> HLL:
         """== hll_add_agg(hash, log2m, regwidth, expthresh, sparseon) over int64 `hashes`, shape (n,).
 
         An empty input gives EMPTY (PostgreSQL's aggregate returns NULL over no rows).
@@ -72,7 +72,7 @@ class HLL:
         return cls.empty(log2m, regwidth, expthresh, sparseon).add_many(hashes)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "HLL":
+    def from_bytes(cls, data: bytes) -> HLL:
         """Parse stored bytes (bytes, bytearray or memoryview); raises HLLFormatError."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise HLLFormatError(
@@ -88,11 +88,11 @@ class HLL:
         return cls(d.params, _REGISTERS, registers=d.registers)
 
     @classmethod
-    def from_hex(cls, text: str) -> "HLL":
+    def from_hex(cls, text: str) -> HLL:
         """Parse PostgreSQL's text form '\\x…' (or bare hex digits)."""
         return cls.from_bytes(storage.bytes_from_hex(text))
 
-    def copy(self) -> "HLL":
+    def copy(self) -> HLL:
         regs = None if self._registers is None else self._registers.copy()
         return HLL(self._params, self._state, self._elements.copy(), regs)
 
@@ -146,14 +146,14 @@ class HLL:
 
     # ---- add ----------------------------------------------------------------------------
 
-    def add(self, hash_value: int) -> "HLL":
+    def add(self, hash_value: int) -> HLL:
         """Add one 64-bit hash (hll_add), in place; returns self. Unsigned values are read as int64."""
         v = int(hash_value)
         if not -(1 << 63) <= v < 1 << 64:
             raise ValueError(f"hash {v} does not fit in 64 bits")
         return self.add_many(np.array([v - (1 << 64) if v >= 1 << 63 else v], dtype=np.int64))
 
-    def add_many(self, hashes: np.ndarray) -> "HLL":
+    def add_many(self, hashes: np.ndarray) -> HLL:
         """Add int64 hashes, shape (n,), in place, with the result of adding them one by one; returns self."""
         h = _as_hashes(hashes)
         if h.size == 0 or self._state == _UNDEFINED:
@@ -188,7 +188,7 @@ class HLL:
 
     # ---- union --------------------------------------------------------------------------
 
-    def union(self, other: "HLL") -> "HLL":
+    def union(self, other: HLL) -> HLL:
         """== hll_union(self, other): a new value; HLLParameterMismatch if parameters differ."""
         if not isinstance(other, HLL):
             raise TypeError(f"can only union an HLL with an HLL, not {type(other).__name__}")
@@ -197,7 +197,7 @@ class HLL:
         result._union_in_place(other)
         return result
 
-    def _union_in_place(self, other: "HLL") -> None:
+    def _union_in_place(self, other: HLL) -> None:
         if self._state == _UNDEFINED or other._state == _UNDEFINED:
             self._state, self._elements, self._registers = _UNDEFINED, _NO_ELEMENTS, None
         elif other._state == _EMPTY:
@@ -217,7 +217,7 @@ class HLL:
                 np.maximum(self._registers, other._registers, out=self._registers)
 
     @classmethod
-    def union_all(cls, values: Iterable["HLL | None"]) -> "HLL":
+    def union_all(cls, values: Iterable[HLL | None]) -> HLL:
         """== hll_union_agg over `values` (None is skipped like SQL NULL), as a new value.
 
         Raises HLLParameterMismatch if parameters differ and ValueError if there is no value.

@@ -71,7 +71,7 @@ class Params:
             )
         )
 
-    def mismatch(self, other: "Params") -> str | None:
+    def mismatch(self, other: Params) -> str | None:
         """PostgreSQL's message when `other` (source) cannot be unioned into self (dest), else None."""
         if self.regwidth != other.regwidth:
             return (

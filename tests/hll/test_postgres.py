@@ -10,8 +10,8 @@ import pandas as pd
 import psycopg2
 import pytest
 
-from resources.hll import HLL, HLLFormatError, HLLParameterMismatch, hash_texts
 from resources import hll_backends
+from resources.hll import HLL, HLLFormatError, HLLParameterMismatch, hash_texts
 from resources.hll_backends import (
     EmbeddedHLLBackend,
     HLLBackendError,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from unittest import mock
 
 import pytest
@@ -111,11 +112,11 @@ def test_slices_partition_the_file_like_a_naive_scan(tmp_path, f, custom, n, blo
             slices = [(s, e) for _, s, e in range_slices(path, ranges)]
             # Contiguous, ordered, covering [data_start, size): every line in exactly one slice.
             assert slices[0][0] == data_start and slices[-1][1] == len(data)
-            assert all(a[1] == b[0] for a, b in zip(slices, slices[1:]))
+            assert all(a[1] == b[0] for a, b in itertools.pairwise(slices))
             owners = _naive_owner(keys, ranges)
             lines = data[data_start:].split(eol.encode())[:-1]
             expected = {
-                i: b"".join(l + eol.encode() for l, o in zip(lines, owners) if o == i)
+                i: b"".join(line + eol.encode() for line, o in zip(lines, owners) if o == i)
                 for i in range(len(ranges))
             }
             for i, (s, e) in enumerate(slices):
@@ -128,7 +129,7 @@ def test_boundary_user_is_never_split(tmp_path):
     path.write_text(HEADER + "\n" + "".join(f"{k},1.0,2.0,{HLL}\n" for k in keys))
     with mock.patch.object(slicing, "_SCAN_BLOCK", 16):
         s, e = find_byte_range(path, "1", "2")
-    got = [l.split(b",")[0] for l in iter_lines(path, s, e)]
+    got = [line.split(b",")[0] for line in iter_lines(path, s, e)]
     assert got == [b"10"] * 500 + [b"1f"] * 2
 
 
@@ -160,7 +161,7 @@ def test_find_byte_range_uses_few_reads(tmp_path):
         s, e = find_byte_range(path, "40000000", "80000000")
     size = path.stat().st_size
     assert sum(reads) < 0.1 * size
-    got = [l.split(b",")[0].decode() for l in iter_lines(path, s, e)]
+    got = [line.split(b",")[0].decode() for line in iter_lines(path, s, e)]
     assert got == [k for k in keys if "40000000" <= k < "80000000"]
 
 

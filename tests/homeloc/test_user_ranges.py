@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -24,7 +25,7 @@ def test_ranges_are_contiguous_and_open_at_both_ends(n):
     ranges = user_ranges(n)
     assert len(ranges) == n
     assert ranges[0].lo is None and ranges[-1].hi is None
-    for a, b in zip(ranges, ranges[1:]):
+    for a, b in itertools.pairwise(ranges):
         assert a.hi == b.lo and a.hi is not None
         assert a.lo is None or a.lo < a.hi
     assert len(set(partition_keys(n))) == n

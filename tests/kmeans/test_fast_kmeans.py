@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans
@@ -94,7 +96,7 @@ def test_range_gives_every_k_and_inertia_never_rises_with_k(overlapping):
     fits = fast_kmeans_range(overlapping, range(1, 10), seed=4)
     assert list(fits) == list(range(1, 10))
     values = [fits[k].inertia for k in fits]
-    assert all(b <= a * (1 + 1e-9) for a, b in zip(values, values[1:]))
+    assert all(b <= a * (1 + 1e-9) for a, b in itertools.pairwise(values))
     for k, fit in fits.items():
         assert fit.centers.shape[0] == k
         assert fit.inertia == pytest.approx(squared_error(overlapping, fit.labels, fit.centers), rel=1e-12)

@@ -96,7 +96,7 @@ def test_region_too_small_for_its_clustering_is_blocked_before_kmeans(tmp_path):
         {"ops": {"cluster_diagnostics": {"config": {"n_init": 2}}}},
     )
     assert not result.success
-    check = [e for e in result.get_asset_check_evaluations() if e.check_name == "region_size_vs_k"][0]
+    check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "region_size_vs_k")
     assert not check.passed and "needed" in check.description
     done = {
         m.asset_key.to_user_string()
@@ -113,8 +113,8 @@ def test_unknown_region_on_the_command_line_names_known_regions(capsys):
 
 
 def test_bad_population_counts_are_named(tmp_path, good_census):
-    from resources.census_files import locate_release
     from geodem_assets.census import read_release
+    from resources.census_files import locate_release
 
     census = tmp_path / "census"
     shutil.copytree(good_census, census)

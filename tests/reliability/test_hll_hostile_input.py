@@ -112,10 +112,7 @@ def test_seeded_mutations_of_valid_values(cases):
     parsed = rejected = 0
     for i in range(N_LOOP):
         data = mutate(SMALL[int(rng.integers(0, len(SMALL)))], rng)
-        if i % 4 == 3:
-            ok = parse_hex(mutate_hex("\\x" + data.hex(), rng))
-        else:
-            ok = parse_bytes(data)
+        ok = parse_hex(mutate_hex("\\x" + data.hex(), rng)) if i % 4 == 3 else parse_bytes(data)
         parsed += ok
         rejected += not ok
     cases["hll parser"] += N_LOOP

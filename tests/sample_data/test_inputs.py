@@ -98,5 +98,5 @@ def test_centres_outside_the_unit_interval_are_named(tmp_path):
     raw.loc[raw["code"] == "2b1", "v07"] = 1.5
     path = tmp_path / "centroids.csv"
     raw.to_csv(path, index=False)
-    with pytest.raises(ValueError, match="centroids.csv: subgroup 2b1 has values outside"):
+    with pytest.raises(ValueError, match=r"centroids\.csv: subgroup 2b1 has values outside"):
         oac_subgroup_centres(path)

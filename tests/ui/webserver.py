@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -53,20 +54,16 @@ class Service:
     def stop(self, grace: float = 15) -> None:
         if self.alive():
             self._signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                pass
         # Children outlive a parent that exits on SIGTERM; the group id is the parent's pid.
         self._signal(signal.SIGKILL)
         self.proc.wait(5)
         self._out.close()
 
     def _signal(self, sig: int) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, sig)
-        except ProcessLookupError:
-            pass
 
 
 def wait_for_server_info(base_url: str, service: Service, timeout: float = 120) -> dict:
