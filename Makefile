@@ -6,12 +6,12 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 PG_VERSION := $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
 
-.PHONY: install system-deps demo ui test bench bench-clustering bench-region bench-homeloc bench-load clean
+.PHONY: install system-deps demo ui lint test bench bench-clustering bench-region bench-homeloc bench-load clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,lint]'
 	$(BIN)/python -m geodem_assets.warmup
 	touch $@
 
@@ -33,6 +33,11 @@ demo: install
 
 ui: install
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+# Lint and format checks (CI runs this before the tests).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: install system-deps
 	GEODEM_FORBID_SKIPS=1 $(BIN)/python -m pytest -q tests
