@@ -6,12 +6,14 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 PG_VERSION := $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
 
-.PHONY: install system-deps demo ui lint test bench bench-clustering bench-region bench-homeloc bench-load clean
+.PHONY: install lock check-lock system-deps demo ui lint typecheck test bench bench-clustering bench-region bench-homeloc bench-load clean
 
-$(BIN)/.installed: pyproject.toml
+# Installs exactly the versions in requirements.lock (hashes checked), then the project itself.
+$(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,lint]'
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
 	$(BIN)/python -m geodem_assets.warmup
 	touch $@
 
@@ -34,10 +36,25 @@ demo: install
 ui: install
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
+# Refresh requirements.lock from the ranges in pyproject.toml (needs the registry).
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra lint --generate-hashes \
+		--python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements.lock -q
+	rm -f $(BIN)/.installed
+
+# Fails when the venv holds other versions than requirements.lock.
+check-lock: install
+	$(BIN)/python .ci/check_lock.py requirements.lock
+
 # Lint and format checks (CI runs this before the tests).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+# Static types over the pure modules listed in pyproject.toml ([tool.pyright]).
+typecheck: install
+	$(BIN)/pyright
 
 test: install system-deps
 	GEODEM_FORBID_SKIPS=1 $(BIN)/python -m pytest -q tests

@@ -41,8 +41,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from benchmarks.report import RESULTS, machine_lines, write_section
+from geodem_cli.stack import REPO, dagster_database, running_stack
 from partitions.user_ranges import partition_keys
-from tests.ui.stack import REPO, dagster_database, running_stack
 
 SECTION = "## Load: backfill"
 RUN_QUEUE_LIMIT = 2

@@ -7,11 +7,12 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
+from common.markdown import markdown_table
 from geodem_assets import clustering, exports, naming, plots, profiles
 from geodem_assets.census import numeric_variables, read_release
 from geodem_assets.embedding import UMAP_DEFAULTS, neighbour_search, umap_embedding
 from geodem_assets.geography import assign_lads, intersects_count, region_oas
-from geodem_assets.tables import REGION, from_wkb_frame, markdown_table, to_wkb_frame, wide
+from geodem_assets.tables import REGION, from_wkb_frame, to_wkb_frame, wide
 from geodem_assets.transform import build_matrix
 from partitions.definitions import region_partitions
 from partitions.regions import get_region

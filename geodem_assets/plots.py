@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import io
-
 import numpy as np
 import pandas as pd
 
-
-class _LazyPyplot:
-    """matplotlib.pyplot on first use, with the Agg backend: the UI imports this module often."""
-
-    def __getattr__(self, name):
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot
-
-        return getattr(matplotlib.pyplot, name)
-
-
-plt = _LazyPyplot()
-
-
-def figure_markdown(fig, alt: str) -> str:
-    """Render and close a figure; return Markdown embedding it as a PNG data URI."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return f"![{alt}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
+from common.figures import figure_markdown, plt
 
 
 def correlation_heatmap(matrix: pd.DataFrame) -> str:

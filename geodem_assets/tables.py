@@ -25,12 +25,3 @@ def from_wkb_frame(df: pd.DataFrame, crs: str = BNG) -> gpd.GeoDataFrame:
 def wide(df: pd.DataFrame, drop=(REGION,)) -> pd.DataFrame:
     """A warehouse table of OA rows -> frame indexed by OA, without bookkeeping columns."""
     return df.drop(columns=[c for c in drop if c in df.columns]).set_index("OA").sort_index()
-
-
-def markdown_table(df: pd.DataFrame, floatfmt: str = ".2f") -> str:
-    header = "| " + " | ".join(map(str, df.columns)) + " |\n|" + "---|" * len(df.columns)
-    rows = []
-    for _, r in df.iterrows():
-        cells = [format(v, floatfmt) if isinstance(v, float) else str(v) for v in r.tolist()]
-        rows.append("| " + " | ".join(cells) + " |")
-    return header + "\n" + "\n".join(rows)

@@ -3,8 +3,8 @@
 import dagster as dg
 import pandas as pd
 
-from geodem_assets.plots import figure_markdown
-from geodem_assets.tables import markdown_table
+from common.figures import figure_markdown
+from common.markdown import markdown_table
 from homeloc_assets import storage
 from homeloc_assets.countries import assign_countries, load_countries
 from homeloc_assets.inference import classify, infer_home, summarise_counts
@@ -224,7 +224,7 @@ def locals_tourists_summary(
 
 
 def _bar_chart(summary: dict) -> str:
-    from geodem_assets.plots import plt
+    from common.figures import plt
 
     fig, ax = plt.subplots(figsize=(5, 3))
     labels = ["Local", "Tourist", "Unclassified"]
@@ -239,7 +239,7 @@ def _bar_chart(summary: dict) -> str:
 
 
 def _tourist_map(tourists: pd.Series, countries_path: str) -> str:
-    from geodem_assets.plots import plt
+    from common.figures import plt
 
     world = load_countries(countries_path)
     world = world.assign(tourists=world["name"].map(tourists).fillna(0))

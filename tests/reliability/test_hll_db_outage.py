@@ -16,14 +16,14 @@ import psycopg2
 import pytest
 
 from geodem_cli.backfill import backfill_status, partition_statuses
+from geodem_cli.stack import REPO, dagster_database, running_stack
+from geodem_cli.webserver import graphql
 from partitions.definitions import user_range_partitions
 from resources.hll_resource import PostgresHLLResource
 from sample_data.userdays import write_sample_userdays
 from tests.homeloc.whole_file import expected_homes, whole_file_aggregates
 from tests.pgcluster import ThrowawayCluster
 from tests.pipelines.harness import make_defs, make_resources, run
-from tests.ui.stack import REPO, dagster_database, running_stack
-from tests.ui.webserver import graphql
 
 pytestmark = [pytest.mark.postgres]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.load_backfill import HLL_POOL_LIMIT, RUN_QUEUE_LIMIT, RunWorkerSampler, run_load, section
+from geodem_cli.stack import REPO
 from partitions.user_ranges import partition_keys
-from tests.ui.stack import REPO
 
 pytestmark = [pytest.mark.postgres]
 

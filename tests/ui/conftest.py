@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui import stack as dagster_stack
-from tests.ui.stack import REPO, UiStack
-from tests.ui.webserver import error_report, run_details
+from geodem_cli import stack as dagster_stack
+from geodem_cli.stack import REPO, UiStack
+from geodem_cli.webserver import error_report, run_details
 
 ARTIFACTS = REPO / "test-artifacts" / "ui"
 REGION = "liverpool-city-region"
@@ -28,7 +28,7 @@ REGION_CONFIG = {
 
 @pytest.fixture(scope="package")
 def dagster_database(pg_server_url):
-    """A fresh `dagster_ui_<hex>` database for instance storage (see tests.ui.stack.dagster_database)."""
+    """A fresh `dagster_ui_<hex>` database for instance storage (see geodem_cli.stack.dagster_database)."""
     with dagster_stack.dagster_database(pg_server_url) as database:
         yield database
 

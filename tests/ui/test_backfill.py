@@ -6,10 +6,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from geodem_cli.stack import geodem
+from geodem_cli.webserver import graphql
 from sample_data.userdays import write_sample_userdays
 from tests.homeloc.whole_file import expected_homes
-from tests.ui.stack import geodem
-from tests.ui.webserver import graphql
 
 pytestmark = [pytest.mark.ui, pytest.mark.postgres]
 

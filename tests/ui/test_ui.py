@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from geodem_cli.webserver import graphql, run_details
 from tests.ui.conftest import REGION
-from tests.ui.webserver import graphql, run_details
 
 pytestmark = [pytest.mark.ui, pytest.mark.postgres]
 

@@ -19,9 +19,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
 
-from tests.ui.webserver import Service, free_port, wait_for_server_info
+from geodem_cli.webserver import Service, free_port, wait_for_server_info
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 # Variables of a developer's shell that would point the webserver at other data, another instance or the network.
 _INHERITED_PREFIXES = ("GEODEM_", "DAGSTER_", "OPENAI_")
