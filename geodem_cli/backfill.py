@@ -52,13 +52,25 @@ def graphql(url: str, query: str, variables: dict, timeout: float = 60) -> dict:
 
 
 def launch_asset_backfill(
-    url: str, assets: list[str], partitions: list[str], title: str, unpartitioned: tuple[str, ...] = ()
+    url: str,
+    assets: list[str],
+    partitions: list[str],
+    title: str,
+    unpartitioned: tuple[str, ...] = (),
+    tags: dict[str, str] | None = None,
 ) -> str:
-    """An asset backfill of `partitions` of `assets`, plus unpartitioned downstream assets run after them."""
+    """An asset backfill of `partitions` of `assets`, plus unpartitioned downstream assets run after them.
+
+    `tags` go on the backfill and on every run it launches.
+    """
     ranges = [{"start": k, "end": k} for k in partitions]
     by_asset = [{"assetKey": {"path": [a]}, "partitions": {"ranges": ranges}} for a in assets]
     by_asset += [{"assetKey": {"path": [a]}} for a in unpartitioned]
-    params = {"partitionsByAssets": by_asset, "title": title}
+    params = {
+        "partitionsByAssets": by_asset,
+        "title": title,
+        "tags": [{"key": k, "value": v} for k, v in (tags or {}).items()],
+    }
     result = graphql(url, LAUNCH, {"params": params})["launchPartitionBackfill"]
     if result["__typename"] != "LaunchBackfillSuccess":
         raise BackfillError(f"{result['__typename']}: {result.get('message')}")

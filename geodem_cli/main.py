@@ -56,7 +56,17 @@ def cmd_sample_userdays(args) -> int:
     return 0
 
 
-def materialize_ranges(keys: list[str], *, summary: bool = True, instance=None) -> bool:
+LAUNCHED_BY = "geodem/launched_by"
+
+
+def _tags(launched_by: str) -> dict[str, str]:
+    """Run tags saying which command started a run (the UI otherwise shows every run as manual)."""
+    return {LAUNCHED_BY: launched_by}
+
+
+def materialize_ranges(
+    keys: list[str], *, summary: bool = True, instance=None, launched_by: str = "cli"
+) -> bool:
     """Run each user range (one run per range), then the summary over all ranges."""
     from definitions import defs
 
@@ -65,21 +75,32 @@ def materialize_ranges(keys: list[str], *, summary: bool = True, instance=None) 
     job = defs.resolve_job_def("homeloc_range_job")
     for key in keys:
         result = job.execute_in_process(
-            instance=instance, partition_key=key, run_config=_console(), raise_on_error=False
+            instance=instance,
+            partition_key=key,
+            run_config=_console(),
+            raise_on_error=False,
+            tags=_tags(launched_by),
         )
         print(f"range {key}: {'ok' if result.success else 'FAILED'}")
         ok &= result.success
     if summary and ok:
         ok = (
             defs.resolve_job_def("homeloc_summary_job")
-            .execute_in_process(instance=instance, run_config=_console(), raise_on_error=False)
+            .execute_in_process(
+                instance=instance, run_config=_console(), raise_on_error=False, tags=_tags(launched_by)
+            )
             .success
         )
     return ok
 
 
 def materialize_region(
-    slug: str, *, k: int | None = None, subgroups: list[int] | None = None, instance=None
+    slug: str,
+    *,
+    k: int | None = None,
+    subgroups: list[int] | None = None,
+    instance=None,
+    launched_by: str = "cli",
 ) -> bool:
     """Ingest the census release if it changed, then run the region's partition of the geodem graph."""
     from definitions import defs
@@ -100,7 +121,7 @@ def materialize_region(
     if loaded != current:
         print(f"census release {current} is new: ingesting it")
         result = defs.resolve_job_def("census_release_job").execute_in_process(
-            instance=instance, run_config=_console(), raise_on_error=False
+            instance=instance, run_config=_console(), raise_on_error=False, tags=_tags(launched_by)
         )
         if not result.success:
             return False
@@ -109,7 +130,11 @@ def materialize_region(
         {"ops": {name: {"config": cluster} for name in ("supergroups", "subgroups")}} if cluster else {}
     )
     result = defs.resolve_job_def("geodem_region_job").execute_in_process(
-        instance=instance, partition_key=slug, run_config=_console(run_config), raise_on_error=False
+        instance=instance,
+        partition_key=slug,
+        run_config=_console(run_config),
+        raise_on_error=False,
+        tags=_tags(launched_by),
     )
     return result.success
 
@@ -159,10 +184,9 @@ def cmd_backfill(args) -> int:
         keys,
         title=f"homeloc: {len(keys)} user ranges",
         unpartitioned=(backfill.SUMMARY_ASSET,),
+        tags=_tags("cli"),
     )
-    print(
-        f"launched backfill {backfill_id} of {len(keys)} ranges; progress in the UI under Overview > Backfills"
-    )
+    print(f"launched backfill {backfill_id} of {len(keys)} ranges; progress in the UI under Runs > Backfills")
     if not args.wait:
         return 0
     status = backfill.wait(args.url, backfill_id, args.timeout)
@@ -179,7 +203,7 @@ def cmd_demo(args) -> int:
     if not (s.census_dir / "input_data").exists():
         print(f"generating the synthetic sample census in {s.census_dir}")
         write_sample_census(s.census_dir, regions=["liverpool-city-region"], seed=0)
-    ok = materialize_region("liverpool-city-region")
+    ok = materialize_region("liverpool-city-region", launched_by="demo")
     if not s.userdays_csv.exists():
         from sample_data.userdays import write_sample_userdays
 
@@ -187,7 +211,7 @@ def cmd_demo(args) -> int:
         write_sample_userdays(s.userdays_csv, DEMO_USERS, seed=0, study_country=s.study_country)
     from partitions.definitions import user_range_partitions
 
-    ok = materialize_ranges(user_range_partitions.get_partition_keys()) and ok
+    ok = materialize_ranges(user_range_partitions.get_partition_keys(), launched_by="demo") and ok
     print()
     print(("demo finished" if ok else "demo FAILED") + f"; Dagster instance: {os.environ['DAGSTER_HOME']}")
     if ok:
