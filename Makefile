@@ -33,8 +33,15 @@ system-deps:
 demo: install
 	$(BIN)/geodem demo
 
+# The webserver and the daemon (sensors, schedules, backfills, the run queue) on the local instance.
+# They start inside DAGSTER_HOME so that the production dagster.yaml at the top level is not picked
+# up (or warned about) by accident. Ctrl-C stops both.
+UI_PORT ?= 3000
 ui: install
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+	@echo "Dagster UI on http://127.0.0.1:$(UI_PORT) (instance $(DAGSTER_HOME)); Ctrl-C stops it"
+	cd $(DAGSTER_HOME) && { $(CURDIR)/$(BIN)/dagster-daemon run -w $(CURDIR)/workspace.yaml & \
+		trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+		$(CURDIR)/$(BIN)/dagster-webserver -h 127.0.0.1 -p $(UI_PORT) -w $(CURDIR)/workspace.yaml; }
 
 # Refresh requirements.lock from the ranges in pyproject.toml (needs the registry).
 lock: install
