@@ -6,6 +6,7 @@ import dagster as dg
 
 from geodem_assets import defs as geodem
 from homeloc_assets import defs as homeloc
+from resources.console import progress_console
 from resources.defaults import resources_from_env
 
 with warnings.catch_warnings():
@@ -20,6 +21,7 @@ defs = dg.Definitions(
     jobs=[*geodem.jobs, *homeloc.jobs],
     sensors=[*geodem.sensors, *homeloc.sensors],
     resources=resources_from_env(),
+    loggers={"console": progress_console},
     # One process per run: parallelism comes from partitions (runs in the queue), and a run
     # need not pay the import of the whole stack once per step.
     executor=dg.in_process_executor,
