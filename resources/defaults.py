@@ -6,12 +6,14 @@ from resources.census_source import CensusSource
 from resources.hll_resource import hll_resource_from_env
 from resources.namers.resource import namer_resource_from_env
 from resources.output_store import OutputStore
-from resources.settings import Settings
+from resources.settings import Settings, load_env_file
 from resources.userday_source import UserdaySource
 from resources.warehouse import Warehouse
 
 
 def resources_from_env(settings: Settings | None = None) -> dict:
+    """Every resource of both pipelines from the environment and the project's `.env` file."""
+    load_env_file()
     s = settings or Settings.from_env()
     return {
         "census": CensusSource(path=str(s.census_dir), unpack_dir=str(s.output_dir / "cache" / "census")),

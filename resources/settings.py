@@ -7,6 +7,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+ENV_FILE_VAR = "GEODEM_ENV_FILE"
+
+
+def load_env_file() -> Path | None:
+    """Read `KEY=value` lines of the project's `.env` (or the file $GEODEM_ENV_FILE names) into
+    the environment; a variable already set in the environment wins over the file.
+
+    Returns the file read, or None when there is none. Values are never printed or logged.
+    """
+    from dotenv import load_dotenv
+
+    path = Path(os.environ.get(ENV_FILE_VAR) or PROJECT_ROOT / ".env").expanduser()
+    if not path.is_file():
+        return None
+    load_dotenv(path, override=False)
+    return path
 
 
 def _path(var: str, default: Path) -> Path:
@@ -26,6 +42,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        load_env_file()
         data = PROJECT_ROOT / "data"
         return cls(
             census_dir=_path("GEODEM_CENSUS_DIR", data / "sample" / "census"),
