@@ -10,6 +10,7 @@ import pandas as pd
 from common.markdown import markdown_table
 from geodem_assets import clustering, exports, naming, plots, profiles
 from geodem_assets.census import numeric_variables, read_release
+from geodem_assets.config import ClusterConfig, DiagnosticsConfig, EmbeddingConfig
 from geodem_assets.embedding import UMAP_DEFAULTS, neighbour_search, umap_embedding
 from geodem_assets.geography import assign_lads, intersects_count, region_oas
 from geodem_assets.tables import REGION, from_wkb_frame, to_wkb_frame, wide
@@ -23,45 +24,6 @@ from resources.output_store import OutputStore
 from resources.warehouse import Warehouse
 
 GROUP = "geodemographics"
-
-
-class ClusterConfig(dg.Config):
-    """Run config of the clustering assets; unset values fall back to regions.yaml, then the suggestion.
-
-    method "fast" (default) runs the multi-start search of geodem_assets.kmeans, n_init its
-    k-means++ starts (default 18); "reference" runs the reference workflow's scikit-learn call,
-    KMeans(init="random", n_init=1000 by default), to reproduce its published figures.
-    """
-
-    k: int | None = None
-    subgroups: list[int] | None = None
-    method: str = "fast"
-    n_init: int | None = None
-    seed: int = 507
-
-
-class DiagnosticsConfig(dg.Config):
-    """Run config of the clustergram for k = 1..max_k (method and n_init as in ClusterConfig;
-    the reference method is the clustergram package's k-means++ with n_init 100 per k)."""
-
-    max_k: int = 9
-    method: str = "fast"
-    n_init: int | None = None
-    seed: int = 507
-
-
-class EmbeddingConfig(dg.Config):
-    """Run config of the UMAP embedding; the defaults are the reference workflow's parameters.
-
-    UMAP's layout runs on one thread when it is given a seed (so that it is reproducible);
-    deterministic=False drops the seed and uses every core, and the embedding then differs
-    from run to run. For the whole UK (about 239,000 OAs) the layout is the longest step:
-    regions.yaml gives the uk partition 200 epochs (UMAP's own default for large data);
-    n_epochs here overrides the region's setting for one run.
-    """
-
-    n_epochs: int | None = None  # None: the region's umap_epochs in regions.yaml, else the reference's 500
-    deterministic: bool = True
 
 
 def _schema(df: pd.DataFrame) -> dg.TableSchema:

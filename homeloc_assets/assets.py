@@ -2,6 +2,7 @@
 
 import dagster as dg
 import pandas as pd
+from pydantic import Field
 
 from common.figures import figure_markdown
 from common.markdown import markdown_table
@@ -27,8 +28,12 @@ DB_RETRY = dg.RetryPolicy(max_retries=5, delay=3, backoff=dg.Backoff.EXPONENTIAL
 class HomeRulesConfig(dg.Config):
     """Evidence rules of the home country (see homeloc_assets/inference.py)."""
 
-    min_userdays: float = 5.0
-    min_margin: float = 1.0
+    min_userdays: float = Field(
+        default=5.0, description="Fewer estimated user-days in the home country: insufficient_evidence."
+    )
+    min_margin: float = Field(
+        default=1.0, description="Runner-up within this many estimated user-days of the home: tie."
+    )
 
 
 # An external asset: the file is produced elsewhere; userday_file_sensor watches it slice by slice.
