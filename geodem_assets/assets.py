@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from geodem_assets import clustering, exports, naming, plots, profiles
-from geodem_assets.census import numeric_variables, read_release
+from geodem_assets.census import NO_BOUNDARY, NO_CENSUS_ROW, numeric_variables, read_release
 from geodem_assets.embedding import UMAP_DEFAULTS, neighbour_search, umap_embedding
 from geodem_assets.geography import assign_lads, intersects_count, region_oas
 from geodem_assets.tables import REGION, from_wkb_frame, markdown_table, to_wkb_frame, wide
@@ -75,7 +75,7 @@ def _release_fingerprint(warehouse: Warehouse) -> str:
 
 @dg.asset(
     group_name=GROUP,
-    description="The census release (variables, lookup, population, OA and LAD boundaries) ingested into DuckDB, fingerprinted.",
+    description="The census release (variables, lookup, population, OA and LAD boundaries) ingested into DuckDB, fingerprinted; OAs in only one of the census table and the boundary file are listed, not classified.",
 )
 def census_release(
     context: dg.AssetExecutionContext, census: CensusSource, warehouse: Warehouse
@@ -109,6 +109,18 @@ def census_release(
     )
     warehouse.replace_table("oa_boundaries", to_wkb_frame(oa))
     warehouse.replace_table("lad_boundaries", to_wkb_frame(release.lad))
+    # OAs in only one of the census table and the boundary file: kept for inspection, not classified.
+    warehouse.replace_table("census_unmatched_oas", release.unmatched)
+    unmatched = {
+        reason: release.unmatched.loc[release.unmatched["reason"] == reason, "OA"]
+        for reason in (NO_CENSUS_ROW, NO_BOUNDARY)
+    }
+    for reason, codes in unmatched.items():
+        if len(codes):
+            context.log.warning(
+                f"{len(codes)} OAs left out of the classification ({reason}): {', '.join(codes[:10])}"
+                + (" ..." if len(codes) > 10 else "")
+            )
     info = pd.DataFrame(
         [
             {
@@ -129,6 +141,12 @@ def census_release(
             "dagster/row_count": len(variables),
             "lads": len(release.lad),
             "variables": len(variables.columns) - 1,
+            "oas_without_census_row": len(unmatched[NO_CENSUS_ROW]),
+            "census_rows_without_boundary": len(unmatched[NO_BOUNDARY]),
+            "unmatched_oas_sample": dg.MetadataValue.json(
+                {reason: codes[:20].tolist() for reason, codes in unmatched.items()}
+            ),
+            "unmatched_oas_table": "census_unmatched_oas",
             "oa_lad_methods": dg.MetadataValue.json(
                 assignment["method"].fillna("none").value_counts().to_dict()
             ),
@@ -177,7 +195,7 @@ def region_output_areas(context: dg.AssetExecutionContext, warehouse: Warehouse)
     group_name=GROUP,
     partitions_def=region_partitions,
     deps=[region_output_areas],
-    description="Raw census variables (58 percentages and density) of the region's OAs.",
+    description="Raw census variables of the region's OAs (56 percentages, density v01 and the SIR ratio v42).",
 )
 def region_census(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     slug = context.partition_key
@@ -424,7 +442,7 @@ def cluster_embedding(
     group_name=GROUP,
     partitions_def=region_partitions,
     deps=[subgroups],
-    description="Cluster profiles: OAs, population and their shares; index scores on raw percentages and on the matrix.",
+    description="Cluster profiles: OAs, population and their shares; index scores on raw values and on the matrix.",
 )
 def cluster_profiles(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     slug = context.partition_key
