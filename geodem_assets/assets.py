@@ -462,10 +462,14 @@ def cluster_profiles(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
     size_table = pd.concat(size_rows, ignore_index=True)[
         ["level", "cluster", "oas", "pct_oas", "population", "pct_population"]
     ]
-    score_table = pd.concat(score_rows, ignore_index=True)[["level", "basis", "cluster", "variable", "score"]]
+    score_table = pd.concat(score_rows, ignore_index=True)[
+        ["level", "basis", "cluster", "variable", "kind", "score"]
+    ]
     warehouse.replace_partition("cluster_profiles", REGION, slug, size_table)
     warehouse.replace_partition("cluster_index_scores", REGION, slug, score_table)
-    lookup = warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
+    lookup = profiles.variable_labels(
+        warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
+    )
     sup_scores = profiles.index_scores(matrix, groups["supergroup"])
     return dg.MaterializeResult(
         metadata={
@@ -579,7 +583,9 @@ def classification_exports(
     title = f"{region.name} geodemographic classification"
     exports.write_kepler_map(folder / "map.html", geo, table, title)
     exports.write_umap_html(folder / "umap.html", table, f"{region.name}: UMAP of Output Areas")
-    lookup = warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
+    lookup = profiles.variable_labels(
+        warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
+    )
     matrix_scores = scores[(scores["basis"] == "matrix")].pivot_table(
         index="variable", columns="cluster", values="score", dropna=False
     )

@@ -51,6 +51,11 @@ class CensusVariable:
         """True for a percentage of a population; False for a density or a ratio."""
         return self.kind == PERCENTAGE
 
+    def label(self, name: str | None = None) -> str:
+        """The name (or `name`) with what its value is: "Social rented (%)", "SIR (ratio ×100)"."""
+        suffix = {PERCENTAGE: "%", DENSITY: "per km²", RATIO: "ratio ×100"}[self.kind]
+        return f"{name or self.name} ({suffix})"
+
 
 _RES = "% of usual residents"
 _HH = "% of households"
