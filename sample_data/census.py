@@ -27,7 +27,7 @@ import shapely
 from scipy.spatial import cKDTree
 from scipy.stats import poisson
 
-from geodem_assets.variables import CODES, DENSITY, PERCENTAGE, RATIO, codes_of_kind
+from geodem_assets.variables import BY_CODE, CODES, DENSITY, PERCENTAGE, RATIO, codes_of_kind
 from sample_data.geometry import BNG, lad_boundaries, plan_settlement, relaxed_partition
 
 HERE = Path(__file__).parent
@@ -199,69 +199,8 @@ PATCH_KEEP, SIBLING = 0.80, 0.12
 
 # The OAC repository's centroid files already use the lookup's codes. A copy re-keyed
 # through OAC_variables.csv's `encoding` column moved every variable; column i+1 of such a
-# copy holds lookup variable _REKEYED[i].
-_REKEYED = (
-    12,
-    13,
-    14,
-    15,
-    16,
-    17,
-    18,
-    8,
-    9,
-    10,
-    11,
-    20,
-    21,
-    22,
-    23,
-    24,
-    25,
-    26,
-    27,
-    29,
-    30,
-    31,
-    32,
-    2,
-    3,
-    4,
-    5,
-    6,
-    7,
-    28,
-    1,
-    19,
-    35,
-    36,
-    37,
-    38,
-    44,
-    42,
-    43,
-    40,
-    41,
-    33,
-    34,
-    39,
-    58,
-    59,
-    60,
-    45,
-    46,
-    47,
-    48,
-    49,
-    50,
-    51,
-    52,
-    53,
-    54,
-    55,
-    56,
-    57,
-)
+# copy holds lookup variable _REKEYED[i]. The numbers are the variable table's `oac` codes.
+_REKEYED = tuple(int(BY_CODE[code].oac[1:]) for code in ALL_CODES)
 
 
 def region_slug(name: str) -> str:
