@@ -9,7 +9,7 @@ import pandas as pd
 
 from common.markdown import markdown_table
 from geodem_assets import clustering, exports, naming, plots, profiles
-from geodem_assets.census import numeric_variables, read_release
+from geodem_assets.census import NO_BOUNDARY, NO_CENSUS_ROW, numeric_variables, read_release
 from geodem_assets.config import ClusterConfig, DiagnosticsConfig, EmbeddingConfig
 from geodem_assets.embedding import UMAP_DEFAULTS, neighbour_search, umap_embedding
 from geodem_assets.geography import assign_lads, intersects_count, region_oas
@@ -38,7 +38,7 @@ def _release_fingerprint(warehouse: Warehouse) -> str:
 
 @dg.asset(
     group_name=GROUP,
-    description="The census release (variables, lookup, population, OA and LAD boundaries) ingested into DuckDB, fingerprinted.",
+    description="The census release (variables, lookup, population, OA and LAD boundaries) ingested into DuckDB, fingerprinted; OAs in only one of the census table and the boundary file are listed, not classified.",
 )
 def census_release(
     context: dg.AssetExecutionContext, census: CensusSource, warehouse: Warehouse
@@ -72,6 +72,18 @@ def census_release(
     )
     warehouse.replace_table("oa_boundaries", to_wkb_frame(oa))
     warehouse.replace_table("lad_boundaries", to_wkb_frame(release.lad))
+    # OAs in only one of the census table and the boundary file: kept for inspection, not classified.
+    warehouse.replace_table("census_unmatched_oas", release.unmatched)
+    unmatched = {
+        reason: release.unmatched.loc[release.unmatched["reason"] == reason, "OA"]
+        for reason in (NO_CENSUS_ROW, NO_BOUNDARY)
+    }
+    for reason, codes in unmatched.items():
+        if len(codes):
+            context.log.warning(
+                f"{len(codes)} OAs left out of the classification ({reason}): {', '.join(codes[:10])}"
+                + (" ..." if len(codes) > 10 else "")
+            )
     info = pd.DataFrame(
         [
             {
@@ -92,6 +104,12 @@ def census_release(
             "dagster/row_count": len(variables),
             "lads": len(release.lad),
             "variables": len(variables.columns) - 1,
+            "oas_without_census_row": len(unmatched[NO_CENSUS_ROW]),
+            "census_rows_without_boundary": len(unmatched[NO_BOUNDARY]),
+            "unmatched_oas_sample": dg.MetadataValue.json(
+                {reason: codes[:20].tolist() for reason, codes in unmatched.items()}
+            ),
+            "unmatched_oas_table": "census_unmatched_oas",
             "oa_lad_methods": dg.MetadataValue.json(
                 assignment["method"].fillna("none").value_counts().to_dict()
             ),
@@ -140,7 +158,7 @@ def region_output_areas(context: dg.AssetExecutionContext, warehouse: Warehouse)
     group_name=GROUP,
     partitions_def=region_partitions,
     deps=[region_output_areas],
-    description="Raw census variables (58 percentages and density) of the region's OAs.",
+    description="Raw census variables of the region's OAs (56 percentages, density v01 and the SIR ratio v42).",
 )
 def region_census(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     slug = context.partition_key
@@ -387,7 +405,7 @@ def cluster_embedding(
     group_name=GROUP,
     partitions_def=region_partitions,
     deps=[subgroups],
-    description="Cluster profiles: OAs, population and their shares; index scores on raw percentages and on the matrix.",
+    description="Cluster profiles: OAs, population and their shares; index scores on raw values and on the matrix.",
 )
 def cluster_profiles(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     slug = context.partition_key
@@ -407,10 +425,14 @@ def cluster_profiles(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
     size_table = pd.concat(size_rows, ignore_index=True)[
         ["level", "cluster", "oas", "pct_oas", "population", "pct_population"]
     ]
-    score_table = pd.concat(score_rows, ignore_index=True)[["level", "basis", "cluster", "variable", "score"]]
+    score_table = pd.concat(score_rows, ignore_index=True)[
+        ["level", "basis", "cluster", "variable", "kind", "score"]
+    ]
     warehouse.replace_partition("cluster_profiles", REGION, slug, size_table)
     warehouse.replace_partition("cluster_index_scores", REGION, slug, score_table)
-    lookup = warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
+    lookup = profiles.variable_labels(
+        warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
+    )
     sup_scores = profiles.index_scores(matrix, groups["supergroup"])
     return dg.MaterializeResult(
         metadata={
@@ -524,7 +546,9 @@ def classification_exports(
     title = f"{region.name} geodemographic classification"
     exports.write_kepler_map(folder / "map.html", geo, table, title)
     exports.write_umap_html(folder / "umap.html", table, f"{region.name}: UMAP of Output Areas")
-    lookup = warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
+    lookup = profiles.variable_labels(
+        warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
+    )
     matrix_scores = scores[(scores["basis"] == "matrix")].pivot_table(
         index="variable", columns="cluster", values="score", dropna=False
     )

@@ -10,11 +10,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geodem_assets.variables import CODES, variable
 from resources.census_files import ReleaseFiles
 
-# The distributed census table leaves out the occupancy-rating variables v40 and v41.
-EXPECTED_VARIABLES = tuple(f"v{i:02d}" for i in range(1, 61) if i not in (40, 41))
-DENSITY_VARIABLE = "v01"
+# The 58 variables of the distributed census table (v01..v60 without v40, v41), whose kinds
+# and valid ranges are in geodem_assets.variables.
+EXPECTED_VARIABLES = CODES
 
 
 @dataclass
@@ -25,6 +26,29 @@ class CensusRelease:
     oa: gpd.GeoDataFrame  # OA, geometry (EPSG:27700)
     lad: gpd.GeoDataFrame  # LAD22CD, LAD22NM, geometry
     problems: list[str] = field(default_factory=list)
+    # OAs left out because the census table and the boundary file disagree: OA, reason.
+    unmatched: pd.DataFrame = field(default_factory=lambda: unmatched_oas(pd.Index([]), pd.Index([])))
+
+
+NO_CENSUS_ROW = "boundary without census row"
+NO_BOUNDARY = "census row without boundary"
+
+
+def unmatched_oas(census_oas: pd.Index, boundary_oas: pd.Index) -> pd.DataFrame:
+    """OAs in only one of the census table and the boundary file: columns OA, reason, sorted.
+
+    reason is NO_CENSUS_ROW for an OA with a boundary but no census row, NO_BOUNDARY for a
+    census row whose OA has no boundary. Real releases disagree by a few hundred OAs (the
+    OAC 2021 build had 239,768 OAs, the workshop's census table 239,023), so neither is an
+    error: those OAs are simply not classified.
+    """
+    census_oas, boundary_oas = pd.Index(census_oas).unique(), pd.Index(boundary_oas).unique()
+    frames = [
+        pd.DataFrame({"OA": boundary_oas.difference(census_oas).astype(str), "reason": NO_CENSUS_ROW}),
+        pd.DataFrame({"OA": census_oas.difference(boundary_oas).astype(str), "reason": NO_BOUNDARY}),
+    ]
+    out = pd.concat(frames, ignore_index=True).astype({"OA": str, "reason": str})
+    return out.sort_values(["reason", "OA"]).reset_index(drop=True)
 
 
 def _examples(index, n: int = 5) -> str:
@@ -33,8 +57,39 @@ def _examples(index, n: int = 5) -> str:
     return ", ".join(map(str, items)) + (f" and {more} more" if more > 0 else "")
 
 
+def _range_problems(s: pd.Series, code: str, source: str) -> list[str]:
+    """Missing, infinite and out-of-range values of one numeric variable, by its kind's valid range."""
+    var = variable(code)
+    what = f"{var.kind} variable {code} ({var.name})"
+    problems = []
+    nan = s.index[s.isna()]
+    if len(nan):
+        problems.append(f"{source}: {what} has {len(nan)} missing values (OA {_examples(nan)})")
+    values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    infinite = s.index[np.isinf(values)]
+    if len(infinite):
+        problems.append(f"{source}: {what} has {len(infinite)} infinite values (OA {_examples(infinite)})")
+    finite = s[np.isfinite(values)]
+    below = finite.index[finite < var.low]
+    if len(below):
+        kind = "negative" if var.low == 0 else f"below {var.low:g}"
+        problems.append(f"{source}: {what} has {len(below)} {kind} values (OA {_examples(below)})")
+    # Values are published to 2 decimals; allow for the rounding of a share at exactly 100.
+    above = finite.index[finite > var.high + 1e-4]
+    if len(above):
+        problems.append(
+            f"{source}: {what} has {len(above)} values above {var.high:g} (OA {_examples(above)})"
+        )
+    return problems
+
+
 def validate_variables(df: pd.DataFrame, source: str) -> list[str]:
-    """Problems of the census table: missing/extra/non-numeric variables, NaN, negatives, >100 %, duplicate OAs."""
+    """Problems of the census table, each naming `source`, the variable and example OAs.
+
+    Missing, extra and non-numeric variables, duplicate OAs, and values outside each
+    variable's valid range (geodem_assets.variables): a percentage in 0-100, a density (v01)
+    or ratio (v42, SIR) any finite value >= 0. NaN and infinite values are problems too.
+    """
     problems = []
     if len(df) == 0:
         problems.append(f"{source}: no Output Areas (empty table)")
@@ -55,18 +110,7 @@ def validate_variables(df: pd.DataFrame, source: str) -> list[str]:
             bad = s.index[numeric.isna() & s.notna()]
             problems.append(f"{source}: variable {col} is not numeric (e.g. OA {_examples(bad, 3)})")
             continue
-        nan = s.index[s.isna()]
-        if len(nan):
-            problems.append(f"{source}: variable {col} has {len(nan)} missing values (OA {_examples(nan)})")
-        neg = s.index[s < 0]
-        if len(neg):
-            problems.append(f"{source}: variable {col} has {len(neg)} negative values (OA {_examples(neg)})")
-        if col != DENSITY_VARIABLE:
-            over = s.index[s > 100.0001]
-            if len(over):
-                problems.append(
-                    f"{source}: percentage variable {col} has {len(over)} values above 100 (OA {_examples(over)})"
-                )
+        problems.extend(_range_problems(s, col, source))
     return problems
 
 
@@ -218,6 +262,9 @@ def _empty_geo(columns: list[str]) -> gpd.GeoDataFrame:
 def read_release(files: ReleaseFiles) -> CensusRelease:
     """Read and check the five files; every problem is listed in ``.problems``, naming the file.
 
+    OAs found in only one of the census table and the boundary file are not problems: they
+    are dropped from ``.variables`` and ``.oa`` and listed in ``.unmatched`` (unmatched_oas).
+
     A file that cannot be read (truncated, not Parquet / CSV / GeoPackage, not UTF-8), a
     missing column, a wrong CRS and bad values are all problems, with the variable, OA, line or
     layer where known, so one run reports them all. A release with problems must not be used:
@@ -229,17 +276,23 @@ def read_release(files: ReleaseFiles) -> CensusRelease:
     population = _read_population(files.population, problems)
     oa = _read_oa(files.oa_boundaries, problems)
     lad = _read_lad(files.lad_boundaries, problems)
+    unmatched = unmatched_oas(pd.Index([]), pd.Index([]))
+    if variables is not None and oa is not None:
+        # Only OAs with both a census row and a boundary are classified; the rest are listed.
+        unmatched = unmatched_oas(variables.index, pd.Index(oa["OA"]))
+        both = variables.index.intersection(pd.Index(oa["OA"]))
+        if len(both) == 0 and len(variables) and len(oa):
+            problems.append(
+                f"{files.census.name} and {files.oa_boundaries.name} have no OA code in common "
+                f"(census: {_examples(variables.index, 3)}; boundaries: {_examples(pd.Index(oa['OA']), 3)})"
+            )
+        variables = variables[variables.index.isin(both)]
+        oa = oa[oa["OA"].isin(both)]
     if variables is not None and population is not None:
         no_pop = variables.index.difference(population.index)
         if len(no_pop):
             problems.append(
                 f"{files.population.name}: {len(no_pop)} OAs without a population: {_examples(no_pop)}"
-            )
-    if variables is not None and oa is not None:
-        no_geom = variables.index.difference(pd.Index(oa["OA"]))
-        if len(no_geom):
-            problems.append(
-                f"{files.census.name}: {len(no_geom)} OAs without geometry in {files.oa_boundaries.name}: {_examples(no_geom)}"
             )
     return CensusRelease(
         variables=variables
@@ -250,6 +303,7 @@ def read_release(files: ReleaseFiles) -> CensusRelease:
         oa=oa if oa is not None else _empty_geo(["OA"]),
         lad=lad if lad is not None else _empty_geo(["LAD22CD", "LAD22NM"]),
         problems=problems,
+        unmatched=unmatched,
     )
 
 

@@ -16,7 +16,7 @@ MIN_SUBGROUP_OAS = 3
 @dg.asset_check(
     asset=census_release,
     blocking=True,
-    description="The ingested census has the 58 variables, numeric, no missing or negative values, percentages ≤ 100, unique OAs.",
+    description="The ingested census has the 58 variables, numeric and finite, each in its valid range (percentages 0-100, density and SIR ≥ 0), unique OAs.",
 )
 def census_schema_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
     variables = warehouse.read("census_variables").set_index("OA")

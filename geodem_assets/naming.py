@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 
+from geodem_assets.variables import BY_CODE
 from resources.namers import ClusterName, ClusterProfile
 
 # Supergroups are described against the region, subgroups against their own supergroup.
@@ -15,9 +16,14 @@ NAMING_BASIS = {"supergroup": "raw", "subgroup": "raw_within_supergroup"}
 def profiles_for_naming(
     sizes: pd.DataFrame, scores: pd.DataFrame, lookup: pd.DataFrame
 ) -> list[ClusterProfile]:
-    """ClusterProfiles from the cluster_profiles and cluster_index_scores tables, scores keyed by variable name."""
+    """ClusterProfiles from the cluster_profiles and cluster_index_scores tables, scores keyed by variable name.
+
+    Each variable's kind and unit come from geodem_assets.variables, so that the namers
+    speak of the density and the Standardised Illness Ratio as levels, not as shares.
+    """
     names = dict(zip(lookup["No."], lookup["Variable_Name"]))
     domains = dict(zip(lookup["Variable_Name"], lookup["Domain"]))
+    known = {names.get(code, code): var for code, var in BY_CODE.items()}
     out = []
     for row in sizes.itertuples(index=False):
         basis = NAMING_BASIS[row.level]
@@ -36,6 +42,8 @@ def profiles_for_naming(
                 parent=row.cluster[0] if row.level == "subgroup" else None,
                 index_scores=index_scores,
                 domains={n: domains.get(n, "") for n in index_scores},
+                kinds={n: known[n].kind for n in index_scores if n in known},
+                units={n: known[n].unit for n in index_scores if n in known},
                 n_oas=int(row.oas),
                 pct_oas=float(row.pct_oas),
                 population=int(row.population),

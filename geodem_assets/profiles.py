@@ -1,9 +1,17 @@
-"""Cluster profiles: sizes, population shares and index scores (cluster mean / reference mean x 100)."""
+"""Cluster profiles: sizes, population shares and index scores (cluster mean / reference mean x 100).
+
+Index scores are computed the same way for every kind of variable (geodem_assets.variables):
+for a percentage the score compares shares of a population, for the density (v01) and the
+Standardised Illness Ratio (v42) it compares mean levels; those two are not shares, and
+the profiles label each variable with its kind so that nothing reads them as one.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from geodem_assets.variables import BY_CODE
 
 
 def sizes(codes: pd.Series, population: pd.Series) -> pd.DataFrame:
@@ -22,7 +30,10 @@ def index_scores(
 ) -> pd.DataFrame:
     """Variables x clusters: 100 * cluster mean / mean of `reference` rows (default all rows).
 
-    A variable whose reference mean is 0 gets NaN rather than an infinite score.
+    values: OAs x variables in their own units (a percentage, a density, a ratio ×100) or
+    transformed; the score is a ratio of means whatever the kind (the reference workflow's
+    index score, Singleton & Longley's OAC profiles). A variable whose reference mean is 0
+    gets NaN rather than an infinite score.
     """
     ref_mean = (values if reference is None else reference).mean()
     means = values.groupby(codes).mean()
@@ -42,6 +53,17 @@ def subgroup_scores_within(
 
 
 def long_scores(scores: pd.DataFrame) -> pd.DataFrame:
-    """Variables x clusters -> rows of variable, cluster, score (NaN scores kept)."""
+    """Variables x clusters -> rows of variable, kind, cluster, score (NaN scores kept).
+
+    kind is the variable's kind (percentage, density, ratio), None for a code not in the table.
+    """
     wide_ = scores.rename_axis(index="variable", columns="cluster").reset_index()
-    return wide_.melt(id_vars="variable", var_name="cluster", value_name="score")
+    out = wide_.melt(id_vars="variable", var_name="cluster", value_name="score")
+    out.insert(1, "kind", out["variable"].map(lambda v: BY_CODE[v].kind if v in BY_CODE else None))
+    return out
+
+
+def variable_labels(names: dict[str, str]) -> dict[str, str]:
+    """Variable code -> its name (from the release's lookup) labelled with its kind, for charts:
+    "Social rented (%)", "Usual residents per square kilometre (per km²)", "SIR (ratio ×100)"."""
+    return {code: BY_CODE[code].label(name) if code in BY_CODE else name for code, name in names.items()}

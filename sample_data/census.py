@@ -3,7 +3,9 @@
 Output Areas tessellate real Local Authority Districts (approximate positions, see lads.csv);
 each OA gets an OAC 2021 subgroup in spatial patches (dense cores: urban types, rural edges:
 rural types) and variables drawn around that subgroup's published centre, mapped back to
-percentages by a per-variable inverse calibrated on England & Wales 2021 figures.
+raw values by kind (geodem_assets.variables): percentages by a per-variable inverse
+calibrated on England & Wales 2021 figures, the density from each OA's population and
+polygon, and the Standardised Illness Ratio from a Poisson count of disabled residents.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import numpy as np
 import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
+from scipy.stats import poisson
 
+from geodem_assets.variables import BY_CODE, CODES, DENSITY, PERCENTAGE, RATIO, codes_of_kind
 from sample_data.geometry import BNG, lad_boundaries, plan_settlement, relaxed_partition
 
 HERE = Path(__file__).parent
@@ -35,13 +39,16 @@ LAD_FILE = "Local_Authority_Districts_December_2022_UK_BGC_V2_synthetic.gpkg"
 OA_FILE = "OA_2021_22_Boundaries.gpkg"
 
 ALL_CODES = tuple(f"v{i:02d}" for i in range(1, 61))
-VARIABLES = tuple(v for v in ALL_CODES if v not in ("v40", "v41"))
-SAMPLED = VARIABLES[1:]  # v01, density, comes from the polygons
+VARIABLES = CODES  # the release's 58 variables, in order
+DENSITY_CODE = "v01"  # comes from the polygons
+SIR_CODE = "v42"  # the Standardised Illness Ratio
+SAMPLED = tuple(v for v in VARIABLES if v != DENSITY_CODE)  # drawn in the types' transformed space
+PERCENTAGES = codes_of_kind(PERCENTAGE)
 DEFAULT_REGION = "liverpool-city-region"
 DEFAULT_NOISE = 0.1
 
-# England & Wales 2021, % of each variable's population; v42 (SIR) has no national figure
-# and keeps the level the OAC centres imply.
+# England & Wales 2021, mean over OAs of each percentage variable (% of its population,
+# geodem_assets.variables gives which). v01 and v42 are not percentages and have no entry.
 NATIONAL_MEAN = {
     "v02": 5.4,
     "v03": 11.9,
@@ -81,7 +88,6 @@ NATIONAL_MEAN = {
     "v37": 62.0,
     "v38": 17.1,
     "v39": 20.5,
-    "v42": 30.0,
     "v43": 8.9,
     "v44": 33.0,
     "v45": 28.3,
@@ -157,6 +163,14 @@ CAPPED = {
     ("v27", "v28", "v29"): 100.0,
     ("v45", "v46", "v47"): 100.0,
 }
+# The Standardised Illness Ratio (v42, TS038): 100 × observed / age-expected disabled
+# residents. Each OA's relative level exp(SIR_SLOPE × (t − median t)) follows its type's
+# transformed v42 (so the national median is about 1); its observed count is Poisson around
+# EXPECTED_DISABLED × residents × that level. Small expected counts give some OAs no disabled
+# resident (SIR 0) and others far above 100, as in the real table (median about 100, a long
+# right tail past 300). The expected count here ignores each OA's age mix.
+SIR_SLOPE = 4.5
+EXPECTED_DISABLED = 0.075  # day-to-day activities limited a lot: about 7.5 % of residents, E&W 2021
 # England & Wales share of OAs per supergroup; the inverse is calibrated on this mix.
 SUPERGROUP_SHARE = {"1": 0.10, "2": 0.17, "3": 0.09, "4": 0.09, "5": 0.11, "6": 0.16, "7": 0.15, "8": 0.13}
 # Weights before OA density and LAD context act on them, tuned so that a uk=True run
@@ -185,69 +199,8 @@ PATCH_KEEP, SIBLING = 0.80, 0.12
 
 # The OAC repository's centroid files already use the lookup's codes. A copy re-keyed
 # through OAC_variables.csv's `encoding` column moved every variable; column i+1 of such a
-# copy holds lookup variable _REKEYED[i].
-_REKEYED = (
-    12,
-    13,
-    14,
-    15,
-    16,
-    17,
-    18,
-    8,
-    9,
-    10,
-    11,
-    20,
-    21,
-    22,
-    23,
-    24,
-    25,
-    26,
-    27,
-    29,
-    30,
-    31,
-    32,
-    2,
-    3,
-    4,
-    5,
-    6,
-    7,
-    28,
-    1,
-    19,
-    35,
-    36,
-    37,
-    38,
-    44,
-    42,
-    43,
-    40,
-    41,
-    33,
-    34,
-    39,
-    58,
-    59,
-    60,
-    45,
-    46,
-    47,
-    48,
-    49,
-    50,
-    51,
-    52,
-    53,
-    54,
-    55,
-    56,
-    57,
-)
+# copy holds lookup variable _REKEYED[i]. The numbers are the variable table's `oac` codes.
+_REKEYED = tuple(int(BY_CODE[code].oac[1:]) for code in ALL_CODES)
 
 
 def region_slug(name: str) -> str:
@@ -461,9 +414,9 @@ def noise_sd(model: TypeModel, noise: float) -> np.ndarray:
 
 
 def close_groups(x: np.ndarray) -> np.ndarray:
-    """Rescale shares that partition a population to their total, cap the others. x (n, 57) %."""
+    """Rescale shares that partition a population to their total, cap the others. x (n, 56) %, PERCENTAGES order."""
     x = x.copy()
-    col = {v: i for i, v in enumerate(SAMPLED)}
+    col = {v: i for i, v in enumerate(PERCENTAGES)}
     for members, total in PARTITIONS.items():
         idx = [col[v] for v in members]
         s = x[:, idx].sum(axis=1, keepdims=True)
@@ -477,13 +430,28 @@ def close_groups(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Inverse:
-    """Transformed value t in [0, 1] -> % = sinh(offset + slope · t), clipped to 0-100; per variable (57,)."""
+    """Transformed value t in [0, 1] -> % = sinh(offset + slope · t), clipped to 0-100, per
+    percentage variable (56,, PERCENTAGES order); sir_centre: the national median t of v42."""
 
     offset: np.ndarray
     slope: np.ndarray
+    sir_centre: float = 0.0
 
     def percentages(self, t: np.ndarray) -> np.ndarray:
+        """t (n, 56) in PERCENTAGES order -> % (n, 56), groups of one population closed."""
         return close_groups(np.clip(np.sinh(self.offset + self.slope * t), 0.0, 100.0))
+
+    def illness_ratio(self, t: np.ndarray, population: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Standardised Illness Ratio per OA, shape (n,), >= 0, about 100 at the national median.
+
+        t (n,) transformed v42, population (n,) residents, u (n,) uniforms in [0, 1) that
+        fix the Poisson draw of the observed count (inverse CDF, so a LAD's values do not
+        depend on which other LADs are generated).
+        """
+        expected = EXPECTED_DISABLED * np.asarray(population, dtype=np.float64)
+        level = np.exp(SIR_SLOPE * (np.asarray(t) - self.sir_centre))
+        observed = poisson.ppf(u, expected * level)
+        return 100.0 * observed / expected
 
 
 @functools.lru_cache(maxsize=8)
@@ -496,6 +464,7 @@ def calibrated_inverse(noise: float = DEFAULT_NOISE) -> Inverse:
     """
     model = type_model()
     sd = noise_sd(model, noise)
+    pct = [SAMPLED.index(v) for v in PERCENTAGES]
     nodes, node_w = np.polynomial.hermite_e.hermegauss(24)
     t_q = np.clip(model.centres[:, None, :] + nodes[None, :, None] * sd, 0, 1).reshape(-1, len(SAMPLED))
     w_q = (model.share[:, None] * node_w / node_w.sum()).ravel()
@@ -508,8 +477,12 @@ def calibrated_inverse(noise: float = DEFAULT_NOISE) -> Inverse:
         1,
     )
     w_joint = np.repeat(model.share / per, per)
-    goal = np.array([NATIONAL_MEAN[v] for v in SAMPLED])
-    top = np.arcsinh([TOP.get(v, 100.0) for v in SAMPLED])
+    sir_t = t_joint[:, SAMPLED.index(SIR_CODE)]
+    order = np.argsort(sir_t)
+    sir_centre = float(sir_t[order][np.searchsorted(np.cumsum(w_joint[order]), 0.5 * w_joint.sum())])
+    t_q, t_joint = t_q[:, pct], t_joint[:, pct]
+    goal = np.array([NATIONAL_MEAN[v] for v in PERCENTAGES])
+    top = np.arcsinh([TOP.get(v, 100.0) for v in PERCENTAGES])
     aim = goal.copy()
     for _ in range(3):
         lo, hi = np.full(len(goal), -10.0), top.copy()
@@ -517,7 +490,7 @@ def calibrated_inverse(noise: float = DEFAULT_NOISE) -> Inverse:
             mid = (lo + hi) / 2
             below = w_q @ np.clip(np.sinh(mid + (top - mid) * t_q), 0, 100) < aim
             lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-        inverse = Inverse(offset=lo, slope=top - lo)
+        inverse = Inverse(offset=lo, slope=top - lo, sir_centre=sir_centre)
         raw = w_joint @ np.clip(np.sinh(inverse.offset + inverse.slope * t_joint), 0, 100)
         aim = goal * raw / np.maximum(w_joint @ inverse.percentages(t_joint), 1e-9)
     return inverse
@@ -566,14 +539,20 @@ def _selected_lads(
     return catalogue[catalogue["LAD22CD"].isin(codes)], slugs, skipped
 
 
+# First number of each nation's OA code series (the letter is the LAD code's).
+FIRST_OA_NUMBER = {"E": 1, "W": 1, "S": 88_956, "N": 20_000_001}
+
+
 def _oa_code_starts(catalogue: pd.DataFrame, counts: np.ndarray) -> np.ndarray:
     """First OA number of each LAD, numbered per nation over the whole catalogue so that a
-    LAD's codes do not depend on which regions are generated. Scotland's follow its real range."""
+    LAD's codes do not depend on which regions are generated. Each nation's codes follow its
+    real series: E00000001.., W00000001.., Scotland's 2022 OAs from S00088956, Northern
+    Ireland's 2021 Data Zones from N20000001."""
     nation = catalogue["LAD22CD"].str[0].to_numpy()
     starts = np.zeros(len(catalogue), dtype=np.int64)
     for letter in np.unique(nation):
         mask = nation == letter
-        offset = 88_955 if letter == "S" else 0
+        offset = FIRST_OA_NUMBER.get(letter, 1) - 1
         starts[mask] = offset + 1 + np.concatenate([[0], np.cumsum(counts[mask])[:-1]])
     return starts
 
@@ -596,6 +575,7 @@ class _LadPart(NamedTuple):
     density: np.ndarray  # (n,) residents per km²
     subgroup: np.ndarray  # (n,) index into the type model
     t: np.ndarray  # (n, 57) transformed values
+    illness_u: np.ndarray  # (n,) uniforms that fix the Poisson draw of the SIR's observed count
 
 
 def _generate_lad(
@@ -635,7 +615,17 @@ def _generate_lad(
     lean = gradient * (urbanity - model.urbanity[sub])[:, None] * model.urban_slope[None, :]
     t = np.clip(model.centres[sub] + lean + rng.normal(size=(n, len(SAMPLED))) * sd, 0.0, 1.0)
     oa_codes = [f"{code[0]}{k:08d}" for k in range(first_code, first_code + n)]
-    return _LadPart(code, oa_codes, cells, pop, density, sub, t)
+    return _LadPart(code, oa_codes, cells, pop, density, sub, t, rng.random(n))
+
+
+def _check_kinds() -> None:
+    """The generator draws each kind its own way: the variable table must hold the kinds it knows."""
+    found = {kind: codes_of_kind(kind) for kind in (DENSITY, RATIO)}
+    if found != {DENSITY: (DENSITY_CODE,), RATIO: (SIR_CODE,)}:
+        raise ValueError(
+            f"the sample generator draws density {DENSITY_CODE} and ratio {SIR_CODE} only; "
+            f"geodem_assets.variables now has {found}"
+        )
 
 
 def build_sample_census(
@@ -675,9 +665,20 @@ def build_sample_census(
     ]
     oa_codes = np.concatenate([p.oa_codes for p in parts])
     lad_of = np.concatenate([[p.code] * len(p.oa_codes) for p in parts])
-    values = calibrated_inverse(noise).percentages(np.concatenate([p.t for p in parts]))
-    v = pd.DataFrame(values, columns=list(SAMPLED), index=pd.Index(oa_codes, name="OA"))
-    v.insert(0, "v01", np.concatenate([p.density for p in parts]))
+    _check_kinds()
+    inverse = calibrated_inverse(noise)
+    t = np.concatenate([p.t for p in parts])
+    population = np.concatenate([p.population for p in parts])
+    v = pd.DataFrame(
+        inverse.percentages(t[:, [SAMPLED.index(c) for c in PERCENTAGES]]),
+        columns=list(PERCENTAGES),
+        index=pd.Index(oa_codes, name="OA"),
+    )
+    v[DENSITY_CODE] = np.concatenate([p.density for p in parts])
+    v[SIR_CODE] = inverse.illness_ratio(
+        t[:, SAMPLED.index(SIR_CODE)], population, np.concatenate([p.illness_u for p in parts])
+    )
+    v = v[list(VARIABLES)]
     # NISRA publishes no Bangladeshi counts, so the variable is empty for Northern Ireland.
     v.loc[pd.Series(lad_of).str.startswith("N").to_numpy(), "v12"] = 0.0
     v = v.astype(np.float64).round(2)
@@ -697,7 +698,7 @@ def build_sample_census(
         geometry=polygons[chosen.index.to_numpy()],
         crs=BNG,
     )
-    population = pd.Series(np.concatenate([p.population for p in parts]), index=v.index, name="uk001001")
+    population = pd.Series(population, index=v.index, name="uk001001")
     return SampleCensus(
         variables=v, population=population, oa=oa, lad=lad, truth=truth, regions=slugs, skipped_lads=skipped
     )
@@ -795,15 +796,17 @@ How it was made
   clipped to the Natural Earth 1:110m outline of the UK; islands are discs of their area.
   Positions are roughly right; shapes and areas are not.
 - OA polygons: a Voronoi partition of each LAD around seed points crowded into towns, so OA
-  areas run from about a hectare to many km². OA codes are invented (E00/W00/S00/N00 + digits);
-  Northern Ireland's areas stand in for its Data Zones.
+  areas run from about a hectare to many km². OA codes are invented in each nation's real
+  series (E00…, W00…, Scotland's S00… from S00088956, Northern Ireland's Data Zones N20…).
 - Population: 100-600 usual residents per OA (oa_pop_data.csv, uk001001); v01 is that
   population divided by the polygon's area in km².
+- v42 is a Standardised Illness Ratio, not a percentage: 100 x a Poisson count of disabled
+  residents over its expected value (about 100 at the median, some OAs 0, a few above 300).
 - Neighbourhood types of the UK OAC 2021 (Wyszomierski et al. 2024; {types}) are
   planted in spatial patches: dense cores get urban types, rural edges rural ones, London leans to its
   ethnically diverse types. Each OA's variables are drawn around its subgroup's published
   centre (arcsinh, range-scaled space) with noise, then mapped back to percentages by a
-  per-variable inverse calibrated on England & Wales 2021 figures. v12 (Bangladeshi) is 0
+  per-variable inverse calibrated on England & Wales 2021 figures (v42 as above). v12 (Bangladeshi) is 0
   in Northern Ireland, as in the real release.
 - planted_truth.csv (outside input_data/) gives each OA's planted supergroup, group and
   subgroup, for checking what a classification recovers.

@@ -26,6 +26,15 @@ class ClusterProfile:
     pct_oas: float
     population: int
     pct_population: float
+    # What each variable's value is, by variable name: kind ("percentage", "density" or
+    # "ratio") and unit (e.g. "% of households"). A variable without an entry is taken for a
+    # percentage of residents; a density or a ratio is never spoken of as a share of residents.
+    kinds: dict[str, str] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+
+    def is_share(self, variable: str) -> bool:
+        """False for a variable whose kind is a density or a ratio."""
+        return self.kinds.get(variable, "percentage") == "percentage"
 
     def __post_init__(self) -> None:
         if not self.code or not self.code.strip():

@@ -25,6 +25,7 @@ class Contrast:
     variable: str
     domain: str
     score: float
+    share: bool = True  # False for a density or a ratio: spoken of as a level
 
     @property
     def high(self) -> bool:
@@ -32,7 +33,7 @@ class Contrast:
 
     def words(self) -> str:
         """E.g. "far more full-time students", "a much lower population density"."""
-        descriptor = describe(self.variable, self.domain)
+        descriptor = describe(self.variable, self.domain, self.share)
         ratio = self.score / 100.0
         if self.high:
             degree = "far " if ratio >= 2.0 else "much " if ratio >= 1.5 else ""
@@ -48,7 +49,7 @@ class Contrast:
 def contrasts(profile: ClusterProfile) -> list[Contrast]:
     """Variables scoring above 120 or below 80, strongest contrast first."""
     found = [
-        Contrast(variable, profile.domains.get(variable, "Other"), score)
+        Contrast(variable, profile.domains.get(variable, "Other"), score, profile.is_share(variable))
         for variable, score in profile.index_scores.items()
         if score > HIGH or score < LOW
     ]

@@ -8,7 +8,7 @@ from resources.namers.base import ClusterProfile
 from resources.namers.rules import HIGH, LOW, MAX_DESCRIPTION_WORDS, MAX_NAME_WORDS
 
 # Part of every cache key: change it whenever the instructions or the schema change.
-PROMPT_VERSION = "names-v1"
+PROMPT_VERSION = "names-v2"
 
 SCHEMA_NAME = "cluster_name"
 ANSWER_SCHEMA = {
@@ -41,6 +41,12 @@ is above {HIGH:g} or below {LOW:g}, strongest first, relative to the reference p
 region's average for a supergroup, its supergroup's average for a subgroup). Never quote index
 scores, thresholds, percentages or any other figures; say "far more", "fewer", "higher" and so on.
 
+Each variable's line says what its value is. Most are percentages of an Output Area's residents
+or households: there an index score above 100 means more such people or homes than average.
+A density or a ratio (such as the Standardised Illness Ratio, disability relative to what the
+residents' ages would lead one to expect) is not a share of residents: describe it as a higher or
+lower level, never as more or fewer people.
+
 Give the cluster a name of at most {MAX_NAME_WORDS} words, without digits, in the style of a
 commercial geodemographic classification (for example "Student Cosmopolitan Flats", "Suburban
 Family Homeowners", "Ageing Rural Homeowners"). The name must differ from every name listed as
@@ -72,8 +78,17 @@ def cluster_input(
     ]
     for domain, scores in by_domain.items():
         lines.append(f"{domain}:")
-        lines.extend(f"- {variable}: {score}" for variable, score in scores.items())
+        lines.extend(f"- {variable}: {score}{_unit(profile, variable)}" for variable, score in scores.items())
     return "\n".join(lines)
+
+
+def _unit(profile: ClusterProfile, variable: str) -> str:
+    """What the variable's value is, after its score: " (% of households)", " (ratio, not a share ...)"."""
+    unit = profile.units.get(variable)
+    if profile.is_share(variable):
+        return f" ({unit})" if unit else ""
+    kind = profile.kinds[variable]
+    return f" ({kind}, not a share of residents" + (f": {unit})" if unit else ")")
 
 
 def correction(problems: list[str], previous_answer: str) -> str:

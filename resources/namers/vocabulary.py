@@ -22,7 +22,8 @@ class Concept:
 
 @dataclass(frozen=True)
 class Descriptor:
-    """How to speak of one variable. `kind` "count" reads more/fewer, "level" higher/lower."""
+    """How to speak of one variable. `kind` "count" reads more/fewer (a share of people or
+    homes), "level" higher/lower (a density or a ratio, never a share of residents)."""
 
     phrase: str
     kind: str = "count"
@@ -123,7 +124,8 @@ _TABLE: dict[str, Descriptor] = {
     "Occupancy rating of rooms: -1 or less": Descriptor(
         "overcrowded homes", high=_c("character", "Overcrowded")
     ),
-    "SIR": Descriptor("level of limiting long-term illness", "level", high=HARD_PRESSED),
+    # The Standardised Illness Ratio: disability relative to what the residents' ages predict.
+    "SIR": Descriptor("level of illness and disability for its residents' ages", "level", high=HARD_PRESSED),
     "Provides unpaid care": Descriptor("unpaid carers"),
     "2 or more cars or vans in household": Descriptor(
         "households with two or more cars or vans", high=SUBURBAN, low=URBAN
@@ -192,12 +194,20 @@ def known_variables() -> list[str]:
     return list(_TABLE)
 
 
-def describe(variable: str, domain: str | None = None) -> Descriptor:
-    """The descriptor of a variable by name; unknown names get a plain phrase and a domain word."""
+def describe(variable: str, domain: str | None = None, share: bool = True) -> Descriptor:
+    """The descriptor of a variable by name; unknown names get a plain phrase and a domain word.
+
+    share=False (a density or a ratio, from the variable's kind) always gives a "level"
+    descriptor, so such a variable is never read as more or fewer residents.
+    """
     found = _BY_KEY.get(_key(variable))
     if found is not None:
-        return found
+        if share or found.kind == "level":
+            return found
+        return Descriptor(f"level of {found.phrase}", "level", found.high, found.low)
     label = variable.split(":")[-1].strip().lower()
+    if not share:
+        return Descriptor(f"level of '{label}'", "level", high=_DOMAIN_CONCEPTS.get(domain or ""))
     return Descriptor(f"residents recorded as '{label}'", high=_DOMAIN_CONCEPTS.get(domain or ""))
 
 

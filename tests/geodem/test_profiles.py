@@ -34,3 +34,26 @@ def test_subgroup_scores_are_relative_to_their_supergroup():
     sub = pd.Series(["A1", "A2", "B1", "B2"], index=values.index)
     s = profiles.subgroup_scores_within(values, sup, sub)
     assert s.loc["v", "A1"] == pytest.approx(50) and s.loc["v", "B2"] == pytest.approx(150)
+
+
+def test_a_ratio_keeps_its_index_score_and_is_labelled_a_ratio_not_a_share():
+    # SIR values far above 100 are ordinary: the score is still 100 x cluster mean / mean.
+    values = pd.DataFrame(
+        {"v01": [9000.0, 11000.0, 40.0], "v38": [60.0, 40.0, 5.0], "v42": [150.0, 450.0, 0.0]},
+        index=["o1", "o2", "o3"],
+    )
+    codes = pd.Series(["A", "A", "B"], index=values.index)
+    scores = profiles.index_scores(values, codes)
+    assert scores.loc["v42", "A"] == pytest.approx(100 * 300 / 200)
+    assert scores.loc["v42", "B"] == pytest.approx(0.0)
+    long = profiles.long_scores(scores).set_index(["variable", "cluster"])
+    assert long.loc[("v42", "A"), "kind"] == "ratio" and long.loc[("v01", "B"), "kind"] == "density"
+    assert long.loc[("v38", "A"), "kind"] == "percentage"
+    labels = profiles.variable_labels(
+        {"v42": "SIR", "v01": "Usual residents per square kilometre", "v38": "Social rented"}
+    )
+    assert labels == {
+        "v42": "SIR (ratio ×100)",
+        "v01": "Usual residents per square kilometre (per km²)",
+        "v38": "Social rented (%)",
+    }

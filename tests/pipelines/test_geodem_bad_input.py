@@ -54,9 +54,16 @@ def duplicate_oa(f: ReleaseFiles):
     pd.concat([df, df.iloc[[0]]]).to_parquet(f.census)
 
 
-def oa_without_geometry(f: ReleaseFiles):
-    g = gpd.read_file(f.oa_boundaries)
-    g.iloc[1:].to_file(f.oa_boundaries, driver="GPKG")
+def percentage_over_100(f: ReleaseFiles):
+    df = pd.read_parquet(f.census)
+    df.iloc[4, df.columns.get_loc("v36")] = 104.5
+    df.to_parquet(f.census)
+
+
+def sir_negative(f: ReleaseFiles):
+    df = pd.read_parquet(f.census)
+    df.iloc[6, df.columns.get_loc("v42")] = -1.0
+    df.to_parquet(f.census)
 
 
 def empty_table(f: ReleaseFiles):
@@ -73,12 +80,55 @@ def empty_table(f: ReleaseFiles):
         (negative_value, ["v20", "negative"]),
         (nan_value, ["v33", "missing values"]),
         (duplicate_oa, ["duplicate OA codes"]),
-        (oa_without_geometry, ["without geometry", "OA_2021_22_Boundaries.gpkg"]),
+        (percentage_over_100, ["uk_census_data.parquet", "percentage variable v36", "above 100"]),
+        (sir_negative, ["uk_census_data.parquet", "ratio variable v42 (SIR)", "negative"]),
         (empty_table, ["no Output Areas"]),
     ],
 )
 def test_bad_census_fails_naming_the_problem_and_keeps_previous_release(tmp_path, good_census, mutate, words):
     rerun_census_after(tmp_path, good_census, mutate).assert_rejected(*words)
+
+
+def test_percentage_over_100_names_the_oa(tmp_path, good_census):
+    outcome = rerun_census_after(tmp_path, good_census, percentage_over_100)
+    oa = pd.read_parquet(outcome.files.census).index[4]
+    outcome.assert_rejected("uk_census_data.parquet", "v36", oa)
+
+
+def sir_like_the_real_release(f: ReleaseFiles):
+    """v42 is a ratio: 0, 100 and far above 100 are all real values."""
+    df = pd.read_parquet(f.census)
+    col = df.columns.get_loc("v42")
+    df.iloc[0, col], df.iloc[1, col], df.iloc[2, col] = 0.0, 100.0, 450.0
+    df.iloc[3:, col] = np.linspace(60.0, 380.0, len(df) - 3)
+    df.to_parquet(f.census)
+
+
+def oa_without_geometry(f: ReleaseFiles):
+    g = gpd.read_file(f.oa_boundaries)
+    g.iloc[1:].to_file(f.oa_boundaries, driver="GPKG")
+
+
+def test_sir_above_100_is_ingested(tmp_path, good_census):
+    outcome = rerun_census_after(tmp_path, good_census, sir_like_the_real_release)
+    assert outcome.result.success, outcome.message
+    v42 = outcome.resources["warehouse"].read("census_variables").set_index("OA")["v42"]
+    assert v42.iloc[:3].tolist() == [0.0, 100.0, 450.0] and (v42 > 100).mean() > 0.5
+
+
+def test_census_row_without_a_boundary_is_left_out_not_rejected(tmp_path, good_census):
+    outcome = rerun_census_after(tmp_path, good_census, oa_without_geometry)
+    assert outcome.result.success, outcome.message
+    dropped = pd.read_parquet(outcome.files.census).index.difference(
+        gpd.read_file(outcome.files.oa_boundaries, ignore_geometry=True)["OA"]
+    )
+    assert len(dropped) == 1
+    warehouse = outcome.resources["warehouse"]
+    assert warehouse.read("census_unmatched_oas")[["OA", "reason"]].values.tolist() == [
+        [dropped[0], "census row without boundary"]
+    ]
+    assert dropped[0] not in set(warehouse.read("census_variables")["OA"])
+    assert outcome.after["n_oas"].iloc[0] == outcome.before["n_oas"].iloc[0] - 1
 
 
 def test_region_too_small_for_its_clustering_is_blocked_before_kmeans(tmp_path):

@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geodem_assets.variables import PERCENTAGE, codes_of_kind
 from sample_data.census import LOOKUP, VARIABLES, oac_subgroup_centres
 
 INPUT_FILES = {
@@ -44,8 +45,10 @@ def test_census_table_has_58_float_columns_indexed_by_oa(lcr_release):
     assert "v40" not in df.columns and "v41" not in df.columns
     assert (df.dtypes == np.float64).all()
     assert np.abs(df.to_numpy() * 100 - np.round(df.to_numpy() * 100)).max() < 1e-6
-    pct = df.drop(columns="v01")
-    assert pct.min().min() >= 0 and pct.max().max() <= 100
+    # Percentages lie in 0-100; the density (v01) and the SIR ratio (v42) are unbounded above.
+    pct = df[list(codes_of_kind(PERCENTAGE))]
+    assert pct.min().min() >= 0 and pct.max().max() <= 100 and pct.shape[1] == 56
+    assert (df[["v01", "v42"]] >= 0).all().all() and (df["v42"] > 100).any()
     assert df.notna().all().all() and df.index.is_unique
 
 
