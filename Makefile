@@ -73,7 +73,7 @@ BENCH_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
 bench: bench-clustering bench-region bench-homeloc bench-load
 
 bench-clustering: install
-	$(BIN)/python -m benchmarks.bench_clustering --size both
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m benchmarks.bench_clustering --size both
 
 bench-region: install
 	$(BIN)/python -m benchmarks.bench_region --size liverpool --reference
