@@ -21,6 +21,7 @@ from resources.hll import storage
 from resources.hll.column import KIND_EXPLICIT, KIND_REGISTERS, KIND_UNDEFINED, DecodedColumn
 from resources.hll.errors import HLLError, HLLParameterMismatch
 from resources.hll.estimator import grouped_cardinalities
+from resources.hll.params import Params
 from resources.hll.registers import register_updates
 
 
@@ -85,7 +86,14 @@ def union_cardinalities(
     return result
 
 
-def _explicit_groups(col, group, n_groups, explicit, group_param, result) -> np.ndarray:
+def _explicit_groups(
+    col: DecodedColumn,
+    group: np.ndarray,
+    n_groups: int,
+    explicit: np.ndarray,
+    group_param: np.ndarray,
+    result: np.ndarray,
+) -> np.ndarray:
     """Set the cardinality of groups that stay explicit; return the mask of those promoted."""
     eg = group[col.exp_row]
     keep = explicit[eg]
@@ -108,7 +116,7 @@ def _explicit_groups(col, group, n_groups, explicit, group_param, result) -> np.
 
 
 def _as_stored(
-    g: np.ndarray, idx: np.ndarray, val: np.ndarray, n_groups: int, p
+    g: np.ndarray, idx: np.ndarray, val: np.ndarray, n_groups: int, p: Params
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Non-zero registers per group after hll_pack and multiset_unpack: register 0 is dropped
     in groups whose SPARSE padding holds a whole entry (see storage.as_stored)."""
@@ -119,7 +127,7 @@ def _as_stored(
 
 
 def _max_registers(
-    col, group, chosen, log2m: int, regwidth: int
+    col: DecodedColumn, group: np.ndarray, chosen: np.ndarray, log2m: int, regwidth: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Register-wise maximum per chosen group: unique (group, index, value) with value > 0."""
     reg_row, reg_index, reg_value = col.reg_row, col.reg_index, col.reg_value

@@ -159,7 +159,7 @@ class HLL:
         if self._raw is not None:
             return self._raw[0] & 0x0F
         if self._state == _REGISTERS:
-            nfilled = int(np.count_nonzero(self._registers))
+            nfilled = int(np.count_nonzero(self._regs()))
             return TYPE_SPARSE if storage.uses_sparse(self._params, nfilled, max_sparse) else TYPE_FULL
         return {_EMPTY: TYPE_EMPTY, _EXPLICIT: TYPE_EXPLICIT, _UNDEFINED: TYPE_UNDEFINED}[self._state]
 
@@ -219,11 +219,17 @@ class HLL:
             self._registers = self._stored_registers()
         self._raw = None
 
+    def _regs(self) -> np.ndarray:
+        """The register array in memory (only for REGISTERS)."""
+        if self._registers is None:
+            raise AssertionError(f"{self._state} value has no register array")
+        return self._registers
+
     def _stored_registers(self) -> np.ndarray:
         """The register array as unpacked from the stored bytes (only for REGISTERS)."""
         if self._raw is not None:
-            return self._registers
-        return storage.as_stored(self._params, self._registers)
+            return self._regs()
+        return storage.as_stored(self._params, self._regs())
 
     def _add_in_memory(self, h: np.ndarray) -> None:
         """multiset_add of each hash in turn, without packing in between (h: int64, shape (n,))."""
@@ -233,7 +239,7 @@ class HLL:
         if self._state == _EMPTY and limit == 0:
             self._to_registers()
         if self._state == _REGISTERS:
-            max_into(self._registers, *register_updates(h, self.log2m, self.regwidth))
+            max_into(self._regs(), *register_updates(h, self.log2m, self.regwidth))
             return
         self._merge_explicit(np.unique(h))
 
@@ -285,9 +291,10 @@ class HLL:
             if self._state == _EXPLICIT:
                 self._to_registers()
             if other._state == _EXPLICIT:
-                max_into(self._registers, *register_updates(other._elements, self.log2m, self.regwidth))
+                max_into(self._regs(), *register_updates(other._elements, self.log2m, self.regwidth))
             else:
-                np.maximum(self._registers, other._stored_registers(), out=self._registers)
+                regs = self._regs()
+                np.maximum(regs, other._stored_registers(), out=regs)
 
     @classmethod
     def union_all(cls, values: Iterable[HLL | None]) -> HLL:
@@ -347,7 +354,7 @@ class HLL:
             return self._params.header(TYPE_UNDEFINED)
         if self._state == _EXPLICIT:
             return storage.serialize_explicit(self._params, self._elements)
-        return storage.serialize_registers(self._params, self._registers, max_sparse)
+        return storage.serialize_registers(self._params, self._regs(), max_sparse)
 
     def to_hex(self, max_sparse: int = -1) -> str:
         """Text PostgreSQL prints for this value: '\\x' and lowercase hex (see to_bytes)."""
@@ -371,7 +378,7 @@ class HLL:
         """== hll_eq (the `=` operator): the stored bytes are identical (size, then memcmp)."""
         return isinstance(other, HLL) and self.to_bytes() == other.to_bytes()
 
-    __hash__ = None  # mutable: add() works in place
+    # No __hash__: defining __eq__ leaves it None, as a value that add() changes in place needs.
 
     def __repr__(self) -> str:
         p = self._params

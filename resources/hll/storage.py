@@ -39,10 +39,10 @@ _MAX_FIELD_BITS = 25
 _HEX = re.compile(r"[0-9a-fA-F]*")
 
 
-def be32_at_every_offset(padded) -> np.ndarray:
+def be32_at_every_offset(padded: bytes | np.ndarray) -> np.ndarray:
     """View of `padded` (bytes or uint8 array) as big-endian uint32 starting at every byte offset;
     shape (len - 3,)."""
-    size = len(memoryview(padded).cast("B"))
+    size = padded.nbytes if isinstance(padded, np.ndarray) else len(padded)
     return np.ndarray(shape=(size - 3,), dtype=">u4", buffer=padded, strides=(1,))
 
 
@@ -88,7 +88,7 @@ class Decoded:
     registers: np.ndarray | None = None
 
 
-def parse(data: bytes) -> Decoded:
+def parse(data: bytes | bytearray | memoryview) -> Decoded:
     """Parse stored bytes; raises HLLFormatError with PostgreSQL's reason when invalid."""
     data = bytes(data)
     if len(data) < 1:
@@ -171,18 +171,17 @@ def uses_sparse(params: Params, nfilled: int, max_sparse: int = -1) -> bool:
     return nfilled * (params.log2m + params.regwidth) < params.nregs * params.regwidth
 
 
-def padding_entries(params: Params, nfilled, max_sparse: int = -1):
+def padding_entries(params: Params, nfilled: int | np.ndarray, max_sparse: int = -1) -> np.ndarray:
     """Whole (log2m + regwidth)-bit entries that fit in the zero padding of the SPARSE value
     PostgreSQL writes for a register array with `nfilled` non-zero registers (0 if it writes FULL).
 
-    `nfilled` is an int or an int array (then an int64 array of the same shape is returned).
+    `nfilled`: an int or an int array; returns int64 of the same shape (0-d for an int).
     Non-zero only when log2m + regwidth < 8: the padding (< 8 bits) can then hold a whole entry.
     """
     n = np.asarray(nfilled, dtype=np.int64)
     chunk = params.log2m + params.regwidth
     sparse = n <= max_sparse if max_sparse != -1 else n * chunk < params.nregs * params.regwidth
-    entries = np.where(sparse & bool(params.sparseon), (-(n * chunk) % 8) // chunk, 0)
-    return int(entries) if entries.ndim == 0 else entries
+    return np.where(sparse & bool(params.sparseon), (-(n * chunk) % 8) // chunk, 0).astype(np.int64)
 
 
 def as_stored(params: Params, registers: np.ndarray) -> np.ndarray:
@@ -196,7 +195,7 @@ def as_stored(params: Params, registers: np.ndarray) -> np.ndarray:
     """
     if params.log2m + params.regwidth >= 8 or registers[0] == 0:
         return registers
-    if padding_entries(params, int(np.count_nonzero(registers))) == 0:
+    if int(padding_entries(params, int(np.count_nonzero(registers)))) == 0:
         return registers
     cleared = registers.copy()
     cleared[0] = 0
