@@ -75,16 +75,16 @@ def decode_column(
 class _Rows:
     """Access to each row's bytes inside the joined buffer, for the one-value parser."""
 
-    def __init__(self, buffer, offsets: np.ndarray, lengths: np.ndarray):
+    def __init__(self, buffer: bytes | np.ndarray, offsets: np.ndarray, lengths: np.ndarray):
         self.buffer, self.offsets, self.lengths = buffer, offsets, lengths
-        self.size = len(memoryview(buffer).cast("B"))
+        self.size = buffer.nbytes if isinstance(buffer, np.ndarray) else len(buffer)
 
-    def __getitem__(self, i) -> bytes:
+    def __getitem__(self, i: int | np.integer) -> bytes:
         o = int(self.offsets[i])
-        return bytes(memoryview(self.buffer).cast("B")[o : o + int(self.lengths[i])])
+        return bytes(self.buffer[o : o + int(self.lengths[i])])
 
 
-def _fail(row, blobs: _Rows) -> None:
+def _fail(row: int | np.integer, blobs: _Rows) -> None:
     """Raise the one-value parser's error for this row (it must fail)."""
     try:
         storage.parse(blobs[row])
@@ -93,7 +93,9 @@ def _fail(row, blobs: _Rows) -> None:
     raise AssertionError(f"row {row} was rejected in bulk but parses alone")  # pragma: no cover
 
 
-def _decode(buffer, offsets: np.ndarray, lengths: np.ndarray, is_null: np.ndarray) -> DecodedColumn:
+def _decode(
+    buffer: bytes | np.ndarray, offsets: np.ndarray, lengths: np.ndarray, is_null: np.ndarray
+) -> DecodedColumn:
     """Decode rows stored at `offsets` in `buffer` (bytes or uint8 array, then 8 zero bytes)."""
     n = lengths.size
     blobs = _Rows(buffer, offsets, lengths)
@@ -152,6 +154,14 @@ def _empty_triples() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.uint8)
 
 
+def _concatenated(
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, indexes, values) triples of several batches joined into one triple."""
+    rows, index, value = (np.concatenate(x) for x in zip(*parts))
+    return rows, index, value
+
+
 def _entries(rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For `counts[i]` entries of each row: (row of each entry int32, its position within the row)."""
     entry_row = np.repeat(rows.astype(np.int32), counts)
@@ -200,10 +210,12 @@ def _sparse(blobs: _Rows, mask: np.ndarray, p: Params) -> tuple[np.ndarray, np.n
     parts = [_empty_triples()]
     for part in _row_batches(counts, _ENTRIES_PER_BATCH):
         parts.append(_sparse_batch(blobs, words, rows[part], counts[part], p))
-    return tuple(np.concatenate(x) for x in zip(*parts))
+    return _concatenated(parts)
 
 
-def _sparse_batch(blobs: _Rows, words: np.ndarray, rows: np.ndarray, counts: np.ndarray, p: Params):
+def _sparse_batch(
+    blobs: _Rows, words: np.ndarray, rows: np.ndarray, counts: np.ndarray, p: Params
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     chunk = p.log2m + p.regwidth
     row, within = _entries(rows, counts)
     bit_pos = (blobs.offsets[row] + storage.HEADER_SIZE) * 8 + within * chunk
@@ -220,12 +232,20 @@ def _sparse_batch(blobs: _Rows, words: np.ndarray, rows: np.ndarray, counts: np.
     if disordered.size:
         keep = ~np.isin(row, disordered)
         row, index, value = row[keep], index[keep], value[keep]
-        extra = [_triples_of(int(r), storage.parse(blobs[r]).registers) for r in disordered]
+        extra = [_triples_of(int(r), _registers_of(blobs[r])) for r in disordered]
         row, index, value = (
             np.concatenate([a, *parts]) for a, parts in zip((row, index, value), zip(*extra))
         )
     nonzero = value > 0
     return row[nonzero], index[nonzero], value[nonzero]
+
+
+def _registers_of(data: bytes) -> np.ndarray:
+    """The registers of one SPARSE or FULL value, by the one-value parser."""
+    registers = storage.parse(data).registers
+    if registers is None:
+        raise AssertionError("a SPARSE or FULL value was parsed without registers")
+    return registers
 
 
 def _triples_of(row: int, registers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -254,4 +274,4 @@ def _full(
         registers = (bits * weights).sum(axis=2, dtype=np.uint8)
         r, idx = np.nonzero(registers)
         parts.append((batch[r].astype(np.int32), idx.astype(np.int32), registers[r, idx]))
-    return tuple(np.concatenate(x) for x in zip(*parts))
+    return _concatenated(parts)

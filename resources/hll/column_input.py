@@ -6,6 +6,8 @@ whole column at once; any other column goes value by value.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -45,7 +47,7 @@ def _pair_table() -> np.ndarray:
 _HEX_PAIRS = _pair_table()
 
 
-def column_buffer(values: list[object]) -> tuple[object, np.ndarray, np.ndarray, np.ndarray]:
+def column_buffer(values: list[object]) -> tuple[bytes | np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(buffer, offsets, lengths, is_null) of a column, shape (n,) each but the buffer, which is
     bytes or a uint8 array ending in PADDING zero bytes. Raises RowError for a bad value."""
     column = np.asarray(values, dtype=object).reshape(-1)
@@ -83,13 +85,14 @@ def _clean_hex(
     even length, no whitespace), else None."""
     if texts and pd.api.types.infer_dtype(texts, skipna=False) != "string":
         return None
-    joined = "".join(texts)
+    strings = cast("list[str]", texts)
+    joined = "".join(strings)
     try:
         raw = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
     except UnicodeEncodeError:
         return None
     del joined
-    text_len = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    text_len = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
     if np.any(text_len % 2):
         return None
     starts = np.cumsum(text_len) - text_len

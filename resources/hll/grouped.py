@@ -5,6 +5,10 @@ must match; any UNDEFINED makes it UNDEFINED (cardinality NULL); any register va
 (SPARSE/FULL) makes it a register array, the register-wise maximum over the group with the
 explicit elements added in; explicit sets alone stay explicit while their union fits the
 explicit threshold (see HLL.union_all), else they become registers.
+
+Like PostgreSQL, each input value is read as multiset_unpack reads it (decode_column), and
+the union is packed by hll_pack and unpacked again by hll_cardinality: with
+log2m + regwidth < 8 that can clear register 0 (storage.as_stored), here as there.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from resources.hll import storage
 from resources.hll.column import KIND_EXPLICIT, KIND_REGISTERS, KIND_UNDEFINED, DecodedColumn
 from resources.hll.errors import HLLError, HLLParameterMismatch
 from resources.hll.estimator import grouped_cardinalities
+from resources.hll.params import Params
 from resources.hll.registers import register_updates
 
 
@@ -70,6 +76,8 @@ def union_cardinalities(
         if not chosen.any():
             continue
         g, idx, val = _max_registers(col, group, chosen, p.log2m, p.regwidth)
+        if p.log2m + p.regwidth < 8:
+            g, idx, val = _as_stored(g, idx, val, n_groups, p)
         try:
             cards = grouped_cardinalities(g, idx, val, n_groups, p.log2m, p.regwidth)
         except HLLError as e:
@@ -78,7 +86,14 @@ def union_cardinalities(
     return result
 
 
-def _explicit_groups(col, group, n_groups, explicit, group_param, result) -> np.ndarray:
+def _explicit_groups(
+    col: DecodedColumn,
+    group: np.ndarray,
+    n_groups: int,
+    explicit: np.ndarray,
+    group_param: np.ndarray,
+    result: np.ndarray,
+) -> np.ndarray:
     """Set the cardinality of groups that stay explicit; return the mask of those promoted."""
     eg = group[col.exp_row]
     keep = explicit[eg]
@@ -100,8 +115,19 @@ def _explicit_groups(col, group, n_groups, explicit, group_param, result) -> np.
     return explicit & ~stays
 
 
+def _as_stored(
+    g: np.ndarray, idx: np.ndarray, val: np.ndarray, n_groups: int, p: Params
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Non-zero registers per group after hll_pack and multiset_unpack: register 0 is dropped
+    in groups whose SPARSE padding holds a whole entry (see storage.as_stored)."""
+    nfilled = np.bincount(g, minlength=n_groups)
+    cleared = storage.padding_entries(p, nfilled) > 0
+    keep = ~(cleared[g] & (idx == 0))
+    return g[keep], idx[keep], val[keep]
+
+
 def _max_registers(
-    col, group, chosen, log2m: int, regwidth: int
+    col: DecodedColumn, group: np.ndarray, chosen: np.ndarray, log2m: int, regwidth: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Register-wise maximum per chosen group: unique (group, index, value) with value > 0."""
     reg_row, reg_index, reg_value = col.reg_row, col.reg_index, col.reg_value

@@ -4,7 +4,9 @@ Layout: a 3-byte header (see params.Params.header), then
 - EMPTY, UNDEFINED: nothing;
 - EXPLICIT: the elements as big-endian int64, strictly ascending as signed integers;
 - SPARSE: one (log2m + regwidth)-bit chunk per filled register, `index << regwidth | value`,
-  packed MSB first, zero-padded to a whole byte (fewer than 8 padding bits);
+  packed MSB first, zero-padded to a whole byte (fewer than 8 padding bits). PostgreSQL
+  reads back ⌊payload bits / chunk⌋ entries, so when log2m + regwidth < 8 a padding that
+  holds a whole chunk is read as one more entry, "register 0 = 0" (see as_stored);
 - FULL: every register as a regwidth-bit field, packed MSB first, zero-padded.
 SPARSE and FULL are two encodings of the same in-memory register array; PostgreSQL picks
 SPARSE when it is strictly smaller (or, after hll_set_max_sparse(n), when ≤ n registers
@@ -37,10 +39,10 @@ _MAX_FIELD_BITS = 25
 _HEX = re.compile(r"[0-9a-fA-F]*")
 
 
-def be32_at_every_offset(padded) -> np.ndarray:
+def be32_at_every_offset(padded: bytes | np.ndarray) -> np.ndarray:
     """View of `padded` (bytes or uint8 array) as big-endian uint32 starting at every byte offset;
     shape (len - 3,)."""
-    size = len(memoryview(padded).cast("B"))
+    size = padded.nbytes if isinstance(padded, np.ndarray) else len(padded)
     return np.ndarray(shape=(size - 3,), dtype=">u4", buffer=padded, strides=(1,))
 
 
@@ -86,7 +88,7 @@ class Decoded:
     registers: np.ndarray | None = None
 
 
-def parse(data: bytes) -> Decoded:
+def parse(data: bytes | bytearray | memoryview) -> Decoded:
     """Parse stored bytes; raises HLLFormatError with PostgreSQL's reason when invalid."""
     data = bytes(data)
     if len(data) < 1:
@@ -151,7 +153,8 @@ def _parse_sparse(payload: bytes, params: Params) -> np.ndarray:
     index = (fields >> np.uint32(params.regwidth)).astype(np.int64)
     value = (fields & np.uint32(params.max_register)).astype(np.uint8)
     if index.size > 1 and not np.all(index[1:] > index[:-1]):
-        # Non-canonical order: PostgreSQL assigns entries in turn, so the last one wins.
+        # Non-canonical order: PostgreSQL assigns entries in turn (sparse_unpack), so the last
+        # one wins. This includes the zero entries read from the padding (see as_stored).
         last = index.size - 1 - np.unique(index[::-1], return_index=True)[1]
         index, value = index[last], value[last]
     registers = np.zeros(params.nregs, dtype=np.uint8)
@@ -166,6 +169,37 @@ def uses_sparse(params: Params, nfilled: int, max_sparse: int = -1) -> bool:
     if max_sparse != -1:
         return nfilled <= max_sparse
     return nfilled * (params.log2m + params.regwidth) < params.nregs * params.regwidth
+
+
+def padding_entries(params: Params, nfilled: int | np.ndarray, max_sparse: int = -1) -> np.ndarray:
+    """Whole (log2m + regwidth)-bit entries that fit in the zero padding of the SPARSE value
+    PostgreSQL writes for a register array with `nfilled` non-zero registers (0 if it writes FULL).
+
+    `nfilled`: an int or an int array; returns int64 of the same shape (0-d for an int).
+    Non-zero only when log2m + regwidth < 8: the padding (< 8 bits) can then hold a whole entry.
+    """
+    n = np.asarray(nfilled, dtype=np.int64)
+    chunk = params.log2m + params.regwidth
+    sparse = n <= max_sparse if max_sparse != -1 else n * chunk < params.nregs * params.regwidth
+    return np.where(sparse & bool(params.sparseon), (-(n * chunk) % 8) // chunk, 0).astype(np.int64)
+
+
+def as_stored(params: Params, registers: np.ndarray) -> np.ndarray:
+    """The registers PostgreSQL reads back from the bytes it writes for `registers` (uint8,
+    shape (nregs,)): multiset_pack, then multiset_unpack (src/hll.c of postgresql-hll).
+
+    sparse_unpack reads ⌊payload bits / (log2m + regwidth)⌋ entries and assigns each one, so
+    when the zero padding of a SPARSE value holds a whole entry (log2m + regwidth < 8) it
+    reads "register 0 = 0" last and clears register 0. Returns `registers` itself when
+    nothing changes, else a copy with register 0 cleared.
+    """
+    if params.log2m + params.regwidth >= 8 or registers[0] == 0:
+        return registers
+    if int(padding_entries(params, int(np.count_nonzero(registers)))) == 0:
+        return registers
+    cleared = registers.copy()
+    cleared[0] = 0
+    return cleared
 
 
 def serialize_explicit(params: Params, elements: np.ndarray) -> bytes:

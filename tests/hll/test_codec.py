@@ -100,10 +100,16 @@ def test_batched_add_equals_adding_one_at_a_time(params, first, second):
     one_by_one = HLL.empty(*params)
     for x in first + second:
         one_by_one.add(x)
-    batched = HLL.from_hashes(np.array(first, dtype=np.int64), *params).add_many(
-        np.array(second, dtype=np.int64)
-    )
+    batched = HLL.empty(*params).add_many(np.array(first, dtype=np.int64))
+    batched.add_many(np.array(second, dtype=np.int64))
     assert batched.to_bytes() == one_by_one.to_bytes()
+    if params[0] + params[1] >= 8:
+        # Without the padding quirk, packing between adds changes nothing: hll_add_agg
+        # (from_hashes) and a chain of hll_add calls agree.
+        aggregated = HLL.from_hashes(np.array(first, dtype=np.int64), *params).add_many(
+            np.array(second, dtype=np.int64)
+        )
+        assert aggregated.to_bytes() == one_by_one.to_bytes()
 
 
 @settings(max_examples=150, deadline=None)
@@ -200,8 +206,6 @@ def test_parameters_postgres_refuses_are_refused(args):
 def test_all_parameters_postgres_accepts_round_trip():
     for log2m in range(0, 18):
         for regwidth in range(1, 8):
-            if log2m + regwidth < 8:
-                continue  # see test_short_sparse_entries_keep_postgres_padding_quirk
             for expthresh in (-1, 0, 1, 8192):
                 for sparseon in (0, 1):
                     hashes = np.array([1 << log2m, 12345, -7], dtype=np.int64)
@@ -221,7 +225,9 @@ def test_non_canonical_sparse_entries_last_one_wins_like_postgres():
     h = HLL.from_hex("\\x138b40" + "00a3" + "00a1" + "0042")
     regs = h.registers()
     assert regs[5] == 1 and regs[2] == 2
-    assert h.to_hex() == "\\x138b40004200a1"
+    # Printed as read (hll_in keeps the bytes); written anew by the next operation.
+    assert h.to_hex() == "\\x138b40" + "00a3" + "00a1" + "0042"
+    assert h.union(HLL.empty()).to_hex() == "\\x138b40004200a1"
 
 
 def test_short_sparse_entries_keep_postgres_padding_quirk():
@@ -230,5 +236,5 @@ def test_short_sparse_entries_keep_postgres_padding_quirk():
     # \x13427f0a80 and hll_print of that text shows 1 filled register.
     h = HLL.from_hashes(np.array([4, 12345, -7], dtype=np.int64), 2, 3, -1, 1)
     assert h.to_hex() == "\\x13427f0a80"
-    assert h.registers().tolist() == [1, 2, 0, 0]
+    assert h.registers().tolist() == [0, 2, 0, 0]
     assert HLL.from_hex(h.to_hex()).registers().tolist() == [0, 2, 0, 0]
