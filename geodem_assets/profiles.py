@@ -55,11 +55,12 @@ def subgroup_scores_within(
 def long_scores(scores: pd.DataFrame) -> pd.DataFrame:
     """Variables x clusters -> rows of variable, kind, cluster, score (NaN scores kept).
 
-    kind is the variable's kind (percentage, density, ratio), None for a code not in the table.
+    kind is the variable's kind (percentage, density, ratio), missing (NaN) for a code not in the table.
     """
     wide_ = scores.rename_axis(index="variable", columns="cluster").reset_index()
     out = wide_.melt(id_vars="variable", var_name="cluster", value_name="score")
-    out.insert(1, "kind", out["variable"].map(lambda v: BY_CODE[v].kind if v in BY_CODE else None))
+    kinds = {code: v.kind for code, v in BY_CODE.items()}
+    out.insert(1, "kind", out["variable"].map(kinds))
     return out
 
 
