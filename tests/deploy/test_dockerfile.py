@@ -112,3 +112,15 @@ def test_the_checks_catch_a_broken_dockerfile(mutation, test):
     assert old in text
     with pytest.raises(AssertionError):
         test(instructions(text.replace(old, new, 1)))
+
+
+def test_pods_run_as_the_image_user(steps):
+    # runAsNonRoot can only be verified by the kubelet for a numeric USER
+    uid, gid = (int(x) for x in [args for op, args in steps if op == "USER"][-1].split(":"))
+    values = chart.load_values()
+    code_server = chart.code_location(values)["podSecurityContext"]
+    run_pod = values["runLauncher"]["config"]["k8sRunLauncher"]["runK8sConfig"]["podSpecConfig"][
+        "securityContext"
+    ]
+    for ctx in (code_server, run_pod):
+        assert (ctx["runAsUser"], ctx["runAsGroup"], ctx["runAsNonRoot"]) == (uid, gid, True)
