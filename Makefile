@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 PG_VERSION := $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
 
-.PHONY: install lock check-lock system-deps demo ui lint typecheck test bench bench-clustering bench-region bench-homeloc bench-load clean
+.PHONY: install lock check-lock system-deps demo ui lint typecheck test check-deploy image bench bench-clustering bench-region bench-homeloc bench-load clean
 
 # Installs exactly the versions in requirements.lock (hashes checked), then the project itself.
 $(BIN)/.installed: pyproject.toml requirements.lock
@@ -45,7 +45,7 @@ ui: install
 
 # Refresh requirements.lock from the ranges in pyproject.toml (needs the registry).
 lock: install
-	$(BIN)/uv pip compile pyproject.toml --extra test --extra lint --generate-hashes \
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra lint --extra k8s --extra s3 --generate-hashes \
 		--python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements.lock -q
 	rm -f $(BIN)/.installed
 
@@ -65,6 +65,16 @@ typecheck: install
 
 test: install system-deps
 	GEODEM_FORBID_SKIPS=1 $(BIN)/python -m pytest -q tests
+
+# The Kubernetes deployment without a cluster: Helm values against the chart's schema, the run
+# pod's Job as dagster-k8s builds it, the Dockerfile (part of `make test` too).
+check-deploy: install
+	GEODEM_FORBID_SKIPS=1 $(BIN)/python -m pytest -q tests/deploy
+
+# The code-location image (needs a Docker engine): `make image IMAGE=registry/…/geodem-platform:TAG`.
+IMAGE ?= geodem-platform:dev
+image:
+	docker build -f deploy/Dockerfile -t $(IMAGE) .
 
 # Side-by-side benchmarks (results in benchmarks/RESULTS.md). Needs a PostgreSQL server;
 # BENCH_PG is an admin URL, the benchmark database is created and dropped here.
