@@ -9,6 +9,7 @@ from homeloc_assets import storage
 from homeloc_assets.countries import assign_countries, load_countries
 from homeloc_assets.inference import classify, infer_home, summarise_counts
 from homeloc_assets.reader import read_range
+from homeloc_assets.stale_ranges import find_stale, prune_stale
 from partitions.definitions import user_range, user_range_partitions
 from resources.hll import HLLError
 from resources.hll_backends import HLLExtensionMissing
@@ -180,33 +181,68 @@ def user_classification(
     )
 
 
+class SummaryConfig(dg.Config):
+    """Run config of locals_tourists_summary."""
+
+    # Delete the results of user ranges that are no longer partitions (GEODEM_USER_RANGES changed)
+    # before counting; they are never counted either way (homeloc_assets/stale_ranges.py).
+    prune_stale_ranges: bool = False
+
+
 @dg.asset(
     group_name=GROUP,
     deps=[user_classification],
     automation_condition=dg.AutomationCondition.eager(),
-    description="Totals over every user range: locals, tourists, their ratio, tourists' home countries; combined user_home_country.parquet.",
+    description="Totals over the current user ranges: locals, tourists, their ratio, tourists' home countries; combined user_home_country.parquet. Results of ranges that are no longer partitions are left out and named.",
 )
 def locals_tourists_summary(
-    context: dg.AssetExecutionContext, userdays: UserdaySource, warehouse: Warehouse, outputs: OutputStore
+    context: dg.AssetExecutionContext,
+    config: SummaryConfig,
+    userdays: UserdaySource,
+    warehouse: Warehouse,
+    outputs: OutputStore,
 ) -> dg.MaterializeResult:
     # Counted and exported inside DuckDB: the summary's memory does not grow with the number of users.
     folder = outputs.folder("homeloc")
+    current = user_range_partitions.get_partition_keys()
+    pruned = prune_stale(warehouse, folder, current) if config.prune_stale_ranges else {}
+    stale = find_stale(warehouse, folder, current)
+    if stale.keys:
+        context.log.warning(
+            f"results of {len(stale.keys)} user range(s) that are not partitions of the current "
+            f"{len(current)}-range definition (GEODEM_USER_RANGES changed): {stale.keys}; they are not "
+            "counted or exported; remove them with `geodem homeloc prune-stale`"
+        )
+    only = (KEY, current)
     warehouse.export_parquet(
-        "user_home_country", folder / "user_home_country.parquet", order_by="user_guid", exclude=KEY
+        "user_home_country",
+        folder / "user_home_country.parquet",
+        order_by="user_guid",
+        exclude=KEY,
+        only=only,
     )
     warehouse.export_parquet(
-        "user_classification", folder / "user_classification.parquet", order_by="user_guid", exclude=KEY
+        "user_classification",
+        folder / "user_classification.parquet",
+        order_by="user_guid",
+        exclude=KEY,
+        only=only,
     )
     summary = summarise_counts(
-        warehouse.counts("user_classification", ["classification", "status", "home_country"])
+        warehouse.counts("user_classification", ["classification", "status", "home_country"], only=only)
     )
-    ranges_done = warehouse.counts("user_classification", [KEY])[KEY]
+    # A range is done once its classification file exists (written even when the range holds no user).
+    ranges_done = {k for k in current if (folder / "user_classification" / f"{k}.parquet").exists()}
     tourists = pd.Series(summary["tourists_by_home_country"], dtype="int64")
     return dg.MaterializeResult(
         metadata={
             "users": summary["n_users"],
             "ranges_included": len(ranges_done),
-            "ranges_expected": len(user_range_partitions.get_partition_keys()),
+            "ranges_expected": len(current),
+            "ranges_missing": dg.MetadataValue.json([k for k in current if k not in ranges_done]),
+            "range_count_changed": stale.range_count_changed,
+            "stale_ranges": dg.MetadataValue.json(stale.keys),
+            "stale_ranges_pruned": dg.MetadataValue.json(pruned),
             "locals": summary["n_local"],
             "tourists": summary["n_tourist"],
             "unclassified": summary["n_unclassified"],
