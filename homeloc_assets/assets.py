@@ -1,5 +1,7 @@
 """The home-location asset graph: userday file -> located rows -> user-days per country -> home -> Local/Tourist."""
 
+from typing import Literal
+
 import dagster as dg
 import pandas as pd
 
@@ -7,7 +9,13 @@ from geodem_assets.plots import figure_markdown
 from geodem_assets.tables import markdown_table
 from homeloc_assets import storage
 from homeloc_assets.countries import assign_countries, load_countries
-from homeloc_assets.inference import classify, infer_home, summarise_counts
+from homeloc_assets.inference import (
+    DEFAULT_Z,
+    HOME_COLUMN_DESCRIPTIONS,
+    classify,
+    infer_home,
+    summarise_counts,
+)
 from homeloc_assets.reader import read_range
 from homeloc_assets.stale_ranges import find_stale, prune_stale
 from partitions.definitions import user_range, user_range_partitions
@@ -29,7 +37,32 @@ class HomeRulesConfig(dg.Config):
     """Evidence rules of the home country (see homeloc_assets/inference.py)."""
 
     min_userdays: float = 5.0
-    min_margin: float = 1.0
+    # "hll_error": a tie unless the home leads by more than z standard errors of the difference of
+    # the two HLL estimates; "argmax": the reference workflow's plain arg-max, no tie status.
+    rule: Literal["hll_error", "argmax"] = "hll_error"
+    z: float = DEFAULT_Z
+
+
+HOME_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn(name, kind, description=HOME_COLUMN_DESCRIPTIONS[name])
+        for name, kind in [
+            ("user_guid", "string"),
+            ("home_country", "string"),
+            ("home_userdays", "float64"),
+            ("home_userdays_rounded", "int64"),
+            ("total_userdays", "float64"),
+            ("total_userdays_rounded", "int64"),
+            ("runner_up_country", "string"),
+            ("runner_up_userdays", "float64"),
+            ("runner_up_userdays_rounded", "int64"),
+            ("n_countries", "int64"),
+            ("margin_se", "float64"),
+            ("confidence", "float64"),
+            ("status", "string"),
+        ]
+    ]
+)
 
 
 # An external asset: the file is produced elsewhere; userday_file_sensor watches it slice by slice.
@@ -115,6 +148,9 @@ def user_country_userdays(
     except (HLLError, HLLExtensionMissing, ValueError) as exc:
         # Bad values or a database without the extension: no wait changes them, so fail now, not after minutes of retries.
         raise dg.Failure(description=f"range {key}: {exc}", allow_retries=False) from exc
+    # The estimator's values as they are, and rounded twins for reading.
+    per_country = per_country.assign(userdays_rounded=per_country["userdays"].round().astype("Int64"))
+    per_user = per_user.assign(total_userdays_rounded=per_user["total_userdays"].round().astype("Int64"))
     storage.write(outputs, "user_country_userdays", key, per_country)
     storage.write(outputs, "user_total_userdays", key, per_user)
     return dg.MaterializeResult(
@@ -131,10 +167,15 @@ def user_country_userdays(
     group_name=GROUP,
     partitions_def=user_range_partitions,
     deps=[user_country_userdays],
-    description="Home country per user (most estimated user-days), runner-up, margin and a status: classified, tie, insufficient_evidence or no_country.",
+    description="Home country per user (most estimated user-days), runner-up, the confidence that the home is ahead, and a status: classified, tie (within HLL error), insufficient_evidence or no_country.",
+    metadata={"dagster/column_schema": HOME_SCHEMA},
 )
 def user_home_country(
-    context: dg.AssetExecutionContext, config: HomeRulesConfig, warehouse: Warehouse, outputs: OutputStore
+    context: dg.AssetExecutionContext,
+    config: HomeRulesConfig,
+    userdays: UserdaySource,
+    warehouse: Warehouse,
+    outputs: OutputStore,
 ) -> dg.MaterializeResult:
     key = context.partition_key
     per_country = storage.read(outputs, "user_country_userdays", key)
@@ -142,7 +183,13 @@ def user_home_country(
     users = storage.read(outputs, "user_locations", key, columns=["user_guid"])["user_guid"].unique()
     no_country = set(users) - set(per_user["user_guid"])
     home = infer_home(
-        per_country, per_user, no_country, min_userdays=config.min_userdays, min_margin=config.min_margin
+        per_country,
+        per_user,
+        no_country,
+        min_userdays=config.min_userdays,
+        rule=config.rule,
+        z=config.z,
+        log2m=userdays.log2m,
     )
     storage.write(outputs, "user_home_country", key, home)
     warehouse.replace_partition("user_home_country", KEY, key, home)
@@ -150,9 +197,18 @@ def user_home_country(
         metadata={
             "dagster/row_count": len(home),
             "status": dg.MetadataValue.json(home["status"].value_counts().to_dict()),
-            "rules": dg.MetadataValue.json(config.model_dump()),
+            "rules": dg.MetadataValue.json({**config.model_dump(), "log2m": userdays.log2m}),
+            "confidence_of_classified": dg.MetadataValue.json(_quantiles(home)),
         }
     )
+
+
+def _quantiles(home: pd.DataFrame) -> dict:
+    """Minimum, median and 5th percentile of the classified users' confidence."""
+    values = home.loc[home["status"] == "classified", "confidence"]
+    if values.empty:
+        return {}
+    return {"min": float(values.min()), "p05": float(values.quantile(0.05)), "median": float(values.median())}
 
 
 @dg.asset(

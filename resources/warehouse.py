@@ -47,6 +47,22 @@ def _only(only: tuple[str, list[str]] | None) -> tuple[str, list]:
     return f" WHERE list_contains(?, {_ident(column)})", [[str(v) for v in values]]
 
 
+def _type(kind: str) -> str:
+    """A DuckDB column type as DESCRIBE prints it, checked before it goes into DDL."""
+    if kind == '"NULL"':
+        return "VARCHAR"
+    if (
+        not kind.replace("_", "")
+        .replace("(", "")
+        .replace(")", "")
+        .replace(",", "")
+        .replace(" ", "")
+        .isalnum()
+    ):
+        raise ValueError(f"not a column type: {kind!r}")
+    return kind
+
+
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     """Columns with no value to infer a type from are text, so no partition fixes a NULL type."""
     empty = [c for c in df.columns if df[c].dtype == object and df[c].isna().all()]
@@ -90,6 +106,18 @@ class Warehouse(dg.ConfigurableResource):
             ).fetchall()
             for (column,) in untyped:
                 con.execute(f"ALTER TABLE {_ident(table)} ALTER {_ident(column)} TYPE VARCHAR")
+            # Columns added since the table was created (a schema change) are added, NULL in older rows.
+            have = {
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+                ).fetchall()
+            }
+            for column, kind in con.execute(
+                "SELECT column_name, column_type FROM (DESCRIBE _incoming)"
+            ).fetchall():
+                if column not in have:
+                    con.execute(f"ALTER TABLE {_ident(table)} ADD COLUMN {_ident(column)} {_type(kind)}")
             con.execute(f"DELETE FROM {_ident(table)} WHERE {_ident(key_column)} = ?", [key])
             con.execute(f"INSERT INTO {_ident(table)} BY NAME SELECT * FROM _incoming")
             con.execute("COMMIT")
