@@ -18,9 +18,11 @@ from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
 
 from homeloc_assets.stale_ranges import RANGE_FOLDERS, RANGE_TABLES, find_stale, prune_stale
+from partitions.definitions import user_range_partitions
 from partitions.user_ranges import partition_keys
 from resources.warehouse import Warehouse
 from sample_data.userdays import write_sample_userdays
+from tests.pipelines.harness import make_defs, make_resources, run
 
 ROOT = Path(__file__).resolve().parents[2]
 N_USERS = 50
@@ -147,3 +149,35 @@ def test_counts_and_exports_keep_only_the_given_keys(tmp_path):
     )
     assert pd.read_parquet(tmp_path / "t.parquet")["user_guid"].tolist() == ["a", "b"]
     assert wh.export_parquet("t", tmp_path / "all.parquet", order_by="user_guid") == 3
+
+
+def test_summary_names_stale_ranges_and_prunes_them_when_configured(tmp_path):
+    resources = make_resources(tmp_path)
+    defs = make_defs(resources)
+    wh: Warehouse = resources["warehouse"]
+    current = user_range_partitions.get_partition_keys()
+    homes = pd.DataFrame(
+        {"user_guid": ["0a", "0b"], "home_country": ["Germany", "France"], "status": "classified"}
+    )
+    classes = homes.assign(classification=["Local", "Tourist"])
+    for key in (current[0], "0-7"):  # "0-7": a range of a 2-range definition, holding the same users
+        wh.replace_partition("user_home_country", "user_range", key, homes)
+        wh.replace_partition("user_classification", "user_range", key, classes)
+    instance = dg.DagsterInstance.ephemeral()
+
+    result = run(defs, "homeloc_summary_job", instance)
+    assert result.success
+    meta = result.asset_materializations_for_node("locals_tourists_summary")[0].metadata
+    assert meta["users"].value == 2 and meta["locals"].value == 1 and meta["tourists"].value == 1
+    assert meta["stale_ranges"].value == ["0-7"] and meta["range_count_changed"].value is True
+    (check,) = result.get_asset_check_evaluations()
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert len(pd.read_parquet(tmp_path / "out" / "homeloc" / "user_home_country.parquet")) == 2
+
+    prune = {"ops": {"locals_tourists_summary": {"config": {"prune_stale_ranges": True}}}}
+    result = run(defs, "homeloc_summary_job", instance, run_config=prune)
+    meta = result.asset_materializations_for_node("locals_tourists_summary")[0].metadata
+    assert meta["stale_ranges"].value == [] and meta["range_count_changed"].value is False
+    assert meta["stale_ranges_pruned"].value == {"table user_home_country": 2, "table user_classification": 2}
+    assert wh.distinct("user_home_country", "user_range") == [current[0]]
+    assert result.get_asset_check_evaluations()[0].passed
