@@ -21,7 +21,8 @@ Records do not span lines (a line ends at LF). A line whose quoted field is left
 end (``"p`` of a guid ``"p<LF>q"``) is quarantined as ``unterminated_quote``, and so is each
 following line that continues it: the span runs up to and including the first following line
 that holds a double quote (the one that would close the field), but stops before a line that
-is a record by itself, which is read as a record; it also ends with the slice. Every line of a
+is a record by itself (``record_fields``: four fields, every quote closed), which is read as a
+line of its own; it also ends with the slice. Every line of a
 span is keyless, so the span lies in one range, and a continuation such as ``q",50.0,…`` is
 never taken for an unsorted guid. Slices start after a keyed line (a record), where no span
 can be open, so what a line becomes does not depend on the slice or chunk boundaries.
@@ -446,7 +447,7 @@ class _ChunkParser:
         slow_idx = np.flatnonzero(~cand).tolist()
         slow_rows, slow_keys = [], {}
         records_before = np.cumsum(cand) - cand  # fast-path lines (records) before each line
-        prev = 0  # records_before of the line after the previous slow line
+        prev = 0  # records_before of the previous slow line (0 at the chunk start)
         for i in slow_idx:
             line = body[starts[i] : ends[i]]
             if self.span_from is not None and records_before[i] > prev:
