@@ -196,6 +196,31 @@ def cmd_backfill(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_prune_stale(args) -> int:
+    """List (--dry-run) or delete the results of user ranges that are not current partitions."""
+    from homeloc_assets.stale_ranges import find_stale, prune_stale
+    from partitions.definitions import USER_RANGE_COUNT, user_range_partitions
+    from resources.defaults import resources_from_env
+
+    warehouse = resources_from_env()["warehouse"]
+    folder = Settings.from_env().output_dir / "homeloc"
+    current = user_range_partitions.get_partition_keys()
+    stale = find_stale(warehouse, folder, current)
+    print(f"current definition: {USER_RANGE_COUNT} user ranges (GEODEM_USER_RANGES)")
+    if not stale.keys:
+        print("no stale user ranges")
+        return 0
+    print(f"stale user ranges ({len(stale.keys)}): {', '.join(stale.keys)}")
+    if args.dry_run:
+        for where, keys in {**stale.in_tables, **stale.in_folders}.items():
+            print(f"  {where}: {', '.join(keys)}")
+        return 0
+    for where, n in prune_stale(warehouse, folder, current).items():
+        print(f"  removed from {where}: {n}")
+    print("re-materialise locals_tourists_summary to refresh the totals and combined files")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from sample_data.census import write_sample_census
 
@@ -266,6 +291,15 @@ def build_parser() -> argparse.ArgumentParser:
     bf.add_argument("--wait", action="store_true", help="wait and print progress until the backfill finishes")
     bf.add_argument("--timeout", type=float, default=6 * 3600)
     bf.set_defaults(func=cmd_backfill)
+
+    hl = sub.add_parser("homeloc", help="maintenance of the home-location results")
+    hl_sub = hl.add_subparsers(dest="what", required=True)
+    prune = hl_sub.add_parser(
+        "prune-stale",
+        help="delete results of user ranges that are not partitions of the current GEODEM_USER_RANGES",
+    )
+    prune.add_argument("--dry-run", action="store_true", help="only list the stale ranges")
+    prune.set_defaults(func=cmd_prune_stale)
 
     demo = sub.add_parser(
         "demo", help="sample data, the geodem graph for liverpool-city-region and every user range"

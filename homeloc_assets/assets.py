@@ -1,5 +1,7 @@
 """The home-location asset graph: userday file -> located rows -> user-days per country -> home -> Local/Tourist."""
 
+from typing import Literal
+
 import dagster as dg
 import pandas as pd
 from pydantic import Field
@@ -8,8 +10,15 @@ from common.figures import figure_markdown
 from common.markdown import markdown_table
 from homeloc_assets import storage
 from homeloc_assets.countries import assign_countries, load_countries
-from homeloc_assets.inference import classify, infer_home, summarise_counts
+from homeloc_assets.inference import (
+    DEFAULT_Z,
+    HOME_COLUMN_DESCRIPTIONS,
+    classify,
+    infer_home,
+    summarise_counts,
+)
 from homeloc_assets.reader import read_range
+from homeloc_assets.stale_ranges import find_stale, prune_stale
 from partitions.definitions import user_range, user_range_partitions
 from resources.hll import HLLError
 from resources.hll_backends import HLLExtensionMissing
@@ -29,11 +38,43 @@ class HomeRulesConfig(dg.Config):
     """Evidence rules of the home country (see homeloc_assets/inference.py)."""
 
     min_userdays: float = Field(
-        default=5.0, description="Fewer estimated user-days in the home country: insufficient_evidence."
+        default=5.0,
+        description="Fewer estimated user-days in the home country: insufficient_evidence (0 with "
+        "rule argmax reproduces the reference workflow).",
     )
-    min_margin: float = Field(
-        default=1.0, description="Runner-up within this many estimated user-days of the home: tie."
+    rule: Literal["hll_error", "argmax"] = Field(
+        default="hll_error",
+        description="'hll_error': a tie unless the home leads the runner-up by more than z standard "
+        "errors of the difference of the two HLL estimates; 'argmax': the reference workflow's plain "
+        "arg-max, never a tie.",
     )
+    z: float = Field(
+        default=DEFAULT_Z,
+        description="Standard errors the home must lead by under rule hll_error (1.645: a classified "
+        "home is at least 95 % likely to be ahead).",
+    )
+
+
+HOME_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn(name, kind, description=HOME_COLUMN_DESCRIPTIONS[name])
+        for name, kind in [
+            ("user_guid", "string"),
+            ("home_country", "string"),
+            ("home_userdays", "float64"),
+            ("home_userdays_rounded", "int64"),
+            ("total_userdays", "float64"),
+            ("total_userdays_rounded", "int64"),
+            ("runner_up_country", "string"),
+            ("runner_up_userdays", "float64"),
+            ("runner_up_userdays_rounded", "int64"),
+            ("n_countries", "int64"),
+            ("margin_se", "float64"),
+            ("confidence", "float64"),
+            ("status", "string"),
+        ]
+    ]
+)
 
 
 # An external asset: the file is produced elsewhere; userday_file_sensor watches it slice by slice.
@@ -119,6 +160,9 @@ def user_country_userdays(
     except (HLLError, HLLExtensionMissing, ValueError) as exc:
         # Bad values or a database without the extension: no wait changes them, so fail now, not after minutes of retries.
         raise dg.Failure(description=f"range {key}: {exc}", allow_retries=False) from exc
+    # The estimator's values as they are, and rounded twins for reading.
+    per_country = per_country.assign(userdays_rounded=per_country["userdays"].round().astype("Int64"))
+    per_user = per_user.assign(total_userdays_rounded=per_user["total_userdays"].round().astype("Int64"))
     storage.write(outputs, "user_country_userdays", key, per_country)
     storage.write(outputs, "user_total_userdays", key, per_user)
     return dg.MaterializeResult(
@@ -135,10 +179,15 @@ def user_country_userdays(
     group_name=GROUP,
     partitions_def=user_range_partitions,
     deps=[user_country_userdays],
-    description="Home country per user (most estimated user-days), runner-up, margin and a status: classified, tie, insufficient_evidence or no_country.",
+    description="Home country per user (most estimated user-days), runner-up, the confidence that the home is ahead, and a status: classified, tie (within HLL error), insufficient_evidence or no_country.",
+    metadata={"dagster/column_schema": HOME_SCHEMA},
 )
 def user_home_country(
-    context: dg.AssetExecutionContext, config: HomeRulesConfig, warehouse: Warehouse, outputs: OutputStore
+    context: dg.AssetExecutionContext,
+    config: HomeRulesConfig,
+    userdays: UserdaySource,
+    warehouse: Warehouse,
+    outputs: OutputStore,
 ) -> dg.MaterializeResult:
     key = context.partition_key
     per_country = storage.read(outputs, "user_country_userdays", key)
@@ -146,7 +195,13 @@ def user_home_country(
     users = storage.read(outputs, "user_locations", key, columns=["user_guid"])["user_guid"].unique()
     no_country = set(users) - set(per_user["user_guid"])
     home = infer_home(
-        per_country, per_user, no_country, min_userdays=config.min_userdays, min_margin=config.min_margin
+        per_country,
+        per_user,
+        no_country,
+        min_userdays=config.min_userdays,
+        rule=config.rule,
+        z=config.z,
+        log2m=userdays.log2m,
     )
     storage.write(outputs, "user_home_country", key, home)
     warehouse.replace_partition("user_home_country", KEY, key, home)
@@ -154,9 +209,18 @@ def user_home_country(
         metadata={
             "dagster/row_count": len(home),
             "status": dg.MetadataValue.json(home["status"].value_counts().to_dict()),
-            "rules": dg.MetadataValue.json(config.model_dump()),
+            "rules": dg.MetadataValue.json({**config.model_dump(), "log2m": userdays.log2m}),
+            "confidence_of_classified": dg.MetadataValue.json(_quantiles(home)),
         }
     )
+
+
+def _quantiles(home: pd.DataFrame) -> dict:
+    """Minimum, median and 5th percentile of the classified users' confidence."""
+    values = home.loc[home["status"] == "classified", "confidence"]
+    if values.empty:
+        return {}
+    return {"min": float(values.min()), "p05": float(values.quantile(0.05)), "median": float(values.median())}
 
 
 @dg.asset(
@@ -185,33 +249,70 @@ def user_classification(
     )
 
 
+class SummaryConfig(dg.Config):
+    """Run config of locals_tourists_summary."""
+
+    prune_stale_ranges: bool = Field(
+        default=False,
+        description="Delete the results of user ranges that are no longer partitions (GEODEM_USER_RANGES "
+        "changed) before counting; they are never counted either way.",
+    )
+
+
 @dg.asset(
     group_name=GROUP,
     deps=[user_classification],
     automation_condition=dg.AutomationCondition.eager(),
-    description="Totals over every user range: locals, tourists, their ratio, tourists' home countries; combined user_home_country.parquet.",
+    description="Totals over the current user ranges: locals, tourists, their ratio, tourists' home countries; combined user_home_country.parquet. Results of ranges that are no longer partitions are left out and named.",
 )
 def locals_tourists_summary(
-    context: dg.AssetExecutionContext, userdays: UserdaySource, warehouse: Warehouse, outputs: OutputStore
+    context: dg.AssetExecutionContext,
+    config: SummaryConfig,
+    userdays: UserdaySource,
+    warehouse: Warehouse,
+    outputs: OutputStore,
 ) -> dg.MaterializeResult:
     # Counted and exported inside DuckDB: the summary's memory does not grow with the number of users.
     folder = outputs.folder("homeloc")
+    current = user_range_partitions.get_partition_keys()
+    pruned = prune_stale(warehouse, folder, current) if config.prune_stale_ranges else {}
+    stale = find_stale(warehouse, folder, current)
+    if stale.keys:
+        context.log.warning(
+            f"results of {len(stale.keys)} user range(s) that are not partitions of the current "
+            f"{len(current)}-range definition (GEODEM_USER_RANGES changed): {stale.keys}; they are not "
+            "counted or exported; remove them with `geodem homeloc prune-stale`"
+        )
+    only = (KEY, current)
     warehouse.export_parquet(
-        "user_home_country", folder / "user_home_country.parquet", order_by="user_guid", exclude=KEY
+        "user_home_country",
+        folder / "user_home_country.parquet",
+        order_by="user_guid",
+        exclude=KEY,
+        only=only,
     )
     warehouse.export_parquet(
-        "user_classification", folder / "user_classification.parquet", order_by="user_guid", exclude=KEY
+        "user_classification",
+        folder / "user_classification.parquet",
+        order_by="user_guid",
+        exclude=KEY,
+        only=only,
     )
     summary = summarise_counts(
-        warehouse.counts("user_classification", ["classification", "status", "home_country"])
+        warehouse.counts("user_classification", ["classification", "status", "home_country"], only=only)
     )
-    ranges_done = warehouse.counts("user_classification", [KEY])[KEY]
+    # A range is done once its classification file exists (written even when the range holds no user).
+    ranges_done = {k for k in current if (folder / "user_classification" / f"{k}.parquet").exists()}
     tourists = pd.Series(summary["tourists_by_home_country"], dtype="int64")
     return dg.MaterializeResult(
         metadata={
             "users": summary["n_users"],
             "ranges_included": len(ranges_done),
-            "ranges_expected": len(user_range_partitions.get_partition_keys()),
+            "ranges_expected": len(current),
+            "ranges_missing": dg.MetadataValue.json([k for k in current if k not in ranges_done]),
+            "range_count_changed": stale.range_count_changed,
+            "stale_ranges": dg.MetadataValue.json(stale.keys),
+            "stale_ranges_pruned": dg.MetadataValue.json(pruned),
             "locals": summary["n_local"],
             "tourists": summary["n_tourist"],
             "unclassified": summary["n_unclassified"],

@@ -3,7 +3,9 @@
 import dagster as dg
 
 from homeloc_assets import storage
-from homeloc_assets.assets import KEY, user_country_userdays, user_locations
+from homeloc_assets.assets import KEY, locals_tourists_summary, user_country_userdays, user_locations
+from homeloc_assets.stale_ranges import find_stale
+from partitions.definitions import user_range_partitions
 from resources.output_store import OutputStore
 from resources.warehouse import Warehouse
 
@@ -57,4 +59,22 @@ def userday_totals_consistent(
     )
 
 
-checks = [quarantine_rate_below_threshold, userday_totals_consistent]
+@dg.asset_check(
+    asset=locals_tourists_summary,
+    description="No results of user ranges outside the current partitions definition (GEODEM_USER_RANGES changed); the summary leaves them out either way; `geodem homeloc prune-stale` removes them.",
+)
+def no_stale_user_ranges(warehouse: Warehouse, outputs: OutputStore) -> dg.AssetCheckResult:
+    current = user_range_partitions.get_partition_keys()
+    stale = find_stale(warehouse, outputs.folder("homeloc"), current)
+    return dg.AssetCheckResult(
+        passed=not stale.keys,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "stale_ranges": dg.MetadataValue.json(stale.keys),
+            "current_ranges": len(current),
+            "where": dg.MetadataValue.json({**stale.in_tables, **stale.in_folders}),
+        },
+    )
+
+
+checks = [quarantine_rate_below_threshold, userday_totals_consistent, no_stale_user_ranges]

@@ -9,10 +9,22 @@ Rules of ``infer_home`` (each user gets exactly one status, checked in this orde
    the first, ``runner_up_country`` the second (None and 0 user-days if there is none).
 3. ``insufficient_evidence``: ``home_userdays < min_userdays`` (default 5): too few days to
    tell where someone lives.
-4. ``tie``: ``home_userdays - runner_up_userdays < min_margin`` (default 1 user-day) or the two
-   are equal: the estimates cannot separate them (HLL estimates of small sets are near-exact,
-   so one day more is a clear margin; larger sets carry about 2.3 % error).
+4. ``tie`` (rule ``"hll_error"``, the default): the home is not ahead of the runner-up by
+   more than the estimator's error allows, ``home - runner_up < ½ + z·σ_d``, i.e.
+   ``confidence < Φ(z)``; σ_d is the standard error of the difference of the two HLL
+   estimates and ``confidence`` the probability that the home's true user-days exceed the
+   runner-up's (homeloc_assets/hll_error.py gives the derivation). z defaults to 1.645: a
+   one-sided test at the 5 % level, the question being one-sided (is the home ahead?); a
+   classified home is then at least 95 % sure to be the country with most days. At 100
+   against 96 user-days (σ_d ≈ 2.2 at log2m 11, confidence 0.946) that is a tie; at 10 against 9, with
+   σ_d ≈ 0.2, one day is a clear margin. Rule ``"argmax"`` is the reference workflow's: no
+   tie status at all, the country with most estimated user-days wins (set min_userdays to 0
+   as well to reproduce its published figures).
 5. ``classified``: everything else.
+
+Every user with a country gets a ``confidence`` (NaN for ``no_country``) and ``margin_se``
+(σ_d); the user-day columns are the estimator's values, each with a ``_rounded`` twin
+(nearest whole user-day, for reading).
 
 ``classify`` turns that into ``Local`` (classified, home = study country), ``Tourist``
 (classified, home elsewhere) or ``Unclassified`` (any other status).
@@ -22,17 +34,28 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
-HOME_COLUMNS = [
-    "user_guid",
-    "home_country",
-    "home_userdays",
-    "total_userdays",
-    "runner_up_country",
-    "runner_up_userdays",
-    "n_countries",
-    "status",
-]
+from homeloc_assets.hll_error import confidence_ahead, difference_se
+
+HOME_COLUMN_DESCRIPTIONS = {
+    "user_guid": "the user",
+    "home_country": "country with most estimated user-days (None: no_country)",
+    "home_userdays": "estimated distinct user-days in the home country, as the HLL estimator gives it",
+    "home_userdays_rounded": "home_userdays rounded to a whole user-day, for reading",
+    "total_userdays": "estimated distinct user-days over all the user's points (a union, not a sum)",
+    "total_userdays_rounded": "total_userdays rounded to a whole user-day, for reading",
+    "runner_up_country": "country with the second most estimated user-days (None if only one)",
+    "runner_up_userdays": "estimated distinct user-days in the runner-up country (0 if none)",
+    "runner_up_userdays_rounded": "runner_up_userdays rounded to a whole user-day, for reading",
+    "n_countries": "countries the user has user-days in",
+    "margin_se": "standard error (user-days) of home_userdays - runner_up_userdays, from log2m and the two estimates",
+    "confidence": "probability that the home's true user-days exceed the runner-up's, Φ((margin - ½) / margin_se)",
+    "status": "classified, tie, insufficient_evidence or no_country",
+}
+HOME_COLUMNS = list(HOME_COLUMN_DESCRIPTIONS)
+RULES = ("hll_error", "argmax")
+DEFAULT_Z = 1.645
 STATUSES = ("classified", "insufficient_evidence", "tie", "no_country")
 CLASSES = ("Local", "Tourist", "Unclassified")
 
@@ -60,9 +83,11 @@ def infer_home(
     no_country_users=None,
     *,
     min_userdays: float = 5.0,
-    min_margin: float = 1.0,
+    rule: str = "hll_error",
+    z: float = DEFAULT_Z,
+    log2m: int = 11,
 ) -> pd.DataFrame:
-    """One row per user with home country, runner-up, evidence and status (rules above).
+    """One row per user with home country, runner-up, evidence, confidence and status (rules above).
 
     ``per_country``: one row per (user_guid, country) with ``userdays`` (estimated distinct
     days, >= 0) and ``n_points``. ``per_user``: one row per user_guid with ``total_userdays``
@@ -70,8 +95,14 @@ def infer_home(
     ``user_guid`` or an iterable of guids having points outside every country; those without
     any per-country row get ``no_country``, as do users of ``per_user`` without one. Output
     columns: ``HOME_COLUMNS``, sorted by user_guid; ``total_userdays`` is NaN for a user absent
-    from ``per_user``.
+    from ``per_user``. ``rule``: ``"hll_error"`` or ``"argmax"``; ``z``: standard errors of the
+    tie band (>= 0); ``log2m``: of the HLL values the estimates came from. ValueError on an
+    unknown rule, a negative z or a bad input frame.
     """
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    if not np.isfinite(z) or z < 0:
+        raise ValueError(f"z must be finite and >= 0, got {z!r}")
     _require(per_country, ["user_guid", "country", "userdays"], "per_country")
     _require(per_user, ["user_guid", "total_userdays"], "per_user")
     pc = per_country[["user_guid", "country", "userdays"]].copy()
@@ -119,7 +150,16 @@ def infer_home(
 
     home, runner = out["home_userdays"].to_numpy(), out["runner_up_userdays"].to_numpy()
     has_country = out["n_countries"].to_numpy() > 0
-    tie = (out["n_countries"].to_numpy() > 1) & ((home - runner < min_margin) | (home == runner))
+    confidence = confidence_ahead(home, runner, log2m)
+    out["margin_se"] = np.where(has_country, difference_se(home, runner, log2m), np.nan)
+    out["confidence"] = np.where(has_country, confidence, np.nan)
+    out["home_userdays_rounded"] = out["home_userdays"].round().astype(np.int64)
+    out["runner_up_userdays_rounded"] = out["runner_up_userdays"].round().astype(np.int64)
+    out["total_userdays_rounded"] = out["total_userdays"].round().astype("Int64")  # NA where total is NaN
+    if rule == "argmax":
+        tie = np.zeros(len(out), dtype=bool)
+    else:
+        tie = (out["n_countries"].to_numpy() > 1) & ((confidence < ndtr(z)) | (home == runner))
     status = np.select(
         [~has_country, home < min_userdays, tie],
         ["no_country", "insufficient_evidence", "tie"],

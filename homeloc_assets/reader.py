@@ -3,8 +3,9 @@
 Every line of the range's byte slice ends up in exactly one of ``RangeRead.rows`` or
 ``RangeRead.quarantine``. Quarantine kinds, checked in this order (the first failing one is
 reported): ``blank_line``, ``byte_order_mark`` (a data line starting with a UTF-8 BOM; only
-the file may start with one), ``repeated_header``, ``empty_user_guid``, ``bad_quoting``
-(malformed CSV quotes), ``field_count`` (not 4 fields), ``bad_user_guid`` (not UTF-8, or
+the file may start with one), ``repeated_header``, ``empty_user_guid``, ``unterminated_quote`` (a
+quoted field left open at the end of the line, and the lines that continue it; see below),
+``bad_quoting`` (other malformed CSV quotes), ``field_count`` (not 4 fields), ``bad_user_guid`` (not UTF-8, or
 holding a NUL byte, which PostgreSQL text cannot store), ``bad_latitude`` /
 ``bad_longitude`` (not a number, NaN/inf, outside [-90, 90] / [-180, 180]), ``bad_hll`` (not
 ``\\x`` + hex of a valid postgresql-hll value; the codec's message), ``hll_parameters``
@@ -12,8 +13,19 @@ holding a NUL byte, which PostgreSQL text cannot store), ``bad_latitude`` /
 
 Order is a precondition, not a data-quality issue: slicing relies on it, so a user_guid that
 sorts below the previous one, or falls outside [lo, hi), raises ``UnsortedInputError`` naming
-the file and line instead of being quarantined. Keyless lines (blank, empty guid, bad quoting
-of the first field, a repeated header, a leading BOM) carry no order and are only quarantined.
+the file and line instead of being quarantined. Only a line that is a record by itself carries
+order (homeloc_assets/slicing.py: four fields, quotes closed); every other line is keyless
+and only quarantined.
+
+Records do not span lines (a line ends at LF). A line whose quoted field is left open at its
+end (``"p`` of a guid ``"p<LF>q"``) is quarantined as ``unterminated_quote``, and so is each
+following line that continues it: the span runs up to and including the first following line
+that holds a double quote (the one that would close the field), but stops before a line that
+is a record by itself (``record_fields``: four fields, every quote closed), which is read as a
+line of its own; it also ends with the slice. Every line of a
+span is keyless, so the span lies in one range, and a continuation such as ``q",50.0,…`` is
+never taken for an unsorted guid. Slices start after a keyed line (a record), where no span
+can be open, so what a line becomes does not depend on the slice or chunk boundaries.
 
 Lines and chunks: a line ends at LF or at the end of the slice; one CR right before that end
 is part of the terminator, every other CR is content (see homeloc_assets/slicing.py). The
@@ -48,6 +60,8 @@ from homeloc_assets.slicing import (
     iter_chunks,
     line_key,
     line_number_at,
+    quote_left_open,
+    record_fields,
     split_fields,
 )
 from resources.hll import HLL, HLLError
@@ -308,6 +322,7 @@ class _ChunkParser:
         self.path, self.lo, self.hi, self.v = str(path), lo, hi, validator
         self.prev_key: bytes | None = None
         self.prev_line = 0
+        self.span_from: int | None = None  # line that opened a quoted field still open, if any
         self.rows: list[pd.DataFrame] = []
         self.bad: list[tuple[int, str, str, str]] = []
 
@@ -354,6 +369,12 @@ class _ChunkParser:
             return None, ("repeated_header", "repeated header line")
         fields = split_fields(line) if b'"' in line else line.split(b",")
         if fields is None:
+            if quote_left_open(line):
+                return None, (
+                    "unterminated_quote",
+                    "a quoted field is not closed before the end of the line; lines end at LF, so a "
+                    "field cannot hold a line break (the lines that continue it are quarantined too)",
+                )
             return None, ("bad_quoting", "malformed CSV quoting")
         if fields[0] == b"":
             return None, ("empty_user_guid", "empty user_guid")
@@ -364,6 +385,18 @@ class _ChunkParser:
         lon, p = (None, p) if p else self.v.coords([fields[2]], "longitude", 180.0)[0]
         hll, p = (None, p) if p else self.v.hlls([fields[3]])[0]
         return (guid, lat, lon, hll), p
+
+    def _continuation(self, line: bytes) -> tuple[str, str]:
+        """The problem of a line that continues the quoted field opened on line ``span_from``;
+        a line holding a quote would close it and ends the span."""
+        opened = self.span_from
+        if b'"' in line:
+            self.span_from = None
+        return (
+            "unterminated_quote",
+            f"continues the quoted field left open on line {opened}; lines end at LF, so a record "
+            "cannot span lines",
+        )
 
     def _fast(self, body, cand, starts, ends, line_numbers):
         """Rows frame, quarantined {line index: problem} and guid column of the fast-path lines."""
@@ -413,8 +446,17 @@ class _ChunkParser:
             frames.append(rows)
         slow_idx = np.flatnonzero(~cand).tolist()
         slow_rows, slow_keys = [], {}
+        records_before = np.cumsum(cand) - cand  # fast-path lines (records) before each line
+        prev = 0  # records_before of the previous slow line (0 at the chunk start)
         for i in slow_idx:
             line = body[starts[i] : ends[i]]
+            if self.span_from is not None and records_before[i] > prev:
+                self.span_from = None  # a record ends the span
+            prev = records_before[i]
+            if self.span_from is not None and record_fields(line) is None:
+                problems[i] = self._continuation(line)
+                continue
+            self.span_from = None
             key = line_key(line)
             if key is not None:
                 slow_keys[i] = key
@@ -423,6 +465,10 @@ class _ChunkParser:
                 slow_rows.append((int(line_numbers[i]), *vals))
             else:
                 problems[i] = p
+                if p[0] == "unterminated_quote":
+                    self.span_from = int(line_numbers[i])
+        if self.span_from is not None and records_before[-1] + cand[-1] > prev:
+            self.span_from = None
 
         if slow_keys:
             keyed = sorted([*zip(np.flatnonzero(cand).tolist(), guid_col.to_pylist()), *slow_keys.items()])

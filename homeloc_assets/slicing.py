@@ -6,10 +6,14 @@ the user_guid values (the first field, CSV-unquoted) never decrease in byte orde
 unless guids contain bytes below ","). A record is one physical line: it ends at LF or at the
 end of the file, and one CR right before that end belongs to the terminator (CRLF; a final
 line ending in CR); any other CR is part of the line. A UTF-8 BOM is skipped before the header
-only. Lines without a usable key (blank lines, an empty user_guid, a malformed quoted first
-field, a repeated header, a line starting with a BOM) carry no order; they belong to the same
+only. Only a line that is a record by itself (exactly four RFC 4180 fields, every quote
+closed on the line, a non-empty user_guid, not a repeated header, no leading BOM) carries
+order. Every other line (blank, an empty user_guid, malformed or unclosed quoting, too few or
+too many fields, a repeated header, a BOM at its start) is keyless: it belongs to the same
 range as the next keyed line (the last range when none follows), so every line still falls in
-exactly one range and the reader quarantines them there.
+exactly one range and the reader quarantines it there. In particular the lines of a quoted
+field that holds a line break are keyless whatever text follows the break, so such a span is
+never split between ranges and never read as an order error (homeloc_assets/reader.py).
 
 ``find_byte_range`` costs O(log n) seeks and reads about 64 KiB around the answer; nothing here
 reads a whole file except ``line_number_at`` (newline count up to an offset).
@@ -92,28 +96,44 @@ def split_fields(line: bytes) -> list[bytes] | None:
             i = comma + 1
 
 
-def line_key(line: bytes) -> bytes | None:
-    """The user_guid of a raw line (CSV-unquoted, bytes), or None when it has no usable key.
+def quote_left_open(line: bytes) -> bool:
+    """True when a field of ``line`` (no terminator) begins with a quote that the line never
+    closes: the quoted field would continue past the line feed. After a closing quote, or in a
+    field that does not begin with one, the field runs to the next comma."""
+    i = 0
+    while True:
+        if line[i : i + 1] == b'"':
+            quoted = quoted_field(line, i)
+            if quoted is None:
+                return True
+            i = quoted[1]
+        comma = line.find(b",", i)
+        if comma < 0:
+            return False
+        i = comma + 1
 
-    Keyless: a blank line, a repeated header, an empty guid, a malformed quoted guid, and a
-    line that starts with a UTF-8 BOM (only the file's first line may; the reader quarantines it).
+
+def record_fields(line: bytes) -> list[bytes] | None:
+    """The four fields of a line that is a record by itself (RFC 4180 quoting closed on the
+    line, exactly four fields), else None. ``line`` has no terminator."""
+    fields = split_fields(line) if b'"' in line else line.split(b",")
+    return fields if fields is not None and len(fields) == len(HEADER) else None
+
+
+def line_key(line: bytes) -> bytes | None:
+    """The user_guid of a raw line (CSV-unquoted, bytes), or None when it carries no order.
+
+    Only a record by itself (``record_fields``) with a non-empty guid is keyed; a repeated
+    header and a line that starts with a UTF-8 BOM (only the file's first line may; the reader
+    quarantines it) are keyless too.
     """
     line = _strip_eol(line)
-    if not line or line == _HEADER_LINE:
+    if not line or line == _HEADER_LINE or line.startswith(BOM):
         return None
-    if line[:1] != b'"':
-        comma = line.find(b",")
-        key = line if comma < 0 else line[:comma]
-        if not key or (key[0] == 0xEF and key.startswith(BOM)):  # the BOM test costs only EF-led keys
-            return None
-        return key
-    quoted = quoted_field(line, 0)
-    if quoted is None:
+    fields = record_fields(line)
+    if fields is None or not fields[0]:
         return None
-    key, end = quoted
-    if end < len(line) and line[end : end + 1] != b",":
-        return None
-    return key or None
+    return fields[0]
 
 
 def read_header(path) -> tuple[int, bytes]:

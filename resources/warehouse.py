@@ -39,6 +39,30 @@ def _ident_list(names: list[str]) -> str:
     return ", ".join(_ident(n) for n in names)
 
 
+def _only(only: tuple[str, list[str]] | None) -> tuple[str, list]:
+    """A WHERE clause keeping rows whose column is one of the values, and its parameters."""
+    if only is None:
+        return "", []
+    column, values = only
+    return f" WHERE list_contains(?, {_ident(column)})", [[str(v) for v in values]]
+
+
+def _type(kind: str) -> str:
+    """A DuckDB column type as DESCRIBE prints it, checked before it goes into DDL."""
+    if kind == '"NULL"':
+        return "VARCHAR"
+    if (
+        not kind.replace("_", "")
+        .replace("(", "")
+        .replace(")", "")
+        .replace(",", "")
+        .replace(" ", "")
+        .isalnum()
+    ):
+        raise ValueError(f"not a column type: {kind!r}")
+    return kind
+
+
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     """Columns with no value to infer a type from are text, so no partition fixes a NULL type."""
     empty = [c for c in df.columns if df[c].dtype == object and df[c].isna().all()]
@@ -82,6 +106,18 @@ class Warehouse(dg.ConfigurableResource):
             ).fetchall()
             for (column,) in untyped:
                 con.execute(f"ALTER TABLE {_ident(table)} ALTER {_ident(column)} TYPE VARCHAR")
+            # Columns added since the table was created (a schema change) are added, NULL in older rows.
+            have = {
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+                ).fetchall()
+            }
+            for column, kind in con.execute(
+                "SELECT column_name, column_type FROM (DESCRIBE _incoming)"
+            ).fetchall():
+                if column not in have:
+                    con.execute(f"ALTER TABLE {_ident(table)} ADD COLUMN {_ident(column)} {_type(kind)}")
             con.execute(f"DELETE FROM {_ident(table)} WHERE {_ident(key_column)} = ?", [key])
             con.execute(f"INSERT INTO {_ident(table)} BY NAME SELECT * FROM _incoming")
             con.execute("COMMIT")
@@ -92,30 +128,73 @@ class Warehouse(dg.ConfigurableResource):
                 return con.execute(f"SELECT * FROM {_ident(table)}").df()
             return con.execute(f"SELECT * FROM {_ident(table)} WHERE {_ident(key_column)} = ?", [key]).df()
 
-    def counts(self, table: str, columns: list[str]) -> pd.DataFrame:
-        """Rows of `table` counted by `columns` (NULLs kept as a group): columns + n."""
+    def counts(
+        self, table: str, columns: list[str], *, only: tuple[str, list[str]] | None = None
+    ) -> pd.DataFrame:
+        """Rows of `table` counted by `columns` (NULLs kept as a group): columns + n.
+
+        ``only=(column, values)`` counts only the rows whose `column` is one of `values`
+        (e.g. the current partition keys)."""
+        where, params = _only(only)
         with self.connect(read_only=True) as con:
             return con.execute(
-                f"SELECT {_ident_list(columns)}, count(*) AS n FROM {_ident(table)} "
-                f"GROUP BY {_ident_list(columns)}"
+                f"SELECT {_ident_list(columns)}, count(*) AS n FROM {_ident(table)}{where} "
+                f"GROUP BY {_ident_list(columns)}",
+                params,
             ).df()
 
-    def export_parquet(self, table: str, path, *, order_by: str, exclude: str | None = None) -> int:
-        """Write a whole table to a Parquet file, sorted, without the `exclude` column; DuckDB streams
-        it, so a table larger than memory can be written. Replaces `path` atomically; returns rows."""
+    def export_parquet(
+        self,
+        table: str,
+        path,
+        *,
+        order_by: str,
+        exclude: str | None = None,
+        only: tuple[str, list[str]] | None = None,
+    ) -> int:
+        """Write a table to a Parquet file, sorted, without the `exclude` column; DuckDB streams
+        it, so a table larger than memory can be written. ``only=(column, values)`` keeps the rows
+        whose `column` is one of `values`. Replaces `path` atomically; returns rows written."""
         path = Path(path)
         partial = path.with_name(f".{path.name}.partial")
+        where, params = _only(only)
+        columns = f"* EXCLUDE ({_ident(exclude)})" if exclude else "*"
         with self.connect(read_only=True) as con:
-            if exclude:
-                rows = con.sql(
-                    f"SELECT * EXCLUDE ({_ident(exclude)}) FROM {_ident(table)} ORDER BY {_ident(order_by)}"
-                )
-            else:
-                rows = con.sql(f"SELECT * FROM {_ident(table)} ORDER BY {_ident(order_by)}")
+            rows = con.sql(
+                f"SELECT {columns} FROM {_ident(table)}{where} ORDER BY {_ident(order_by)}", params=params
+            )
             rows.write_parquet(str(partial))
-            written = con.execute(f"SELECT count(*) FROM {_ident(table)}").fetchone()[0]
+            written = con.execute(f"SELECT count(*) FROM {_ident(table)}{where}", params).fetchone()[0]
         partial.replace(path)
         return int(written)
+
+    def distinct(self, table: str, column: str) -> list[str]:
+        """Sorted distinct non-NULL values of `column` (e.g. the partition keys a table holds);
+        [] when the table does not exist."""
+        if not self.has_table(table):
+            return []
+        with self.connect(read_only=True) as con:
+            rows = con.execute(
+                f"SELECT DISTINCT {_ident(column)} FROM {_ident(table)} WHERE {_ident(column)} IS NOT NULL "
+                f"ORDER BY 1"
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def delete_partitions(self, table: str, key_column: str, keys: list[str]) -> int:
+        """Delete the rows of the partitions `keys` in one transaction; returns rows deleted."""
+        if not keys or not self.has_table(table):
+            return 0
+        with self.connect() as con:
+            con.execute("BEGIN")
+            n = con.execute(
+                f"SELECT count(*) FROM {_ident(table)} WHERE list_contains(?, {_ident(key_column)})",
+                [list(keys)],
+            ).fetchone()[0]
+            con.execute(
+                f"DELETE FROM {_ident(table)} WHERE list_contains(?, {_ident(key_column)})", [list(keys)]
+            )
+            con.execute("COMMIT")
+        return int(n)
 
     def has_table(self, table: str) -> bool:
         with self.connect(read_only=True) as con:

@@ -36,3 +36,27 @@ def test_counts_and_parquet_export_stay_inside_duckdb(tmp_path):
     assert not list(tmp_path.glob(".*partial"))
     with pytest.raises(ValueError, match="not a table name"):
         wh.counts("t", ["kind; DROP TABLE t"])
+
+
+def test_partition_with_new_columns_adds_them_to_an_older_table(tmp_path):
+    # A schema change (user_home_country gained confidence and rounded user-days): a warehouse
+    # written before it takes the new columns; rows of ranges not yet re-run hold NULL there.
+    wh = Warehouse(path=str(tmp_path / "w.duckdb"))
+    wh.replace_partition("home", "user_range", "0-7", pd.DataFrame({"user_guid": ["a"], "userdays": [1.5]}))
+    wh.replace_partition(
+        "home",
+        "user_range",
+        "8-f",
+        pd.DataFrame(
+            {"user_guid": ["b"], "userdays": [2.0], "confidence": [0.97], "rounded": pd.array([2], "Int64")}
+        ),
+    )
+    got = wh.read("home").sort_values("user_guid", ignore_index=True)
+    assert got["confidence"].isna().tolist() == [True, False] and got.loc[1, "rounded"] == 2
+    wh.replace_partition(
+        "home",
+        "user_range",
+        "0-7",
+        pd.DataFrame({"user_guid": ["a"], "userdays": [1.5], "confidence": [0.5], "rounded": [2]}),
+    )
+    assert wh.read("home").sort_values("user_guid")["confidence"].tolist() == [0.5, 0.97]

@@ -86,9 +86,60 @@ def test_user_with_some_points_offshore_keeps_its_countries():
 
 
 def test_thresholds_are_configurable():
-    pc = _per_country([("u", "Austria", 3.0, 1), ("u", "Germany", 1.0, 1)])
-    assert _one(infer_home(pc, _per_user(pc), min_userdays=2.0, min_margin=3.0), "u").status == "tie"
-    assert _one(infer_home(pc, _per_user(pc), min_userdays=2.0, min_margin=2.0), "u").status == "classified"
+    pc = _per_country([("u", "Austria", 3.0, 1), ("u", "Germany", 2.2, 1)])
+    # 0.8 user-days ahead; σ_d ≈ 0.06: z = 1.645 classifies, z = 10 does not (0.5 + 10·σ_d > 0.8).
+    assert _one(infer_home(pc, _per_user(pc), min_userdays=2.0), "u").status == "classified"
+    assert _one(infer_home(pc, _per_user(pc), min_userdays=2.0, z=10.0), "u").status == "tie"
+    assert _one(infer_home(pc, _per_user(pc), min_userdays=4.0), "u").status == "insufficient_evidence"
+
+
+@pytest.mark.parametrize(
+    "home_days, runner_days, z, status",
+    [
+        (100.0, 98.0, 1.645, "tie"),  # a coin toss at log2m 11 (σ_d ≈ 2.2)
+        (100.0, 96.0, 1.645, "tie"),  # needs 0.5 + 1.645·2.2 ≈ 4.1 user-days
+        (100.0, 95.0, 1.645, "classified"),
+        (100.0, 98.0, 0.0, "classified"),  # z = 0: ahead by more than half a day
+        (10.0, 9.0, 1.645, "classified"),  # small sets are near-exact: one day is clear
+        (1000.0, 990.0, 1.645, "tie"),  # σ_d ≈ 23.9 at 1,000 user-days
+        (1000.0, 950.0, 1.645, "classified"),
+    ],
+)
+def test_tie_band_follows_the_hll_error(home_days, runner_days, z, status):
+    pc = _per_country([("u", "Austria", home_days, 1), ("u", "Germany", runner_days, 1)])
+    assert _one(infer_home(pc, _per_user(pc), z=z), "u").status == status
+
+
+def test_confidence_and_rounded_columns():
+    pc = _per_country(
+        [("u", "Austria", 100.0, 1), ("u", "Germany", 98.0, 1), ("v", "France", 10.0002, 1)]
+        + [("w", "Spain", 1.000244, 1), ("w", "Italy", 1.000244, 1)]
+    )
+    home = infer_home(pc, _per_user(pc), {"x"}).set_index("user_guid")
+    assert 0.6 < home.loc["u", "confidence"] < 0.8  # Φ((2 - 0.5) / 2.2) ≈ 0.75
+    assert home.loc["u", "margin_se"] == pytest.approx(2.2, abs=0.05)
+    assert home.loc["v", "confidence"] == pytest.approx(1.0) and home.loc["v", "status"] == "classified"
+    assert home.loc["w", "confidence"] < 0.01  # equal estimates: the home is not ahead
+    assert pd.isna(home.loc["x", "confidence"]) and pd.isna(home.loc["x", "margin_se"])
+    assert home.loc["v", "home_userdays"] == 10.0002 and home.loc["v", "home_userdays_rounded"] == 10
+    assert home.loc["w", "runner_up_userdays_rounded"] == 1
+    assert (
+        home["home_userdays_rounded"].dtype == "int64" and home["runner_up_userdays_rounded"].dtype == "int64"
+    )
+    assert pd.isna(home.loc["x", "total_userdays_rounded"]) and home.loc["v", "total_userdays_rounded"] == 10
+
+
+def test_argmax_rule_is_the_reference_arg_max():
+    pc = _per_country([("u", "Austria", 100.0, 1), ("u", "Germany", 99.5, 1), ("v", "Italy", 8.0, 1)])
+    pc = pd.concat([pc, _per_country([("v", "France", 8.0, 1)])], ignore_index=True)
+    home = infer_home(pc, _per_user(pc), rule="argmax").set_index("user_guid")
+    assert home.loc["u", ["home_country", "status"]].tolist() == ["Austria", "classified"]
+    assert home.loc["v", ["home_country", "status"]].tolist() == ["France", "classified"]  # by name
+    assert home.loc["u", "confidence"] < 0.95  # still reported
+    with pytest.raises(ValueError, match="rule must be one of"):
+        infer_home(pc, _per_user(pc), rule="mode")
+    with pytest.raises(ValueError, match="z must be finite"):
+        infer_home(pc, _per_user(pc), z=-1.0)
 
 
 @pytest.mark.parametrize(

@@ -198,7 +198,13 @@ def test_fingerprint_changes_only_with_the_slice(tmp_path):
     [
         (b"abc,1,2,x", b"abc"),
         (b'"a,b",1,2,x\r\n', b"a,b"),
-        (b'"a""b",1', b'a"b'),
+        (b'"a""b",1,2,x', b'a"b'),
+        (b'"a""b",1', None),  # not four fields: no record, no order
+        (b"abc", None),
+        (b"abc,1,2,x,y", None),
+        (b'q",1,2,x', None),  # the continuation of a quoted field that held a line break
+        (b'abc,1,2,"x', None),
+        (b"\xef\xbb\xbfabc,1,2,x", None),
         (b"", None),
         (b",1,2,x", None),
         (b'"unterminated,1', None),

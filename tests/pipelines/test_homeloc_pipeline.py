@@ -89,7 +89,35 @@ def test_backfill_of_all_ranges_equals_one_run_over_the_whole_file(tmp_path, use
     expected.to_parquet(tmp_path / "expected.parquet", index=False)
     expected = pd.read_parquet(tmp_path / "expected.parquet")
     assert len(combined) == len(expected) == combined["user_guid"].nunique()
+    # DuckDB writes a nullable integer column without pandas' dtype note: read back as float64.
+    expected["total_userdays_rounded"] = expected["total_userdays_rounded"].astype(
+        combined["total_userdays_rounded"].dtype
+    )
     pd.testing.assert_frame_equal(combined[expected.columns], expected)
+
+
+def test_argmax_rule_from_run_config_never_ties(tmp_path, userdays_file):
+    resources = make_resources(tmp_path, userdays=userdays_file)
+    defs = make_defs(resources)
+    instance = dg.DagsterInstance.ephemeral()
+    key = KEYS[5]
+    assert run(defs, "homeloc_range_job", instance, key).success
+    default = resources["warehouse"].read("user_home_country", "user_range", key)
+    argmax = {"ops": {"user_home_country": {"config": {"rule": "argmax", "min_userdays": 0.0}}}}
+    assert run(defs, "homeloc_range_job", instance, key, run_config=argmax).success
+    reference = resources["warehouse"].read("user_home_country", "user_range", key)
+    assert "tie" not in set(reference["status"]) and "insufficient_evidence" not in set(reference["status"])
+    assert (reference["status"] == "classified").sum() == (default["status"] != "no_country").sum()
+    # Same homes and confidences either way: the rule only decides the status.
+    pd.testing.assert_frame_equal(
+        default.sort_values("user_guid", ignore_index=True)[["user_guid", "home_country", "confidence"]],
+        reference.sort_values("user_guid", ignore_index=True)[["user_guid", "home_country", "confidence"]],
+    )
+    classified = default[default["status"] == "classified"]
+    assert (classified["confidence"] >= 0.95).all()
+    schema = defs.resolve_assets_def("user_home_country").specs_by_key[dg.AssetKey("user_home_country")]
+    columns = [c.name for c in schema.metadata["dagster/column_schema"].columns]
+    assert columns == list(default.columns.drop("user_range"))
 
 
 @pytest.mark.postgres

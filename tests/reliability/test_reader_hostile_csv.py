@@ -26,6 +26,7 @@ from tests.reliability.userday_lines import (
     carriage_return,
     embedded_newline,
     good,
+    with_spans,
 )
 
 good_spec = st.tuples(
@@ -143,7 +144,7 @@ def test_every_line_is_a_row_or_quarantined_exactly_once(
 ):
     rng = np.random.default_rng(seed)
     guids = [f"{v:08x}" for v in np.sort(rng.choice(2**32, n_guids(specs), replace=False))]
-    lines = physical_lines(specs, guids)
+    lines = with_spans(physical_lines(specs, guids))
     eols = [b"\r\n" if crlf else b"\n" for crlf in rng.random(len(lines)) < crlf_share]
     # A CR right before a CRLF is left out: the reader drops it at a chunk's end only, so
     # that line's kind would depend on where chunks end.
@@ -178,7 +179,8 @@ def _write(path, body: bytes) -> None:
 
 
 def test_quoted_newline_makes_two_quarantined_lines(tmp_path):
-    # A record is one physical line: the reader does not join lines inside quotes.
+    # A record is one physical line: a quoted field left open at a line's end is quarantined
+    # with the line that continues (and closes) it.
     _write(
         tmp_path / "f.csv",
         f'a1,50.0,10.0,{H}\na2,"50.\n",10.0,{H}\na3,"5\na4",10.0,{H}\na5,1.0,2.0,{H}\n'.encode(),
@@ -187,17 +189,26 @@ def test_quoted_newline_makes_two_quarantined_lines(tmp_path):
     assert got.n_lines == 6
     assert got.rows["line_number"].tolist() == [2, 7]
     q = got.quarantine
-    assert q["line_number"].tolist() == [3, 4, 5, 6] and set(q["kind"]) == {"bad_quoting"}
+    assert q["line_number"].tolist() == [3, 4, 5, 6] and set(q["kind"]) == {"unterminated_quote"}
     assert q["raw_line"].tolist() == ['a2,"50.', f'",10.0,{H}', 'a3,"5', f'a4",10.0,{H}']
+    assert "left open on line 3" in q["reason"].iloc[1] and "left open on line 5" in q["reason"].iloc[3]
 
 
-def test_quoted_newline_whose_continuation_sorts_first_is_an_order_error_naming_the_line(tmp_path):
-    # The continuation's text before its first comma is a key like any other.
+def test_quoted_newline_whose_continuation_sorts_first_is_not_an_order_error(tmp_path):
+    # The continuation "0\",10.0,…" would sort before b1; it is keyless, never an order error.
     path = tmp_path / "continued.csv"
     _write(path, f'b1,"50.\n0",10.0,{H}\nb2,1.0,2.0,{H}\n'.encode())
-    with pytest.raises(UnsortedInputError, match=r"continued\.csv: line 3") as exc:
+    got = read_range(path, None, None)
+    assert got.rows["user_guid"].tolist() == ["b2"]
+    assert got.quarantine["kind"].tolist() == ["unterminated_quote"] * 2
+
+
+def test_a_line_that_really_sorts_first_is_still_an_order_error(tmp_path):
+    path = tmp_path / "unsorted.csv"
+    _write(path, f'b1,1.0,2.0,{H}\na0",1.0,2.0,{H}\na1,1.0,2.0,{H}\n'.encode())
+    with pytest.raises(UnsortedInputError, match=r"unsorted\.csv: line 4") as exc:
         read_range(path, None, None)
-    assert exc.value.line_number == 3
+    assert exc.value.line_number == 4
 
 
 @pytest.mark.parametrize(

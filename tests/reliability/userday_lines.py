@@ -1,7 +1,7 @@
 """Hostile userday CSV lines, each with what the reader must make of it.
 
 The reader's unit is the physical line (LF or CRLF); a quoted field holding a newline is two
-lines, each quarantined. Every physical line here begins with its own guid, fixed-width hex
+lines, both quarantined as ``unterminated_quote`` (see ``with_spans``). Every physical line here begins with its own guid, fixed-width hex
 drawn in ascending order, or carries no key at all (blank, empty guid, unterminated quoted
 guid, repeated header), so a file built from them stays sorted whatever follows the guid.
 """
@@ -21,6 +21,7 @@ KINDS = {
     "byte_order_mark",
     "repeated_header",
     "empty_user_guid",
+    "unterminated_quote",
     "bad_quoting",
     "field_count",
     "bad_user_guid",
@@ -145,10 +146,10 @@ def bad(guid: str, case: str, value: str | bytes, good_hll: str) -> Line:
         "fields": lambda: (b",".join([g, b"50.0", b"10.0", h, b"extra"][: int(value)]), "field_count"),
         "trailing_comma": lambda: (g + b",50.0,10.0," + h + b",", "field_count"),
         "empty_guid": lambda: ((b'""' if value else b"") + b",50.0,10.0," + h, "empty_user_guid"),
-        "open_quote": lambda: (g + b',"50.0,10.0,' + h, "bad_quoting"),
+        "open_quote": lambda: (g + b',"50.0,10.0,' + h, "unterminated_quote"),
         "stray_quote": lambda: (g + b',5"0.0,10.0,' + h, "bad_quoting"),
         "quote_then_text": lambda: (b'"' + g + b'"x,50.0,10.0,' + h, "bad_quoting"),
-        "unterminated_guid": lambda: (b'"' + g + b",50.0,10.0," + h, "bad_quoting"),
+        "unterminated_guid": lambda: (b'"' + g + b",50.0,10.0," + h, "unterminated_quote"),
         "blank": lambda: (b"", "blank_line"),
         "header": lambda: (HEADER, "repeated_header"),
         "cr_only": lambda: (b"\r", "any"),  # blank or a 1-field line, depending on its terminator
@@ -158,13 +159,34 @@ def bad(guid: str, case: str, value: str | bytes, good_hll: str) -> Line:
 
 
 def embedded_newline(guid_a: str, guid_b: str, good_hll: str, keyless_tail: bool) -> list[Line]:
-    """A record whose quoted latitude holds a newline: two physical lines, both bad quoting.
+    """A record whose quoted latitude holds a newline: two physical lines, both quarantined as
+    ``unterminated_quote`` (the opening line and its continuation; both keyless).
 
-    The text after the newline starts with ``guid_b`` (so it sorts), or with the closing quote
-    (a keyless line).
+    The text after the newline starts with ``guid_b``, or with the closing quote.
     """
     second = (b"" if keyless_tail else guid_b.encode()) + b'",10.0,' + good_hll.encode()
-    return [Line(guid_a.encode() + b',"50.', "bad_quoting"), Line(second, "bad_quoting")]
+    return [Line(guid_a.encode() + b',"50.', "unterminated_quote"), Line(second, "unterminated_quote")]
+
+
+def with_spans(lines: list[Line]) -> list[Line]:
+    """``lines`` with the quoted-field span rule applied to what each must become.
+
+    A line expected as ``unterminated_quote`` opens a span; each following line that is not a
+    record by itself (not four fields with closed quotes) continues it, and is quarantined as
+    ``unterminated_quote`` too; the span ends after the first continuation that holds a double
+    quote, or before a record.
+    """
+    from homeloc_assets.slicing import record_fields
+
+    out, open_ = [], False
+    for line in lines:
+        if open_ and record_fields(line.data) is None:
+            out.append(Line(line.data, "unterminated_quote"))
+            open_ = b'"' not in line.data
+            continue
+        open_ = line.expect == "unterminated_quote"
+        out.append(line)
+    return out
 
 
 def carriage_return(guid: str, good_hll: str, where: int) -> Line:
