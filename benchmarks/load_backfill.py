@@ -58,7 +58,7 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / "load_backfill"
 SAMPLE_INTERVAL_S = 0.1
 OBSERVE_INTERVAL_S = 1.0
-# Hostile lines (tests/reliability/userday_lines.py) mixed in besides the generator's own bad rows:
+# Hostile lines (sample_data/hostile_userday_lines.py) mixed in besides the generator's own bad rows:
 # unparsable coordinates, broken HLLs, missing or extra columns, keyless lines.
 HOSTILE_CASES = (
     ("lat", "abc"),
@@ -117,8 +117,8 @@ def _insert_hostile(path: Path, bad: dict[int, str], per_case: int, seed: int) -
     (or with no key at all); the bad lines' numbers as they are in the new file."""
     import numpy as np
 
-    from tests.reliability.userday_lines import GOOD_HLL
-    from tests.reliability.userday_lines import bad as hostile_line
+    from sample_data.hostile_userday_lines import GOOD_HLL
+    from sample_data.hostile_userday_lines import bad as hostile_line
 
     cases = [case for case in HOSTILE_CASES for _ in range(per_case)]
     n_lines = count_lines(path)
@@ -871,7 +871,7 @@ def section(result: LoadResult, command: str, machine: list[str]) -> str:
         "the run; process life (sampled, so within about 0.5 s) adds the run worker's spawn and imports before it.",
         "- **Reconciliation**: input lines are counted from the file; output rows from the `user_locations` parquet of "
         "each range; quarantined lines from the warehouse table `userday_quarantine`. The bad lines (the generator's "
-        "`n_bad_rows`, plus lines from `tests/reliability/userday_lines.py`: unparsable coordinates, broken HLLs, missing "
+        "`n_bad_rows`, plus lines from `sample_data/hostile_userday_lines.py`: unparsable coordinates, broken HLLs, missing "
         "and extra columns, blank lines, repeated headers, bad quoting) are known by line number and kind, and the "
         "quarantine must be exactly them. Input users are the distinct user_guids of the file's good lines, read from "
         "the file; the combined `user_home_country.parquet` must hold exactly those users, once each.",

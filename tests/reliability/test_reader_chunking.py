@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from homeloc_assets.reader import read_range
 from homeloc_assets.slicing import UnsortedInputError, line_key, read_header
 from partitions.user_ranges import user_ranges
-from tests.reliability.userday_lines import BOM, GOOD_HLL, HEADER
+from sample_data.hostile_userday_lines import BOM, GOOD_HLL, HEADER
 
 H = GOOD_HLL[2].encode()
 CR, LF = b"\r", b"\n"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from homeloc_assets.reader import read_range
 from homeloc_assets.slicing import UnsortedInputError
 from partitions.user_ranges import user_ranges
-from tests.reliability.userday_lines import (
+from sample_data.hostile_userday_lines import (
     BAD_HLL,
     BAD_LAT,
     BAD_LON,

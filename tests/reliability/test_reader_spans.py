@@ -16,7 +16,7 @@ import pytest
 from homeloc_assets.reader import read_range
 from homeloc_assets.slicing import find_byte_range, line_number_at, read_header
 from partitions.user_ranges import user_ranges
-from tests.reliability.userday_lines import GOOD_HLL, HEADER
+from sample_data.hostile_userday_lines import GOOD_HLL, HEADER
 
 H = GOOD_HLL[2].encode()
 SPAN = "unterminated_quote"

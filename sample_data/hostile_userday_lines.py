@@ -165,7 +165,12 @@ def embedded_newline(guid_a: str, guid_b: str, good_hll: str, keyless_tail: bool
     The text after the newline starts with ``guid_b``, or with the closing quote.
     """
     second = (b"" if keyless_tail else guid_b.encode()) + b'",10.0,' + good_hll.encode()
-    return [Line(guid_a.encode() + b',"50.', "unterminated_quote"), Line(second, "unterminated_quote")]
+    return [Line(guid_a.encode() + b',"50.', "unterminated_quote"), Line(second, CONTINUATION)]
+
+
+# The second line of an embedded newline: ``unterminated_quote`` inside the span its first line
+# opens; read on its own when an earlier span closed on that first line (see ``with_spans``).
+CONTINUATION = "continuation"
 
 
 def with_spans(lines: list[Line]) -> list[Line]:
@@ -184,6 +189,10 @@ def with_spans(lines: list[Line]) -> list[Line]:
             out.append(Line(line.data, "unterminated_quote"))
             open_ = b'"' not in line.data
             continue
+        if line.expect == CONTINUATION:
+            # Its opening line closed an earlier span instead of opening one: this line stands
+            # alone, a quoted field left open when it starts with a quote, a stray quote otherwise.
+            line = Line(line.data, "unterminated_quote" if line.data.startswith(b'"') else "bad_quoting")
         open_ = line.expect == "unterminated_quote"
         out.append(line)
     return out
