@@ -23,10 +23,14 @@ class Settings:
     study_country: str
     hll_database_url: str | None
     countries_file: str | None
+    country_layer: str = "10m"
 
     @classmethod
     def from_env(cls) -> Settings:
         data = PROJECT_ROOT / "data"
+        layer = os.environ.get("GEODEM_COUNTRY_LAYER") or "10m"
+        if layer not in ("10m", "110m"):
+            raise ValueError(f"GEODEM_COUNTRY_LAYER={layer!r}: expected 10m (default) or 110m")
         return cls(
             census_dir=_path("GEODEM_CENSUS_DIR", data / "sample" / "census"),
             output_dir=_path("GEODEM_OUTPUT_DIR", data / "outputs"),
@@ -35,4 +39,5 @@ class Settings:
             study_country=os.environ.get("GEODEM_STUDY_COUNTRY", "Germany"),
             hll_database_url=os.environ.get("GEODEM_HLL_DATABASE_URL") or None,
             countries_file=os.environ.get("GEODEM_COUNTRIES_FILE") or None,
+            country_layer=layer,
         )

@@ -127,6 +127,12 @@ def build(topojson: Path, out: Path = OUT) -> gpd.GeoDataFrame:
         geometry=[cut_at_antimeridian(g) for g in raw.geometry.values],
         crs="EPSG:4326",
     )
+    # A unit smaller than the quantisation step comes out empty (Vatican): it is dropped, and
+    # its area falls in the unit around it.
+    empty = gdf.geometry.is_empty
+    if empty.any():
+        print(f"dropped, empty at this quantisation: {sorted(gdf.loc[empty, 'name'])}")
+        gdf = gdf[~empty]
     dup = gdf["iso_a3"].duplicated(keep=False)
     if dup.any():
         raise ValueError(f"{topojson}: iso_a3 codes used twice: {sorted(set(gdf.loc[dup, 'name']))}")
