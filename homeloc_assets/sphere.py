@@ -81,7 +81,7 @@ class ArcIndex:
     largest arc length one sample stands for (smaller: more samples, fewer candidates).
     """
 
-    def __init__(self, geoms, spacing_km: float = 10.0):
+    def __init__(self, geoms, spacing_km: float = 3.0):
         self.vertices, self.start, self.owner = boundary_arcs(geoms)
         a, b = self.vertices[self.start], self.vertices[self.start + 1]
         length_km = _angle(a, b) * EARTH_RADIUS_KM
