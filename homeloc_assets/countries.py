@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,23 +10,21 @@ import pandas as pd
 import shapely
 
 from homeloc_assets.sphere import EARTH_RADIUS_KM, ArcIndex
+from resources.country_layers import COUNTRY_LAYERS, DEFAULT_COUNTRY_LAYER, countries_path
 
 # Natural Earth marks some countries -99 where their ISO code is disputed or was withheld.
 ISO_A3_FIXES = {"France": "FRA", "Norway": "NOR", "Kosovo": "XKX", "N. Cyprus": "CYN", "Somaliland": "SOL"}
-# The vendored country layers (sample_data/naturalearth/README.md): 1:10m is the default.
-COUNTRY_LAYERS = {"10m": "naturalearth_10m_countries.gpkg", "110m": "naturalearth_lowres_countries.gpkg"}
-DEFAULT_COUNTRY_LAYER = "10m"
-__all__ = ["EARTH_RADIUS_KM", "CountryIndex", "assign_countries", "countries_path", "load_countries"]
-
-
-def countries_path(layer: str = DEFAULT_COUNTRY_LAYER) -> Path:
-    """Path of a vendored Natural Earth country layer: ``"10m"`` (1:10m, default) or ``"110m"``.
-
-    Raises ValueError naming the accepted layers for any other value.
-    """
-    if layer not in COUNTRY_LAYERS:
-        raise ValueError(f"unknown country layer {layer!r}; expected one of {sorted(COUNTRY_LAYERS)}")
-    return Path(str(resources.files("sample_data") / "naturalearth" / COUNTRY_LAYERS[layer]))
+__all__ = [
+    "COUNTRY_LAYERS",
+    "DEFAULT_COUNTRY_LAYER",
+    "EARTH_RADIUS_KM",
+    "ISO_A3_FIXES",
+    "CountryIndex",
+    "assign_countries",
+    "countries_path",
+    "default_countries_path",
+    "load_countries",
+]
 
 
 def default_countries_path() -> Path:

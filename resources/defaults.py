@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from homeloc_assets.countries import countries_path
 from resources.census_source import CensusSource
+from resources.country_layers import countries_path
 from resources.hll_resource import hll_resource_from_env
 from resources.namers.resource import namer_resource_from_env
 from resources.output_store import OutputStore
