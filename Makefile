@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 PG_VERSION := $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
 
-.PHONY: install lock check-lock system-deps demo ui lint typecheck test check-deploy image bench bench-clustering bench-region bench-homeloc bench-load clean
+.PHONY: install lock check-lock system-deps demo ui lint typecheck test check-deploy image bench bench-clustering bench-region bench-homeloc bench-borders bench-load clean
 
 # Installs exactly the versions in requirements.lock (hashes checked), then the project itself.
 $(BIN)/.installed: pyproject.toml requirements.lock
@@ -98,6 +98,11 @@ bench-homeloc: install system-deps
 	$(BIN)/python -c "import psycopg2; c=psycopg2.connect('$(BENCH_PG)'.rsplit('/',1)[0]+'/geodem_bench'); c.autocommit=True; c.cursor().execute('CREATE EXTENSION hll')"
 	$(BIN)/python -m benchmarks.bench_homeloc --database-url $(shell echo '$(BENCH_PG)' | sed 's|/[^/]*$$|/geodem_bench|') --jobs 2 --out benchmarks/out
 	$(BIN)/python -c "import psycopg2; c=psycopg2.connect('$(BENCH_PG)'); c.autocommit=True; c.cursor().execute('DROP DATABASE IF EXISTS geodem_bench WITH (FORCE)')"
+
+# The 1:10m and 1:110m country layers side by side (join cost, home accuracy near borders); no database.
+# bench-homeloc runs it too.
+bench-borders: install
+	$(BIN)/python -m benchmarks.bench_borders --points 1000000 --users-per-place 400
 
 clean:
 	rm -rf $(DAGSTER_HOME) data/outputs data/warehouse.duckdb

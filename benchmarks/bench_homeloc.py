@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import psycopg2
 
-from benchmarks import report
+from benchmarks import bench_borders, report
 from benchmarks.homeloc_reference import run_reference
 from homeloc_assets.countries import CountryIndex, assign_countries, load_countries
 from homeloc_assets.inference import classify, infer_home
@@ -676,6 +676,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="range subprocesses at a time")
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--skip-scale", action="store_true")
+    p.add_argument(
+        "--skip-borders",
+        action="store_true",
+        help="skip the country-layer comparison (benchmarks.bench_borders)",
+    )
     p.add_argument("--quick", action="store_true", help="small sizes, to check the benchmark itself")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="folder for generated files and the JSON results")
     p.add_argument(
@@ -745,6 +750,13 @@ def main(argv: list[str] | None = None) -> dict | None:
     print(section)
     if results_path:
         write_section(results_path, section)
+    if not args.skip_borders:
+        # The country layers side by side: its own "## Country layers" section.
+        bench_borders.main(
+            ["--out", str(out)]
+            + (["--quick"] if args.quick else [])
+            + (["--results", str(results_path)] if results_path else [])
+        )
     return results
 
 

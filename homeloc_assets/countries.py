@@ -1,32 +1,44 @@
-"""Point -> country: a vectorised ``within`` join, then the nearest country for points just offshore."""
+"""Point -> country: a vectorised ``within`` join, then the nearest country on the sphere for points just offshore."""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
-MOLLWEIDE = "ESRI:54009"
-EARTH_RADIUS_KM = 6371.0088
+from homeloc_assets.sphere import EARTH_RADIUS_KM, ArcIndex
+from resources.country_layers import COUNTRY_LAYERS, DEFAULT_COUNTRY_LAYER, countries_path
+
 # Natural Earth marks some countries -99 where their ISO code is disputed or was withheld.
 ISO_A3_FIXES = {"France": "FRA", "Norway": "NOR", "Kosovo": "XKX", "N. Cyprus": "CYN", "Somaliland": "SOL"}
-# Mollweide stretches distances by up to this factor away from its central meridian, so the
-# projected search looks this much further and the great-circle check decides.
-_SEARCH_FACTOR = 4.0
+__all__ = [
+    "COUNTRY_LAYERS",
+    "DEFAULT_COUNTRY_LAYER",
+    "EARTH_RADIUS_KM",
+    "ISO_A3_FIXES",
+    "CountryIndex",
+    "assign_countries",
+    "countries_path",
+    "default_countries_path",
+    "load_countries",
+]
 
 
 def default_countries_path() -> Path:
-    """The vendored Natural Earth 1:110m countries GeoPackage."""
-    return Path(str(resources.files("sample_data") / "naturalearth" / "naturalearth_lowres_countries.gpkg"))
+    """The default vendored country layer: Natural Earth admin-0 at 1:10m."""
+    return countries_path(DEFAULT_COUNTRY_LAYER)
 
 
 def load_countries(path=None) -> gpd.GeoDataFrame:
-    """Country polygons with columns ``name, iso_a3, geometry`` in EPSG:4326, -99 codes fixed."""
+    """Country polygons with columns ``name, iso_a3, geometry`` in EPSG:4326, -99 codes fixed.
+
+    ``path``: any file GeoPandas reads with ``name`` and ``iso_a3`` columns; default the
+    vendored 1:10m layer (``countries_path("110m")`` for the 1:110m one). Raises ValueError
+    naming the file when a column or the CRS is missing, or a -99 code has no known fix.
+    """
     path = default_countries_path() if path is None else Path(path)
     gdf = gpd.read_file(path)
     missing = {"name", "iso_a3"} - set(gdf.columns)
@@ -45,51 +57,38 @@ def load_countries(path=None) -> gpd.GeoDataFrame:
     return gdf.reset_index(drop=True)
 
 
-def _haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:
-    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
 class CountryIndex:
-    """Country polygons prepared for repeated ``assign_countries`` calls (trees, projections)."""
+    """Country polygons prepared for repeated ``assign_countries`` calls.
 
-    def __init__(self, countries: gpd.GeoDataFrame, crs: str = MOLLWEIDE):
+    ``within``: an STRtree on the polygon parts (each island its own bounding box) and a
+    prepared point-in-polygon test. ``nearest``: great-circle distances to the boundary arcs
+    (``homeloc_assets.sphere.ArcIndex``), built on first use.
+    """
+
+    def __init__(self, countries: gpd.GeoDataFrame):
         if countries.crs is not None and not countries.crs.equals("EPSG:4326"):
             countries = countries.to_crs("EPSG:4326")
         self.countries = countries
-        self.crs = crs
         self.geoms = np.asarray(countries.geometry.values, dtype=object)
-        shapely.prepare(self.geoms)
-        self.tree = shapely.STRtree(self.geoms)
-        self._fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-        self._inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-        self._geoms_m = None
-        self._grown: dict[float, tuple[np.ndarray, shapely.STRtree]] = {}
+        self.parts, self.part_owner = shapely.get_parts(self.geoms, return_index=True)
+        shapely.prepare(self.parts)
+        self.tree = shapely.STRtree(self.parts)
+        self._arcs: ArcIndex | None = None
 
-    def _projected(self) -> np.ndarray:
-        if self._geoms_m is None:
-            fwd = self._fwd
-            self._geoms_m = shapely.transform(
-                self.geoms, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1]))
-            )
-        return self._geoms_m
-
-    def _grown_tree(self, search_m: float):
-        if search_m not in self._grown:
-            grown = shapely.buffer(self._projected(), search_m, quad_segs=4)
-            shapely.prepare(grown)
-            self._grown[search_m] = (grown, shapely.STRtree(grown))
-        return self._grown[search_m]
+    @property
+    def arcs(self) -> ArcIndex:
+        if self._arcs is None:
+            self._arcs = ArcIndex(self.geoms)
+        return self._arcs
 
     def within(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Index of the first polygon containing each point, -1 for none; int64 (n,)."""
         out = np.full(len(lon), -1, dtype=np.int64)
-        # Bounding-box candidates, then an exact point-in-polygon test: much faster than a
-        # "within" predicate query on complex multipolygons.
+        # Bounding-box candidates of the parts, then an exact point-in-polygon test: much faster
+        # than a "within" predicate query on complex multipolygons.
         pi, ci = self.tree.query(shapely.points(lon, lat))
-        inside = shapely.contains_xy(self.geoms[ci], lon[pi], lat[pi])
-        pi, ci = pi[inside], ci[inside]
+        inside = shapely.contains_xy(self.parts[ci], lon[pi], lat[pi])
+        pi, ci = pi[inside], self.part_owner[ci[inside]]
         if len(pi):
             order = np.lexsort((ci, pi))
             p, c = pi[order], ci[order]
@@ -98,33 +97,20 @@ class CountryIndex:
         return out
 
     def nearest(self, lon: np.ndarray, lat: np.ndarray, max_km: float) -> np.ndarray:
-        """Index of the nearest polygon within ``max_km`` great-circle km, -1 for none; int64 (n,)."""
-        out = np.full(len(lon), -1, dtype=np.int64)
+        """Index of the nearest polygon within ``max_km`` great-circle km, -1 for none; int64 (n,).
+
+        Distances are measured on the sphere (radius ``EARTH_RADIUS_KM``) to the boundary edges
+        taken as great-circle arcs, so the answer is the same on both sides of +-180 and near the
+        poles. Polygons within 1 mm of the nearest count as equally near: the first wins.
+        """
+        return self.nearest_km(lon, lat, max_km)[0]
+
+    def nearest_km(self, lon: np.ndarray, lat: np.ndarray, max_km: float) -> tuple[np.ndarray, np.ndarray]:
+        """``nearest`` and the distance in km (float64 (n,), inf where none is within ``max_km``)."""
+        lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
         if not len(lon) or max_km <= 0:
-            return out
-        x, y = (np.asarray(v) for v in self._fwd.transform(lon, lat))
-        grown, tree = self._grown_tree(max_km * 1000.0 * _SEARCH_FACTOR)
-        # Candidates: inside the country grown by the search radius (a cheap point-in-polygon test).
-        pi, ci = tree.query(shapely.points(x, y))
-        hit = shapely.contains_xy(grown[ci], x[pi], y[pi])
-        pi, ci = pi[hit], ci[hit]
-        if not len(pi):
-            return out
-        line = shapely.shortest_line(shapely.points(x[pi], y[pi]), self._projected()[ci])
-        ends = shapely.get_coordinates(shapely.get_point(line, 1))
-        elon, elat = (np.asarray(v) for v in self._inv.transform(ends[:, 0], ends[:, 1]))
-        ok = np.isfinite(elon) & np.isfinite(elat)
-        # A nearest point on the edge of the projection has no inverse: keep the projected distance.
-        dist = shapely.length(line) / 1000.0
-        dist[ok] = _haversine_km(lon[pi][ok], lat[pi][ok], elon[ok], elat[ok])
-        keep = dist <= max_km
-        pi, ci, dist = pi[keep], ci[keep], dist[keep]
-        if len(pi):
-            order = np.lexsort((ci, dist, pi))
-            p, c = pi[order], ci[order]
-            first = np.r_[True, p[1:] != p[:-1]]
-            out[p[first]] = c[first]
-        return out
+            return np.full(len(lon), -1, dtype=np.int64), np.full(len(lon), np.inf)
+        return self.arcs.nearest(lon, lat, max_km, len(self.geoms))
 
 
 def assign_countries(
@@ -141,9 +127,9 @@ def assign_countries(
     ``CountryIndex`` of them, which saves rebuilding the index on repeated calls. Returns
     ``country`` (object, shape (n,): the ``field`` value, None when unassigned) and ``how``
     (object, shape (n,): ``"within"`` inside a polygon; ``"nearest"`` outside every polygon
-    but within ``max_offshore_km`` great-circle km of one, found in the index's metric CRS
-    (Mollweide, ESRI:54009, by default) and measured on the sphere; ``"none"``). A point
-    inside two polygons, or equally near two, gets the first in ``countries`` order. Invalid
+    but within ``max_offshore_km`` great-circle km of one, searched and measured on the sphere
+    (``CountryIndex.nearest``); ``"none"``). A point inside two polygons, or equally near two
+    (within 1 mm), gets the first in ``countries`` order. Invalid
     coordinates (NaN, |lat| > 90, |lon| > 180) get None / ``"none"``. Distinct coordinates are
     looked up once.
     """

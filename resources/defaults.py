@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from resources.census_source import CensusSource
+from resources.country_layers import countries_path
 from resources.hll_resource import hll_resource_from_env
 from resources.namers.resource import namer_resource_from_env
 from resources.output_store import OutputStore
@@ -23,7 +24,8 @@ def resources_from_env(settings: Settings | None = None) -> dict:
         "userdays": UserdaySource(
             path=str(s.userdays_csv),
             study_country=s.study_country,
-            **({"countries_path": s.countries_file} if s.countries_file else {}),
+            # GEODEM_COUNTRIES_FILE (any file) wins over GEODEM_COUNTRY_LAYER (a vendored layer).
+            countries_path=s.countries_file or str(countries_path(s.country_layer)),
         ),
         "hll": hll_resource_from_env(),
     }

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from resources.country_layers import COUNTRY_LAYERS, DEFAULT_COUNTRY_LAYER
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ENV_FILE_VAR = "GEODEM_ENV_FILE"
 
@@ -39,11 +41,17 @@ class Settings:
     study_country: str
     hll_database_url: str | None
     countries_file: str | None
+    country_layer: str = DEFAULT_COUNTRY_LAYER
 
     @classmethod
     def from_env(cls) -> Settings:
         load_env_file()
         data = PROJECT_ROOT / "data"
+        layer = os.environ.get("GEODEM_COUNTRY_LAYER") or DEFAULT_COUNTRY_LAYER
+        if layer not in COUNTRY_LAYERS:
+            raise ValueError(
+                f"GEODEM_COUNTRY_LAYER={layer!r}: expected one of {sorted(COUNTRY_LAYERS)} (default {DEFAULT_COUNTRY_LAYER})"
+            )
         return cls(
             census_dir=_path("GEODEM_CENSUS_DIR", data / "sample" / "census"),
             output_dir=_path("GEODEM_OUTPUT_DIR", data / "outputs"),
@@ -52,4 +60,5 @@ class Settings:
             study_country=os.environ.get("GEODEM_STUDY_COUNTRY", "Germany"),
             hll_database_url=os.environ.get("GEODEM_HLL_DATABASE_URL") or None,
             countries_file=os.environ.get("GEODEM_COUNTRIES_FILE") or None,
+            country_layer=layer,
         )

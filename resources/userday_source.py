@@ -8,12 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 
-DEFAULT_COUNTRIES = (
-    Path(__file__).resolve().parents[1]
-    / "sample_data"
-    / "naturalearth"
-    / "naturalearth_lowres_countries.gpkg"
-)
+from resources.country_layers import countries_path
+
+# Natural Earth admin-0 at 1:10m; GEODEM_COUNTRY_LAYER=110m or GEODEM_COUNTRIES_FILE choose another.
+DEFAULT_COUNTRIES = countries_path()
 
 
 class UserdaySource(dg.ConfigurableResource):

@@ -28,7 +28,13 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from homeloc_assets.countries import CountryIndex, assign_countries, default_countries_path, load_countries
+from homeloc_assets.countries import (
+    ISO_A3_FIXES,
+    CountryIndex,
+    assign_countries,
+    countries_path,
+    load_countries,
+)
 from resources.hll import HLL, hash_texts
 from resources.hll.params import TYPE_SPARSE, checked_params
 from resources.hll.registers import register_updates
@@ -135,8 +141,11 @@ def _build_world(study_country: str, rng) -> _World:
         raise ValueError(f"study country {study_country!r} is not a Natural Earth country name")
     study = int(np.flatnonzero(names == study_country)[0])
     index = CountryIndex(countries)
-    raw = gpd.read_file(default_countries_path()).set_index("name")
-    gdp = raw.loc[names, "gdp_md_est"].to_numpy(dtype=float)
+    # GDP comes with the 1:110m layer only; units it lacks (small states, territories) get none.
+    raw = gpd.read_file(countries_path("110m"), ignore_geometry=True)
+    raw.index = raw["iso_a3"].where(raw["iso_a3"] != "-99", raw["name"].map(ISO_A3_FIXES))
+    raw = raw[raw.index.notna() & ~raw.index.duplicated()]
+    gdp = raw["gdp_md_est"].reindex(countries["iso_a3"]).fillna(0.0).to_numpy(dtype=float)
 
     geoms = countries.geometry.to_numpy()
     cent = np.array([(g.representative_point().x, g.representative_point().y) for g in geoms])
