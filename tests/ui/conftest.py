@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -150,23 +152,27 @@ class _NamedWait:
             ) from None
 
 
-@pytest.fixture(scope="module")
-def browser(ui_stack):
-    """Headless Chromium (Debian's chromium + chromedriver) with a throwaway profile."""
-    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and chromedriver):
+@contextmanager
+def chromium(base_url: str) -> Iterator[Browser]:
+    """Headless Chromium (Debian's chromium + chromedriver) at 1600x1000 with a throwaway profile, on `base_url`.
+
+    Skips the test when chromium or chromedriver is missing (GEODEM_FORBID_SKIPS turns that into a failure).
+    """
+    chromium_bin, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium_bin and chromedriver):
         pytest.skip("chromium and chromedriver are not installed (make system-deps)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service as DriverService
 
     profile = tempfile.mkdtemp(prefix="geodem-ui-chromium-")
     options = webdriver.ChromeOptions()
-    options.binary_location = chromium
+    options.binary_location = chromium_bin
     # No internet here: without the background-networking flags Chromium stalls on refused connections.
     for arg in (
         "--headless=new",
         "--no-sandbox",
         "--disable-gpu",
+        "--disable-quic",
         "--disable-dev-shm-usage",
         "--disable-background-networking",
         "--disable-component-update",
@@ -179,10 +185,17 @@ def browser(ui_stack):
     driver = webdriver.Chrome(service=DriverService(chromedriver), options=options)
     driver.set_page_load_timeout(60)
     try:
-        yield Browser(driver, ui_stack.base_url)
+        yield Browser(driver, base_url)
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(ui_stack):
+    """Headless Chromium on the UI stack's webserver (see `chromium`)."""
+    with chromium(ui_stack.base_url) as opened:
+        yield opened
 
 
 @pytest.fixture
