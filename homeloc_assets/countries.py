@@ -49,11 +49,12 @@ def load_countries(path=None) -> gpd.GeoDataFrame:
         raise ValueError(f"{path}: the layer has no CRS; expected EPSG:4326 or any CRS to convert from")
     gdf = gdf.to_crs("EPSG:4326")
     bad = gdf["iso_a3"].isna() | (gdf["iso_a3"].astype(str) == "-99")
-    for i in np.flatnonzero(bad.to_numpy()):
-        name = gdf["name"].iat[i]
+    iso_col = list(gdf.columns).index("iso_a3")
+    for i in np.flatnonzero(bad.to_numpy()).tolist():
+        name = str(gdf["name"].iat[i])
         if name not in ISO_A3_FIXES:
             raise ValueError(f"{path}: country {name!r} has iso_a3 -99 and no known replacement code")
-        gdf.iloc[i, gdf.columns.get_loc("iso_a3")] = ISO_A3_FIXES[name]
+        gdf.iat[i, iso_col] = ISO_A3_FIXES[name]
     return gdf.reset_index(drop=True)
 
 

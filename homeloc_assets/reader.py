@@ -174,8 +174,11 @@ class _Validator:
             return
         try:
             col = decode_column([blobs[i] for i in idx])
-        except HLLError:
+        except HLLError as bulk:
             if len(idx) == 1:
+                # The single-value parser words the problem best; the column decoder's message
+                # stands if the two ever disagree on whether the value is valid.
+                exc: HLLError = bulk
                 try:
                     HLL.from_bytes(blobs[idx[0]])
                 except HLLError as single:
@@ -342,8 +345,8 @@ class _ChunkParser:
         if self.prev_key is not None and keys[0].as_py() < self.prev_key:
             self._raise_unsorted(keys[0].as_py(), line_numbers[0], self.prev_key, self.prev_line)
         if n > 1:
-            down = pc.less(keys.slice(1), keys.slice(0, n - 1))
-            if pc.any(down).as_py():
+            down = pc.less(keys.slice(1), keys.slice(0, n - 1))  # pyright: ignore[reportAttributeAccessIssue]
+            if pc.any(down).as_py():  # pyright: ignore[reportAttributeAccessIssue]
                 i = int(np.flatnonzero(down.to_numpy(zero_copy_only=False))[0]) + 1
                 self._raise_unsorted(
                     keys[i].as_py(), line_numbers[i], keys[i - 1].as_py(), line_numbers[i - 1]
@@ -462,6 +465,7 @@ class _ChunkParser:
                 slow_keys[i] = key
             vals, p = self._slow_line(line)
             if p is None:
+                assert vals is not None  # a line without a problem has its values
                 slow_rows.append((int(line_numbers[i]), *vals))
             else:
                 problems[i] = p

@@ -169,7 +169,7 @@ def _lower_bound(f, data_start: int, size: int, target: bytes | None) -> int:
         start = f.tell()
         if start >= hi:
             break  # one long line spans [mid, hi): scan it below
-        pos, key = start, None
+        pos, key, line = start, None, b""
         while pos < hi:
             line = f.readline()
             key = line_key(line)

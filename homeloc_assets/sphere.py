@@ -15,7 +15,7 @@ import itertools
 
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
+from scipy.spatial import KDTree
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 
@@ -98,7 +98,7 @@ class ArcIndex:
         pts /= np.linalg.norm(pts, axis=1)[:, None]
         self.spacing_km = float(spacing_km)
         self.sample_arc = arc
-        self.tree = cKDTree(pts)
+        self.tree = KDTree(pts)
 
     def nearest(self, lon, lat, max_km: float, n_geoms: int, tie_km: float = 1e-6):
         """Nearest polygon of each point within ``max_km`` great-circle km.
