@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+
+from geodem_assets.display import display_geometries
 
 EXPORT_FILES = (
     "classification.parquet",
@@ -36,17 +39,39 @@ def classification_table(
     return table
 
 
-def write_geopackage(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame) -> None:
-    """Layers `supergroups` and `subgroups`: OA polygons (EPSG:27700) with their cluster and name."""
-    merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner")
+# Display simplification of the Kepler.gl map, metres (British National Grid): about what a
+# web map shows at street level. Never applied to the GeoPackage or to any assignment.
+MAP_TOLERANCE_M = 10.0
+
+
+def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) -> None:
+    """Layers `supergroups` and `subgroups`: OA polygons (EPSG:27700) with their cluster and name.
+
+    boundaries: OA, geometry_wkb (the warehouse's column); the WKB is written as it is, at full
+    detail (MultiPolygon layers), without building geometry objects.
+    """
+    import pyogrio.raw
+
+    merged = boundaries[["OA", "geometry_wkb"]].merge(table, on="OA", how="inner")
+    wkb = np.array([bytes(b) for b in merged["geometry_wkb"]], dtype=object)
     if path.exists():
         path.unlink()
-    merged[["OA", "supergroup", "supergroup_name", "geometry"]].to_file(
-        path, layer="supergroups", driver="GPKG"
-    )
-    merged[["OA", "supergroup", "subgroup", "subgroup_name", "geometry"]].to_file(
-        path, layer="subgroups", driver="GPKG", mode="a"
-    )
+    for layer, columns in (
+        ("supergroups", ["OA", "supergroup", "supergroup_name"]),
+        ("subgroups", ["OA", "supergroup", "subgroup", "subgroup_name"]),
+    ):
+        pyogrio.raw.write(
+            path,
+            geometry=wkb,
+            field_data=[merged[c].astype(object).to_numpy() for c in columns],
+            fields=columns,
+            layer=layer,
+            driver="GPKG",
+            geometry_type="MultiPolygon",
+            promote_to_multi=True,
+            crs="EPSG:27700",
+            append=layer != "supergroups",
+        )
 
 
 def kepler_config(title: str) -> dict:
@@ -85,9 +110,11 @@ def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, tit
     """A Kepler.gl HTML map coloured by supergroup, with subgroups as a second layer."""
     from keplergl import KeplerGl
 
-    merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner").to_crs(4326)
-    # Map rendering does not need survey-grade outlines; simplify to keep the file small.
-    merged["geometry"] = merged.geometry.simplify(0.00005, preserve_topology=True)
+    merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner")
+    # Map rendering does not need survey-grade outlines: simplified (display only, shared
+    # edges kept matched) before the projection, which then has fewer points to move.
+    merged["geometry"] = display_geometries(merged.geometry.to_numpy(), MAP_TOLERANCE_M)
+    merged = merged.to_crs(4326)
     sup = merged[["OA", "supergroup", "supergroup_name", "geometry"]]
     sub = merged[["OA", "supergroup", "subgroup", "subgroup_name", "geometry"]]
     kmap = KeplerGl(data={"supergroups": sup, "subgroups": sub}, config=kepler_config(title))
