@@ -23,6 +23,14 @@ def display_geometries(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
     return shapely.coverage_simplify(geoms, tolerance_m)
 
 
+def static_map_geometries(geoms: np.ndarray, pixels: int = MAP_PIXELS) -> np.ndarray:
+    """Polygons simplified below one pixel of a static map `pixels` across (Douglas-Peucker per
+    polygon, shapely.simplify with preserve_topology): what cannot be seen is not drawn."""
+    geoms = np.asarray(geoms, dtype=object)
+    tolerance = map_tolerance(geoms, pixels)
+    return shapely.simplify(geoms, tolerance, preserve_topology=True) if tolerance > 0 else geoms
+
+
 def map_tolerance(geoms: np.ndarray, pixels: int = MAP_PIXELS) -> float:
     """Metres per pixel of a map of `pixels` across the geometries' extent."""
     if len(geoms) == 0:

@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodem_assets.display import display_geometries
+from geodem_assets.display import display_geometries, map_tolerance
 
 EXPORT_FILES = (
     "classification.parquet",
@@ -40,8 +40,11 @@ def classification_table(
 
 
 # Display simplification of the Kepler.gl map, metres (British National Grid): about what a
-# web map shows at street level. Never applied to the GeoPackage or to any assignment.
+# web map shows at street level, coarser for a large region (its extent over KEPLER_PIXELS,
+# e.g. about 50 m for the UK) so the embedded GeoJSON stays near the size plain cells give.
+# Never applied to the GeoPackage or to any assignment.
 MAP_TOLERANCE_M = 10.0
+KEPLER_PIXELS = 20_000
 
 
 def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) -> None:
@@ -113,7 +116,9 @@ def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, tit
     merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner")
     # Map rendering does not need survey-grade outlines: simplified (display only, shared
     # edges kept matched) before the projection, which then has fewer points to move.
-    merged["geometry"] = display_geometries(merged.geometry.to_numpy(), MAP_TOLERANCE_M)
+    geoms = merged.geometry.to_numpy()
+    tolerance = max(MAP_TOLERANCE_M, map_tolerance(geoms, KEPLER_PIXELS))
+    merged["geometry"] = display_geometries(geoms, tolerance)
     merged = merged.to_crs(4326)
     sup = merged[["OA", "supergroup", "supergroup_name", "geometry"]]
     sub = merged[["OA", "supergroup", "subgroup", "subgroup_name", "geometry"]]

@@ -103,10 +103,9 @@ def embedding_scatter(xy: np.ndarray, codes: np.ndarray) -> str:
 
 def cluster_map(gdf, column: str) -> str:
     """A static map of gdf coloured by column; outlines simplified to the figure's resolution."""
-    from geodem_assets.display import display_geometries, map_tolerance
+    from geodem_assets.display import static_map_geometries
 
-    geoms = gdf.geometry.to_numpy()
-    gdf = gdf.set_geometry(display_geometries(geoms, map_tolerance(geoms)), crs=gdf.crs)
+    gdf = gdf.set_geometry(static_map_geometries(gdf.geometry.to_numpy()), crs=gdf.crs)
     fig, ax = plt.subplots(figsize=(6, 6))
     gdf.plot(column=column, ax=ax, categorical=True, legend=True, linewidth=0, cmap="tab10")
     ax.set_axis_off()

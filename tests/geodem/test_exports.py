@@ -8,7 +8,7 @@ import pyogrio
 import shapely
 
 from geodem_assets import exports
-from geodem_assets.display import display_geometries, map_tolerance
+from geodem_assets.display import display_geometries, map_tolerance, static_map_geometries
 from sample_data.detail import detail_coverage
 
 
@@ -59,3 +59,11 @@ def test_display_simplification_keeps_a_coverage_and_every_polygon():
     assert (shapely.to_wkb(display_geometries(geoms, 0.0)) == shapely.to_wkb(geoms)).all()
     assert map_tolerance(geoms, pixels=1000) == 2.0  # 2,000 m across
     assert map_tolerance(np.array([], dtype=object)) == 0.0
+
+
+def test_static_maps_drop_only_what_a_pixel_cannot_show():
+    geoms = _grid()
+    simple = static_map_geometries(geoms, pixels=100)  # 20 m per pixel
+    assert len(simple) == len(geoms) and shapely.is_valid(simple).all()
+    assert shapely.get_num_coordinates(simple).sum() < shapely.get_num_coordinates(geoms).sum()
+    assert (shapely.hausdorff_distance(simple, geoms) <= 20.0 + 1e-6).all()
