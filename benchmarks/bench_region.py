@@ -169,6 +169,7 @@ def boundary_stats(path: Path) -> dict:
         "vertices_median": float(np.median(counts)),
         "vertices_p99": float(np.quantile(counts, 0.99)),
         "vertices_max": int(counts.max()),
+        "vertices_over_2000": int((counts > 2000).sum()),
     }
 
 
@@ -243,7 +244,8 @@ def _boundary_lines(r: dict) -> list[str]:
     )
     return [
         f"OA boundaries: {kind}, {b['bytes'] / 1e6:.0f} MB GeoPackage, vertices per OA median "
-        f"{b['vertices_median']:.0f}, 99th percentile {b['vertices_p99']:.0f}, max {b['vertices_max']:,}.",
+        f"{b['vertices_median']:.0f}, 99th percentile {b['vertices_p99']:.0f}, max {b['vertices_max']:,}"
+        + (f" ({b['vertices_over_2000']:,} OAs above 2,000)." if "vertices_over_2000" in b else "."),
         "",
     ]
 

@@ -783,7 +783,7 @@ def write_sample_census(
 
 
 _DETAIL_NOTE = """
-- Detailed boundaries (--detail): every edge shared by two OAs is densified and roughened
+- Detailed boundaries (--detail): edges shared by two OAs are densified and roughened
   once, so both neighbours hold the same vertices (tens to thousands per OA, like
   generalised boundaries); the outline is only densified. LAD polygons are the union of
   their OAs, and v01 uses the detailed areas."""
