@@ -77,8 +77,11 @@ def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) 
         )
 
 
+KEPLER_DATASET = "classification"
+
+
 def kepler_config(title: str) -> dict:
-    """Two polygon layers, supergroups (shown) and subgroups (hidden), coloured by code."""
+    """Two polygon layers of one dataset, supergroups (shown) and subgroups (hidden), coloured by code."""
 
     def layer(layer_id: str, data_id: str, field: str, visible: bool) -> dict:
         return {
@@ -100,8 +103,8 @@ def kepler_config(title: str) -> dict:
         "config": {
             "visState": {
                 "layers": [
-                    layer("supergroups", "supergroups", "supergroup", True),
-                    layer("subgroups", "subgroups", "subgroup", False),
+                    layer("supergroups", KEPLER_DATASET, "supergroup", True),
+                    layer("subgroups", KEPLER_DATASET, "subgroup", False),
                 ]
             },
             "mapState": {"title": title},
@@ -110,7 +113,8 @@ def kepler_config(title: str) -> dict:
 
 
 def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, title: str) -> None:
-    """A Kepler.gl HTML map coloured by supergroup, with subgroups as a second layer."""
+    """A Kepler.gl HTML map coloured by supergroup, with subgroups as a second layer of the same
+    dataset (each polygon is embedded once)."""
     from keplergl import KeplerGl
 
     merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner")
@@ -120,9 +124,8 @@ def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, tit
     tolerance = max(MAP_TOLERANCE_M, map_tolerance(geoms, KEPLER_PIXELS))
     merged["geometry"] = display_geometries(geoms, tolerance)
     merged = merged.to_crs(4326)
-    sup = merged[["OA", "supergroup", "supergroup_name", "geometry"]]
-    sub = merged[["OA", "supergroup", "subgroup", "subgroup_name", "geometry"]]
-    kmap = KeplerGl(data={"supergroups": sup, "subgroups": sub}, config=kepler_config(title))
+    data = merged[["OA", "supergroup", "supergroup_name", "subgroup", "subgroup_name", "geometry"]]
+    kmap = KeplerGl(data={KEPLER_DATASET: data}, config=kepler_config(title))
     kmap.save_to_html(file_name=str(path), read_only=False)
 
 

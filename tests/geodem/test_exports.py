@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -67,3 +68,16 @@ def test_static_maps_drop_only_what_a_pixel_cannot_show():
     assert len(simple) == len(geoms) and shapely.is_valid(simple).all()
     assert shapely.get_num_coordinates(simple).sum() < shapely.get_num_coordinates(geoms).sum()
     assert (shapely.hausdorff_distance(simple, geoms) <= 20.0 + 1e-6).all()
+
+
+def test_kepler_layers_share_one_dataset(tmp_path):
+    layers = exports.kepler_config("t")["config"]["visState"]["layers"]
+    assert [layer["id"] for layer in layers] == ["supergroups", "subgroups"]
+    assert {layer["config"]["dataId"] for layer in layers} == {exports.KEPLER_DATASET}
+    geoms = _grid()
+    geo = gpd.GeoDataFrame({"OA": [f"E{i:08d}" for i in range(len(geoms))]}, geometry=geoms, crs=27700)
+    table = pd.DataFrame({"OA": geo["OA"], "supergroup": "A", "subgroup": "A1"})
+    table["supergroup_name"], table["subgroup_name"] = "Town", "Old town"
+    exports.write_kepler_map(tmp_path / "map.html", geo, table, "t")
+    html = (tmp_path / "map.html").read_text()
+    assert "keplergl" in html.lower() and html.count("E00000003") == 1
