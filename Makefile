@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 PG_VERSION := $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
 
-.PHONY: install lock check-lock system-deps demo ui lint typecheck test check-deploy image bench bench-clustering bench-region bench-homeloc bench-borders bench-load clean
+.PHONY: install lock check-lock system-deps demo ui lint typecheck test check-deploy image bench bench-clustering bench-region bench-region-detail bench-homeloc bench-borders bench-load clean
 
 # Installs exactly the versions in requirements.lock (hashes checked), then the project itself.
 $(BIN)/.installed: pyproject.toml requirements.lock
@@ -88,6 +88,11 @@ bench-clustering: install
 bench-region: install
 	$(BIN)/python -m benchmarks.bench_region --size liverpool --reference
 	$(BIN)/python -m benchmarks.bench_region --size uk --variant umap-500-epochs --variant parallel-umap
+
+# The same on a census with realistic boundaries (`geodem sample census --detail`), its own sections.
+bench-region-detail: install
+	$(BIN)/python -m benchmarks.bench_region --size liverpool --detail
+	$(BIN)/python -m benchmarks.bench_region --size uk --detail
 
 # A backfill of 1,000,000 users through webserver + daemon, queue 2 and hll_db pool 2, reconciled.
 bench-load: install system-deps

@@ -1,6 +1,6 @@
 """Whole-region benchmark: every geodemographic asset of one region partition, offline names.
 
-    python -m benchmarks.bench_region --size liverpool|uk [--reference] [--work DIR]
+    python -m benchmarks.bench_region --size liverpool|uk [--detail] [--reference] [--work DIR]
 
 Generates the synthetic census for the size (once, kept in --work), ingests it in one
 subprocess, then runs the region's partition of `geodem_region_job` in fresh subprocesses, as
@@ -9,6 +9,8 @@ machine pays: compiling the k-means and UMAP kernels), then with the cache that 
 later run). With --reference, once more with the reference workflow's k-means calls
 (method "reference"), in the same way. Reports wall time per asset and each process's peak
 resident memory (`ru_maxrss`), and writes the "## Whole region" section of RESULTS.md.
+With --detail the census has realistic boundaries (`geodem sample census --detail`: tens to
+thousands of vertices per OA) and the section is the region's "detailed boundaries" one.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from benchmarks.report import RESULTS, machine_lines, write_section
 
 SECTION = "## Whole region"
+PROFILE_ENV = "BENCH_REGION_PROFILE_DIR"  # cProfile every child run into this folder
 SIZES = {"liverpool": ("liverpool-city-region", 60.0), "uk": ("uk", 600.0)}  # partition, wall-time goal (s)
 CLUSTER_OPS = ("cluster_diagnostics", "supergroups", "subgroups")
 # Warm runs with another cluster_embedding run config (--variant NAME, repeatable).
@@ -79,9 +82,20 @@ def child(job: str, partition: str | None, method: str, embedding: dict | None =
     if partition and embedding:
         run_config["ops"]["cluster_embedding"] = {"config": embedding}
     instance = dg.DagsterInstance.ephemeral()
+    profile_dir = os.environ.get(PROFILE_ENV)
+    profiler = None
+    if profile_dir:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     result = defs.resolve_job_def(job).execute_in_process(
         instance=instance, partition_key=partition, run_config=run_config, raise_on_error=False
     )
+    if profiler is not None:
+        profiler.disable()
+        name = "-".join(x for x in (job, partition, method, *(embedding or {})) if x)
+        profiler.dump_stats(str(Path(profile_dir) / f"{name}.prof"))
     return {
         "success": result.success,
         "wall": time.perf_counter() - started,
@@ -142,18 +156,38 @@ def _run_warmup(numba_cache: Path) -> dict:
     return {"process_wall": time.perf_counter() - started}
 
 
-def measure(size: str, work: Path, reference: bool, variants: list[str], cold: bool = True) -> dict:
-    from sample_data.census import write_sample_census
+def boundary_stats(path: Path) -> dict:
+    """Size of the OA GeoPackage (bytes) and its vertices per OA (median, 99th percentile, max)."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    table = pyogrio.read_dataframe(path, columns=[], read_geometry=True)
+    counts = shapely.get_num_coordinates(table.geometry.to_numpy())
+    return {
+        "bytes": path.stat().st_size,
+        "vertices_median": float(np.median(counts)),
+        "vertices_p99": float(np.quantile(counts, 0.99)),
+        "vertices_max": int(counts.max()),
+        "vertices_over_2000": int((counts > 2000).sum()),
+    }
+
+
+def measure(
+    size: str, work: Path, reference: bool, variants: list[str], cold: bool = True, detail: bool = False
+) -> dict:
+    from sample_data.census import OA_FILE, write_sample_census
 
     partition, goal = SIZES[size]
     census = work / "census"
     if not (census / "input_data").exists():
         t = time.perf_counter()
         if size == "uk":
-            write_sample_census(census, uk=True, seed=0)
+            write_sample_census(census, uk=True, seed=0, detail=detail)
         else:
-            write_sample_census(census, regions=[partition], seed=0)
+            write_sample_census(census, regions=[partition], seed=0, detail=detail)
         print(f"sample census written in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    boundaries = boundary_stats(census / "input_data" / OA_FILE)
     cache = work / "numba-cache"
     if cold:
         shutil.rmtree(cache, ignore_errors=True)
@@ -165,7 +199,9 @@ def measure(size: str, work: Path, reference: bool, variants: list[str], cold: b
         runs["cold"] = _run_child(work, cache, "geodem_region_job", partition)
     print("region run, numba cache warm", file=sys.stderr)
     runs["warm"] = _run_child(work, cache, "geodem_region_job", partition)
-    if size != "uk":  # compiling is a small part of a UK run; a fourth 10-minute run would tell little
+    # Compiling is a small part of a UK run; a fourth 10-minute run would tell little. With
+    # --skip-cold the numba cache of an earlier run is kept, so the first-run figure is skipped too.
+    if size != "uk" and cold:
         print("region run after `make install`'s warm-up", file=sys.stderr)
         installed = work / "numba-cache-installed"
         shutil.rmtree(installed, ignore_errors=True)
@@ -186,13 +222,32 @@ def measure(size: str, work: Path, reference: bool, variants: list[str], cold: b
         "partition": partition,
         "goal": goal,
         "census_oas": oas,
+        "detail": detail,
+        "boundaries": boundaries,
         "runs": runs,
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
     }
 
 
 def title(result: dict) -> str:
-    return f"{SECTION}: {result['partition']}"
+    return f"{SECTION}: {result['partition']}" + (", detailed boundaries" if result.get("detail") else "")
+
+
+def _boundary_lines(r: dict) -> list[str]:
+    b = r.get("boundaries")
+    if not b:
+        return []
+    kind = (
+        "detailed (`geodem sample census --detail`)"
+        if r.get("detail")
+        else "Voronoi cells (`geodem sample census`)"
+    )
+    return [
+        f"OA boundaries: {kind}, {b['bytes'] / 1e6:.0f} MB GeoPackage, vertices per OA median "
+        f"{b['vertices_median']:.0f}, 99th percentile {b['vertices_p99']:.0f}, max {b['vertices_max']:,}"
+        + (f" ({b['vertices_over_2000']:,} OAs above 2,000)." if "vertices_over_2000" in b else "."),
+        "",
+    ]
 
 
 def render(r: dict) -> str:
@@ -219,6 +274,7 @@ def render(r: dict) -> str:
         f"Census release ingested (`census_release_job`, {r['census_oas']:,} OAs): "
         f"{runs['census_release']['process_wall']:.1f} s, peak {runs['census_release']['peak_rss'] / 2**30:.2f} GiB.",
         "",
+        *_boundary_lines(r),
         "| asset | " + " | ".join(f"{n} s" for n in names) + " |",
         "|---|" + "---:|" * len(names),
     ]
@@ -282,7 +338,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-cold",
         action="store_true",
-        help="keep the numba cache of an earlier run in --work and skip the cold run",
+        help="keep the numba cache of an earlier run in --work (or copy one there) and skip the cold "
+        "and the after-install runs",
+    )
+    parser.add_argument(
+        "--detail",
+        action="store_true",
+        help="a census with realistic boundaries (geodem sample census --detail), in its own section",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="also write a cProfile of every run (<job>-<partition>-<method>.prof) into this folder",
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -293,16 +360,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(child(args.child, args.partition, args.method, args.embedding)))
         return 0
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        os.environ[PROFILE_ENV] = str(args.profile.resolve())
     sizes = list(SIZES) if args.size == "both" else [args.size]
     root = args.work or Path(tempfile.mkdtemp(prefix="geodem-bench-region-"))
     for size in sizes:
+        work = root / (f"{size}-detail" if args.detail else size)
         result = measure(
-            size, root / size, args.reference and size == "liverpool", args.variant, cold=not args.skip_cold
+            size,
+            work,
+            args.reference and size == "liverpool",
+            args.variant,
+            cold=not args.skip_cold,
+            detail=args.detail,
         )
         result["command"] = "python -m benchmarks.bench_region " + " ".join(
             argv if argv is not None else sys.argv[1:]
         )
-        (root / size / "result.json").write_text(json.dumps(result, indent=1))
+        (work / "result.json").write_text(json.dumps(result, indent=1))
         section = render(result)
         write_section(args.output, title(result), section)
         print(section)

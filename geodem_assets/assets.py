@@ -127,7 +127,7 @@ def census_release(
 def region_output_areas(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
     fp = _release_fingerprint(warehouse)
-    boundaries = warehouse.read("oa_boundaries")
+    boundaries = warehouse.read("oa_boundaries", columns=["OA", "LAD22CD"])
     lads = warehouse.read("lad_boundaries")
     if region.lads is not None:
         missing = sorted(set(region.lads) - set(lads["LAD22CD"]))
@@ -148,7 +148,7 @@ def region_output_areas(context: dg.AssetExecutionContext, warehouse: Warehouse)
         "census_fingerprint": fp,
     }
     if region.lads is not None:
-        geo = from_wkb_frame(boundaries)
+        geo = from_wkb_frame(warehouse.read("oa_boundaries", columns=["OA", "LAD22CD", "geometry_wkb"]))
         metadata["reference_intersects_oas"] = intersects_count(geo, from_wkb_frame(lads), region.lads)
         metadata["map"] = dg.MetadataValue.md(plots.cluster_map(geo[geo["OA"].isin(oas)], "LAD22CD"))
     return dg.MaterializeResult(metadata=metadata)
@@ -296,8 +296,9 @@ def supergroups(
     centroids.insert(0, "supergroup", clustering.supergroup_codes(np.arange(k)))
     warehouse.replace_partition("supergroup_centroids", REGION, region.slug, centroids)
     counts = codes.value_counts().sort_index()
-    geo = from_wkb_frame(warehouse.read("oa_boundaries"))
-    geo = geo[geo["OA"].isin(matrix.index)].merge(codes.reset_index(), on="OA")
+    geo = from_wkb_frame(
+        warehouse.read_matching("oa_boundaries", "OA", matrix.index, columns=["OA", "geometry_wkb"])
+    ).merge(codes.reset_index(), on="OA")
     return dg.MaterializeResult(
         metadata={
             "k": k,
@@ -530,9 +531,9 @@ def classification_exports(
         groups.index, groups["supergroup"], groups["subgroup"], embedding, names
     )
     table.to_parquet(folder / "classification.parquet", index=False)
-    geo = from_wkb_frame(warehouse.read("oa_boundaries"))
-    geo = geo[geo["OA"].isin(table["OA"])]
-    exports.write_geopackage(folder / "classification.gpkg", geo, table)
+    boundaries = warehouse.read_matching("oa_boundaries", "OA", table["OA"], columns=["OA", "geometry_wkb"])
+    exports.write_geopackage(folder / "classification.gpkg", boundaries, table)
+    geo = from_wkb_frame(boundaries)
     sizes = warehouse.read("cluster_profiles", REGION, slug).drop(columns=REGION)
     scores = warehouse.read("cluster_index_scores", REGION, slug)
     raw_scores = scores[scores["basis"] == "raw"].pivot_table(

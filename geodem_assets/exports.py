@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+
+from geodem_assets.display import display_geometries, map_tolerance
 
 EXPORT_FILES = (
     "classification.parquet",
@@ -36,21 +39,49 @@ def classification_table(
     return table
 
 
-def write_geopackage(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame) -> None:
-    """Layers `supergroups` and `subgroups`: OA polygons (EPSG:27700) with their cluster and name."""
-    merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner")
+# Display simplification of the Kepler.gl map, metres (British National Grid): about what a
+# web map shows at street level, coarser for a large region (its extent over KEPLER_PIXELS,
+# e.g. about 50 m for the UK) so the embedded GeoJSON stays near the size plain cells give.
+# Never applied to the GeoPackage or to any assignment.
+MAP_TOLERANCE_M = 10.0
+KEPLER_PIXELS = 20_000
+
+
+def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) -> None:
+    """Layers `supergroups` and `subgroups`: OA polygons (EPSG:27700) with their cluster and name.
+
+    boundaries: OA, geometry_wkb (the warehouse's column); the WKB is written as it is, at full
+    detail (MultiPolygon layers), without building geometry objects.
+    """
+    import pyogrio.raw
+
+    merged = boundaries[["OA", "geometry_wkb"]].merge(table, on="OA", how="inner")
+    wkb = np.array([bytes(b) for b in merged["geometry_wkb"]], dtype=object)
     if path.exists():
         path.unlink()
-    merged[["OA", "supergroup", "supergroup_name", "geometry"]].to_file(
-        path, layer="supergroups", driver="GPKG"
-    )
-    merged[["OA", "supergroup", "subgroup", "subgroup_name", "geometry"]].to_file(
-        path, layer="subgroups", driver="GPKG", mode="a"
-    )
+    for layer, columns in (
+        ("supergroups", ["OA", "supergroup", "supergroup_name"]),
+        ("subgroups", ["OA", "supergroup", "subgroup", "subgroup_name"]),
+    ):
+        pyogrio.raw.write(
+            path,
+            geometry=wkb,
+            field_data=[merged[c].astype(object).to_numpy() for c in columns],
+            fields=columns,
+            layer=layer,
+            driver="GPKG",
+            geometry_type="MultiPolygon",
+            promote_to_multi=True,
+            crs="EPSG:27700",
+            append=layer != "supergroups",
+        )
+
+
+KEPLER_DATASET = "classification"
 
 
 def kepler_config(title: str) -> dict:
-    """Two polygon layers, supergroups (shown) and subgroups (hidden), coloured by code."""
+    """Two polygon layers of one dataset, supergroups (shown) and subgroups (hidden), coloured by code."""
 
     def layer(layer_id: str, data_id: str, field: str, visible: bool) -> dict:
         return {
@@ -72,8 +103,8 @@ def kepler_config(title: str) -> dict:
         "config": {
             "visState": {
                 "layers": [
-                    layer("supergroups", "supergroups", "supergroup", True),
-                    layer("subgroups", "subgroups", "subgroup", False),
+                    layer("supergroups", KEPLER_DATASET, "supergroup", True),
+                    layer("subgroups", KEPLER_DATASET, "subgroup", False),
                 ]
             },
             "mapState": {"title": title},
@@ -82,15 +113,19 @@ def kepler_config(title: str) -> dict:
 
 
 def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, title: str) -> None:
-    """A Kepler.gl HTML map coloured by supergroup, with subgroups as a second layer."""
+    """A Kepler.gl HTML map coloured by supergroup, with subgroups as a second layer of the same
+    dataset (each polygon is embedded once)."""
     from keplergl import KeplerGl
 
-    merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner").to_crs(4326)
-    # Map rendering does not need survey-grade outlines; simplify to keep the file small.
-    merged["geometry"] = merged.geometry.simplify(0.00005, preserve_topology=True)
-    sup = merged[["OA", "supergroup", "supergroup_name", "geometry"]]
-    sub = merged[["OA", "supergroup", "subgroup", "subgroup_name", "geometry"]]
-    kmap = KeplerGl(data={"supergroups": sup, "subgroups": sub}, config=kepler_config(title))
+    merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner")
+    # Map rendering does not need survey-grade outlines: simplified (display only, shared
+    # edges kept matched) before the projection, which then has fewer points to move.
+    geoms = merged.geometry.to_numpy()
+    tolerance = max(MAP_TOLERANCE_M, map_tolerance(geoms, KEPLER_PIXELS))
+    merged["geometry"] = display_geometries(geoms, tolerance)
+    merged = merged.to_crs(4326)
+    data = merged[["OA", "supergroup", "supergroup_name", "subgroup", "subgroup_name", "geometry"]]
+    kmap = KeplerGl(data={KEPLER_DATASET: data}, config=kepler_config(title))
     kmap.save_to_html(file_name=str(path), read_only=False)
 
 

@@ -78,6 +78,10 @@ def embedding_scatter(xy: np.ndarray, codes: np.ndarray) -> str:
 
 
 def cluster_map(gdf, column: str) -> str:
+    """A static map of gdf coloured by column; outlines simplified to the figure's resolution."""
+    from geodem_assets.display import static_map_geometries
+
+    gdf = gdf.set_geometry(static_map_geometries(gdf.geometry.to_numpy()), crs=gdf.crs)
     fig, ax = plt.subplots(figsize=(6, 6))
     gdf.plot(column=column, ax=ax, categorical=True, legend=True, linewidth=0, cmap="tab10")
     ax.set_axis_off()

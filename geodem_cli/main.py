@@ -41,7 +41,9 @@ def cmd_sample_census(args) -> int:
     from sample_data.census import write_sample_census
 
     regions = args.regions.split(",") if args.regions else None
-    summary = write_sample_census(Path(args.out), regions=regions, uk=args.uk, seed=args.seed)
+    summary = write_sample_census(
+        Path(args.out), regions=regions, uk=args.uk, seed=args.seed, detail=args.detail
+    )
     print(summary)
     return 0
 
@@ -259,6 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--regions", help="comma-separated region slugs (default liverpool-city-region)")
     group.add_argument("--uk", action="store_true", help="the whole UK, about 239,000 OAs")
     census.add_argument("--seed", type=int, default=0)
+    census.add_argument(
+        "--detail",
+        action="store_true",
+        help="realistic boundaries: shared edges densified and roughened (median about 47 vertices per OA)",
+    )
     census.set_defaults(func=cmd_sample_census)
 
     ud = sample_sub.add_parser("userdays", help="a synthetic sorted userday CSV (+ <stem>_truth.csv)")

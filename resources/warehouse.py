@@ -122,11 +122,36 @@ class Warehouse(dg.ConfigurableResource):
             con.execute(f"INSERT INTO {_ident(table)} BY NAME SELECT * FROM _incoming")
             con.execute("COMMIT")
 
-    def read(self, table: str, key_column: str | None = None, key: str | None = None) -> pd.DataFrame:
+    def read(
+        self,
+        table: str,
+        key_column: str | None = None,
+        key: str | None = None,
+        columns: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """A whole table, or one partition's rows; only `columns` if given (a large blob column
+        such as `geometry_wkb` is then never read)."""
+        select = _ident_list(columns) if columns else "*"
         with self.connect(read_only=True) as con:
             if key_column is None:
-                return con.execute(f"SELECT * FROM {_ident(table)}").df()
-            return con.execute(f"SELECT * FROM {_ident(table)} WHERE {_ident(key_column)} = ?", [key]).df()
+                return con.execute(f"SELECT {select} FROM {_ident(table)}").df()
+            return con.execute(
+                f"SELECT {select} FROM {_ident(table)} WHERE {_ident(key_column)} = ?", [key]
+            ).df()
+
+    def read_matching(
+        self, table: str, column: str, values, columns: list[str] | None = None
+    ) -> pd.DataFrame:
+        """Rows of `table` whose `column` is one of `values` (a semi-join inside DuckDB, so the
+        other rows are never read into Python), sorted by `column`; only `columns` if given."""
+        select = ", ".join(f"t.{_ident(c)}" for c in columns) if columns else "t.*"
+        keys = pd.DataFrame({"key": pd.Series(pd.unique(pd.Series(values)), dtype=object)})
+        with self.connect(read_only=True) as con:
+            con.register("_keys", keys)
+            return con.execute(
+                f"SELECT {select} FROM {_ident(table)} AS t SEMI JOIN _keys AS k ON t.{_ident(column)} = k.key "
+                f"ORDER BY t.{_ident(column)}"
+            ).df()
 
     def counts(
         self, table: str, columns: list[str], *, only: tuple[str, list[str]] | None = None

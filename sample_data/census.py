@@ -718,13 +718,15 @@ class SampleSummary:
     scale: float
     seconds: float
     skipped_lads: tuple[str, ...] = ()
+    detail: bool = False
 
     def __str__(self) -> str:
         skipped = f"; skipped unknown LADs {', '.join(self.skipped_lads)}" if self.skipped_lads else ""
         return (
             f"synthetic census in {self.out_dir}: {self.oas:,} OAs in {self.lads} LADs "
             f"({', '.join(self.regions)}), {self.population:,} residents, seed {self.seed}, "
-            f"noise {self.noise}, scale {self.scale}, {self.seconds:.1f} s{skipped}"
+            f"noise {self.noise}, scale {self.scale}{', detailed boundaries' if self.detail else ''}, "
+            f"{self.seconds:.1f} s{skipped}"
         )
 
 
@@ -737,6 +739,7 @@ def write_sample_census(
     noise: float = DEFAULT_NOISE,
     scale: float = 1.0,
     supergroups=None,
+    detail: bool = False,
 ) -> SampleSummary:
     """Write out_dir/input_data/ (the five release files), planted_truth.csv and SAMPLE_README.txt.
 
@@ -744,10 +747,15 @@ def write_sample_census(
     LAD of the UK (about 239,000 OAs). noise: within-type spread in the transformed space
     (0.1 is about as mixed as real census types; 0.03 makes them easy to recover).
     scale: multiplies every LAD's OA count. supergroups: plant only these OAC supergroups.
+    detail: densify and roughen the boundaries like real generalised ones (sample_data.detail).
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
     sample = build_sample_census(regions, uk, seed, noise=noise, scale=scale, supergroups=supergroups)
+    if detail:
+        from sample_data.detail import detailed_sample
+
+        sample = detailed_sample(sample, seed)
     inputs = out_dir / "input_data"
     inputs.mkdir(parents=True, exist_ok=True)
     for stale in [*inputs.glob("Local_Authority_Districts_*.gpkg"), inputs / OA_FILE]:
@@ -769,9 +777,17 @@ def write_sample_census(
         scale=scale,
         seconds=time.perf_counter() - started,
         skipped_lads=sample.skipped_lads,
+        detail=detail,
     )
     (out_dir / "SAMPLE_README.txt").write_text(_readme(summary, supergroups), encoding="utf-8")
     return summary
+
+
+_DETAIL_NOTE = """
+- Detailed boundaries (--detail): edges shared by two OAs are densified and roughened
+  once, so both neighbours hold the same vertices (tens to thousands per OA, like
+  generalised boundaries); the outline is only densified. LAD polygons are the union of
+  their OAs, and v01 uses the detailed areas."""
 
 
 def _readme(s: SampleSummary, supergroups) -> str:
@@ -797,7 +813,7 @@ How it was made
   Positions are roughly right; shapes and areas are not.
 - OA polygons: a Voronoi partition of each LAD around seed points crowded into towns, so OA
   areas run from about a hectare to many km². OA codes are invented in each nation's real
-  series (E00…, W00…, Scotland's S00… from S00088956, Northern Ireland's Data Zones N20…).
+  series (E00…, W00…, Scotland's S00… from S00088956, Northern Ireland's Data Zones N20…).{_DETAIL_NOTE if s.detail else ""}
 - Population: 100-600 usual residents per OA (oa_pop_data.csv, uk001001); v01 is that
   population divided by the polygon's area in km².
 - v42 is a Standardised Illness Ratio, not a percentage: 100 x a Poisson count of disabled

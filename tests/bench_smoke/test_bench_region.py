@@ -48,3 +48,20 @@ def test_section_replaces_only_its_own():
     before = "# Benchmarks\n\n## Clustering\n\nx\n\n## Whole region\n\nold\n\n## Home location\n\ny\n"
     after = replace_section(before, "## Whole region", "## Whole region\n\nnew\n")
     assert after == "# Benchmarks\n\n## Clustering\n\nx\n\n## Whole region\n\nnew\n\n## Home location\n\ny\n"
+
+
+def test_detailed_boundaries_get_their_own_section_with_the_file_described():
+    r = result(25.0)
+    r["detail"] = True
+    r["boundaries"] = {
+        "bytes": 7_000_000,
+        "vertices_median": 46.0,
+        "vertices_p99": 264.0,
+        "vertices_max": 498,
+        "vertices_over_2000": 0,
+    }
+    text = bench_region.render(r)
+    assert text.startswith("## Whole region: liverpool-city-region, detailed boundaries\n")
+    assert "detailed (`geodem sample census --detail`), 7 MB GeoPackage, vertices per OA median 46" in text
+    assert "max 498 (0 OAs above 2,000)." in text
+    assert bench_region.title(result(25.0)) == "## Whole region: liverpool-city-region"

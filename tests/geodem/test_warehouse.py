@@ -60,3 +60,19 @@ def test_partition_with_new_columns_adds_them_to_an_older_table(tmp_path):
         pd.DataFrame({"user_guid": ["a"], "userdays": [1.5], "confidence": [0.5], "rounded": [2]}),
     )
     assert wh.read("home").sort_values("user_guid")["confidence"].tolist() == [0.5, 0.97]
+
+
+def test_reads_only_the_columns_and_rows_asked_for(tmp_path):
+    wh = Warehouse(path=str(tmp_path / "w.duckdb"))
+    table = pd.DataFrame(
+        {"OA": ["c", "a", "b"], "LAD22CD": ["L2", "L1", "L1"], "geometry_wkb": [b"3", b"1", b"2"]}
+    )
+    wh.replace_table("oa_boundaries", table)
+    assert list(wh.read("oa_boundaries", columns=["OA", "LAD22CD"]).columns) == ["OA", "LAD22CD"]
+    rows = wh.read_matching("oa_boundaries", "OA", ["b", "c", "b", "zz"], columns=["OA", "geometry_wkb"])
+    assert rows["OA"].tolist() == ["b", "c"] and [bytes(w) for w in rows["geometry_wkb"]] == [b"2", b"3"]
+    assert wh.read_matching("oa_boundaries", "OA", []).empty
+    wh.replace_partition("p", "region", "r", pd.DataFrame({"OA": ["x"], "n": [1]}))
+    assert wh.read("p", "region", "r", columns=["n"])["n"].tolist() == [1]
+    with pytest.raises(ValueError, match="not a table name"):
+        wh.read("oa_boundaries", columns=["OA; DROP TABLE oa_boundaries"])
