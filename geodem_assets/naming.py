@@ -18,6 +18,9 @@ def profiles_for_naming(
 ) -> list[ClusterProfile]:
     """ClusterProfiles from the cluster_profiles and cluster_index_scores tables, scores keyed by variable name.
 
+    Supergroups are scored against the region (basis "raw"); subgroups against their
+    supergroup ("raw_within_supergroup"), with their regional scores in `region_scores`.
+
     Each variable's kind and unit come from geodem_assets.variables, so that the namers
     speak of the density and the Standardised Illness Ratio as levels, not as shares.
     """
@@ -25,16 +28,21 @@ def profiles_for_naming(
     domains = dict(zip(lookup["Variable_Name"], lookup["Domain"]))
     known = {names.get(code, code): var for code, var in BY_CODE.items()}
     out = []
-    for row in sizes.itertuples(index=False):
-        basis = NAMING_BASIS[row.level]
+
+    def scores_of(level: str, basis: str, cluster: str) -> dict[str, float]:
         mine = scores[
-            (scores["level"] == row.level) & (scores["basis"] == basis) & (scores["cluster"] == row.cluster)
+            (scores["level"] == level) & (scores["basis"] == basis) & (scores["cluster"] == cluster)
         ]
-        index_scores = {
+        return {
             names.get(v, v): float(x)
             for v, x in zip(mine["variable"], mine["score"])
             if x is not None and math.isfinite(x)
         }
+
+    for row in sizes.itertuples(index=False):
+        index_scores = scores_of(row.level, NAMING_BASIS[row.level], row.cluster)
+        # A subgroup's regional scores let the offline namer check what it shares with its supergroup.
+        region_scores = scores_of(row.level, "raw", row.cluster) if row.level == "subgroup" else {}
         out.append(
             ClusterProfile(
                 code=row.cluster,
@@ -44,6 +52,7 @@ def profiles_for_naming(
                 domains={n: domains.get(n, "") for n in index_scores},
                 kinds={n: known[n].kind for n in index_scores if n in known},
                 units={n: known[n].unit for n in index_scores if n in known},
+                region_scores=region_scores,
                 n_oas=int(row.oas),
                 pct_oas=float(row.pct_oas),
                 population=int(row.population),
