@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 
 from geodem_assets.variables import BY_CODE
 from resources.namers import ClusterName, ClusterProfile
+from resources.namers.chat_prompt import chat_prompts
 
 # Supergroups are described against the region, subgroups against their own supergroup.
 NAMING_BASIS = {"supergroup": "raw", "subgroup": "raw_within_supergroup"}
@@ -91,3 +93,19 @@ def names_markdown(table: pd.DataFrame) -> str:
     for row in table.itertuples(index=False):
         parts.append(f"**{row.cluster} {row.name}** _({row.source})_\n\n{row.description}\n")
     return "\n".join(parts)
+
+
+def write_name_prompts(
+    folder: Path, cluster_profiles: list[ClusterProfile], names: dict[str, str], region_name: str
+) -> list[str]:
+    """Write names_prompt.txt (supergroups) and names_prompt_<S>.txt (subgroups of S) into `folder`.
+
+    Prompts of supergroups that no longer exist are removed, so a re-run leaves exactly the
+    current classification's prompts. Returns the file names written.
+    """
+    for stale in folder.glob("names_prompt*.txt"):
+        stale.unlink()
+    prompts = chat_prompts(cluster_profiles, region_name, names)
+    for file_name, text in prompts.items():
+        (folder / file_name).write_text(text, encoding="utf-8")
+    return list(prompts)
