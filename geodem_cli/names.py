@@ -26,14 +26,14 @@ def region_names(warehouse: Warehouse, slug: str) -> tuple[dict[str, str], list[
     levels = dict(zip(sizes["cluster"], sizes["level"]))
     names = [
         ClusterName(
-            code=row.cluster,
-            name=row.name,
-            description=row.description,
-            source=row.source,
-            model=row.model,
-            prompt_version=row.prompt_version,
+            code=str(row["cluster"]),
+            name=str(row["name"]),
+            description=str(row["description"]),
+            source=str(row["source"]),
+            model=row["model"],
+            prompt_version=str(row["prompt_version"]),
         )
-        for row in table.itertuples(index=False)
+        for row in table.to_dict("records")
     ]
     return levels, names
 
