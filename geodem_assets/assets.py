@@ -544,6 +544,13 @@ def classification_exports(
     )
     profile_csv.insert(2, "name", profile_csv["cluster"].map(names))
     profile_csv.to_csv(folder / "profiles.csv", index=False)
+    # The chat-LLM route to names: prompts to paste, answers imported by `geodem names import`.
+    prompts = naming.write_name_prompts(
+        folder,
+        naming.profiles_for_naming(sizes, scores, warehouse.read("census_lookup")),
+        names,
+        region.name,
+    )
     title = f"{region.name} geodemographic classification"
     exports.write_kepler_map(folder / "map.html", geo, table, title)
     exports.write_umap_html(folder / "umap.html", table, f"{region.name}: UMAP of Output Areas")
@@ -556,7 +563,7 @@ def classification_exports(
     exports.write_profiles_html(
         folder / "profiles.html", matrix_scores, lookup, names, f"{region.name}: index scores (matrix)"
     )
-    files = {name: (folder / name) for name in exports.EXPORT_FILES}
+    files = {name: (folder / name) for name in (*exports.EXPORT_FILES, *prompts)}
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(folder)),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 
 from geodem_assets.variables import BY_CODE
 from resources.namers import ClusterName, ClusterProfile
+from resources.namers.chat_prompt import chat_prompts
 
 # Supergroups are described against the region, subgroups against their own supergroup.
 NAMING_BASIS = {"supergroup": "raw", "subgroup": "raw_within_supergroup"}
@@ -18,6 +20,9 @@ def profiles_for_naming(
 ) -> list[ClusterProfile]:
     """ClusterProfiles from the cluster_profiles and cluster_index_scores tables, scores keyed by variable name.
 
+    Supergroups are scored against the region (basis "raw"); subgroups against their
+    supergroup ("raw_within_supergroup"), with their regional scores in `region_scores`.
+
     Each variable's kind and unit come from geodem_assets.variables, so that the namers
     speak of the density and the Standardised Illness Ratio as levels, not as shares.
     """
@@ -25,16 +30,21 @@ def profiles_for_naming(
     domains = dict(zip(lookup["Variable_Name"], lookup["Domain"]))
     known = {names.get(code, code): var for code, var in BY_CODE.items()}
     out = []
-    for row in sizes.itertuples(index=False):
-        basis = NAMING_BASIS[row.level]
+
+    def scores_of(level: str, basis: str, cluster: str) -> dict[str, float]:
         mine = scores[
-            (scores["level"] == row.level) & (scores["basis"] == basis) & (scores["cluster"] == row.cluster)
+            (scores["level"] == level) & (scores["basis"] == basis) & (scores["cluster"] == cluster)
         ]
-        index_scores = {
+        return {
             names.get(v, v): float(x)
             for v, x in zip(mine["variable"], mine["score"])
             if x is not None and math.isfinite(x)
         }
+
+    for row in sizes.itertuples(index=False):
+        index_scores = scores_of(row.level, NAMING_BASIS[row.level], row.cluster)
+        # A subgroup's regional scores let the offline namer check what it shares with its supergroup.
+        region_scores = scores_of(row.level, "raw", row.cluster) if row.level == "subgroup" else {}
         out.append(
             ClusterProfile(
                 code=row.cluster,
@@ -44,6 +54,7 @@ def profiles_for_naming(
                 domains={n: domains.get(n, "") for n in index_scores},
                 kinds={n: known[n].kind for n in index_scores if n in known},
                 units={n: known[n].unit for n in index_scores if n in known},
+                region_scores=region_scores,
                 n_oas=int(row.oas),
                 pct_oas=float(row.pct_oas),
                 population=int(row.population),
@@ -82,3 +93,19 @@ def names_markdown(table: pd.DataFrame) -> str:
     for row in table.itertuples(index=False):
         parts.append(f"**{row.cluster} {row.name}** _({row.source})_\n\n{row.description}\n")
     return "\n".join(parts)
+
+
+def write_name_prompts(
+    folder: Path, cluster_profiles: list[ClusterProfile], names: dict[str, str], region_name: str
+) -> list[str]:
+    """Write names_prompt.txt (supergroups) and names_prompt_<S>.txt (subgroups of S) into `folder`.
+
+    Prompts of supergroups that no longer exist are removed, so a re-run leaves exactly the
+    current classification's prompts. Returns the file names written.
+    """
+    for stale in folder.glob("names_prompt*.txt"):
+        stale.unlink()
+    prompts = chat_prompts(cluster_profiles, region_name, names)
+    for file_name, text in prompts.items():
+        (folder / file_name).write_text(text, encoding="utf-8")
+    return list(prompts)

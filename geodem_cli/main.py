@@ -141,6 +141,59 @@ def materialize_region(
     return result.success
 
 
+NAMED_ASSETS = ("cluster_names", "classification_exports")
+
+
+def materialize_names(slug: str, *, instance=None, launched_by: str = "cli") -> bool:
+    """Re-run only the region's cluster_names and classification_exports (after reviewed names changed)."""
+    import dagster as dg
+
+    from definitions import defs
+
+    result = defs.resolve_job_def("geodem_region_job").execute_in_process(
+        instance=instance or _instance(),
+        partition_key=slug,
+        asset_selection=[dg.AssetKey(name) for name in NAMED_ASSETS],
+        run_config=_console(),
+        raise_on_error=False,
+        tags=_tags(launched_by),
+    )
+    return result.success
+
+
+def cmd_names_import(args) -> int:
+    from geodem_assets import assets
+    from geodem_cli.names import import_answer
+    from partitions.regions import get_region
+    from resources.defaults import resources_from_env
+    from resources.namers.chat_answer import AnswerError
+
+    region = get_region(args.region)
+    answer = Path(args.answer)
+    try:
+        text = answer.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"{answer}: cannot read the answer: {exc}") from None
+    overrides_file = assets.OVERRIDES_DIR / f"{region.slug}.yaml"
+    try:
+        entries = import_answer(region.slug, text, resources_from_env()["warehouse"], overrides_file)
+    except AnswerError as exc:
+        print(f"{answer}: not imported, nothing written; {len(exc.problems)} problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(entries)} reviewed names for {', '.join(sorted(entries))} stored in {overrides_file}")
+    ok = materialize_names(region.slug)
+    out = Settings.from_env().output_dir / "geodem" / region.slug
+    print(
+        f"{'done' if ok else 'FAILED'}: cluster_names and classification_exports of {region.slug}; exports in {out}"
+    )
+    return 0 if ok else 1
+
+
 def cmd_materialize(args) -> int:
     if args.pipeline == "geodem":
         if not args.region:
@@ -307,6 +360,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prune.add_argument("--dry-run", action="store_true", help="only list the stale ranges")
     prune.set_defaults(func=cmd_prune_stale)
+
+    names = sub.add_parser("names", help="cluster names from a chat LLM (no API key)")
+    names_sub = names.add_subparsers(dest="what", required=True)
+    imp = names_sub.add_parser(
+        "import",
+        help="check a chat LLM's JSON answer to names_prompt*.txt, store it as reviewed names, re-run names and exports",
+    )
+    imp.add_argument("--region", required=True, help="region slug (partition key)")
+    imp.add_argument(
+        "answer", help="file holding the pasted answer (JSON, a ```json block, or prose around it)"
+    )
+    imp.set_defaults(func=cmd_names_import)
 
     demo = sub.add_parser(
         "demo", help="sample data, the geodem graph for liverpool-city-region and every user range"

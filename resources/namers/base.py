@@ -31,6 +31,10 @@ class ClusterProfile:
     # percentage of residents; a density or a ratio is never spoken of as a share of residents.
     kinds: dict[str, str] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
+    # A subgroup's index scores relative to the whole region (basis "raw"), beside its scores
+    # relative to its supergroup in `index_scores`; empty for a supergroup (its scores already
+    # are regional) and when unknown. The offline namer checks every word against them.
+    region_scores: dict[str, float] = field(default_factory=dict)
 
     def is_share(self, variable: str) -> bool:
         """False for a variable whose kind is a density or a ratio."""
@@ -45,7 +49,7 @@ class ClusterProfile:
             raise ValueError(f"subgroup {self.code} has no parent supergroup")
         if self.level == "supergroup" and self.parent is not None:
             raise ValueError(f"supergroup {self.code} cannot have a parent (got {self.parent!r})")
-        for variable, score in self.index_scores.items():
+        for variable, score in [*self.index_scores.items(), *self.region_scores.items()]:
             if not isinstance(score, (int, float)) or not math.isfinite(score):
                 raise ValueError(
                     f"cluster {self.code}: index score of {variable!r} is not a finite number: {score!r}"

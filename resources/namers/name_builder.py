@@ -1,4 +1,11 @@
-"""Offline cluster names: descriptor words ranked by contrast, assembled into at most three words."""
+"""Offline cluster names: words backed by strong index scores, assembled into at most three words.
+
+Every descriptive word needs an index score above 120 or below 80 on a variable that lends it
+(resources.namers.vocabulary). A supergroup is named from its scores against the region. A
+subgroup keeps the words of its supergroup's name that its own regional scores still back
+(what it shares) and adds words from its scores against the supergroup (what sets it apart)
+that the regional scores do not deny; words that contradict each other never meet in a name.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +16,33 @@ from itertools import combinations
 
 from resources.namers.base import ClusterProfile
 from resources.namers.rules import HIGH, LOW, MAX_NAME_WORDS
-from resources.namers.vocabulary import SLOTS, Concept, concept_for
+from resources.namers.vocabulary import SLOTS, Concept, concept_for, concepts_in, contradicts
 
-# Heads for clusters whose own contrasts offer none; neutral words for the last resort.
-_DEFAULT_HEADS = ("Residents", "Households", "Neighbourhoods")
-_NEUTRAL_WORDS = ("Mixed", "Typical", "Mainstream", "Balanced", "Everyday", "Ordinary", "Average")
+# Head nouns that claim nothing, for clusters whose scores back no head noun; neutral words
+# are the last resort of a region whose backed names are all taken.
+GENERIC_HEADS = ("Residents", "Households", "Neighbourhoods")
+NEUTRAL_WORDS = ("Mixed", "Typical", "Mainstream", "Balanced", "Everyday", "Ordinary", "Average")
 _MAX_ALTERNATIVE_MODIFIERS = 12
+
+REGION, SUPERGROUP = "region", "supergroup"
 
 
 @dataclass(frozen=True)
 class Ranked:
-    """A name word with the strength of the contrast behind it.
+    """A name word with the index score behind it.
 
-    tier 0: index score outside 80..120; tier 1: outside 90..110; tier 2: anything else.
-    strength: |ln(score / 100)|.
+    basis: "region" (the score compares the cluster with the region) or "supergroup" (a
+    subgroup against its supergroup). strength: |ln(score / 100)|. shared: the word is in the
+    supergroup's name and the subgroup's regional scores back it too.
     """
 
     concept: Concept
     domain: str | None
-    tier: int
+    variable: str
+    score: float
+    basis: str
     strength: float
+    shared: bool = False
 
 
 def contrast(score: float) -> float:
@@ -36,25 +50,29 @@ def contrast(score: float) -> float:
     return abs(math.log(max(score, 0.5) / 100.0))
 
 
-def _tier(score: float) -> int:
-    if score > HIGH or score < LOW:
-        return 0
-    return 1 if (score > 110.0 or score < 90.0) else 2
+def backs(score: float) -> bool:
+    """A score strong enough to lend a name word: above 120 or below 80."""
+    return score > HIGH or score < LOW
 
 
-def ranked_concepts(profile: ClusterProfile) -> list[Ranked]:
-    """Each distinct name word the profile supports, strongest contrast first."""
+def ranked_concepts(
+    profile: ClusterProfile, scores: dict[str, float] | None = None, basis: str = REGION
+) -> list[Ranked]:
+    """Each distinct name word the scores back (default: the profile's own), strongest first."""
+    scores = profile.index_scores if scores is None else scores
     best: dict[Concept, Ranked] = {}
-    for variable, score in profile.index_scores.items():
+    for variable, score in scores.items():
+        if not backs(score):
+            continue
         domain = profile.domains.get(variable)
-        concept = concept_for(variable, score, domain, profile.index_scores)
+        concept = concept_for(variable, score, domain, scores)
         if concept is None:
             continue
-        ranked = Ranked(concept, domain, _tier(score), contrast(score))
+        ranked = Ranked(concept, domain, variable, score, basis, contrast(score))
         held = best.get(concept)
-        if held is None or (ranked.tier, -ranked.strength) < (held.tier, -held.strength):
+        if held is None or ranked.strength > held.strength:
             best[concept] = ranked
-    return sorted(best.values(), key=lambda r: (r.tier, -r.strength, r.concept.word))
+    return sorted(best.values(), key=lambda r: (-r.strength, r.concept.word))
 
 
 def _words(concept: Concept) -> int:
@@ -73,34 +91,31 @@ def _fits(head: Concept, modifiers: tuple[Ranked, ...]) -> bool:
         len(set(slots)) == len(slots)
         and len(set(words)) == len(words)
         and _words(head) + sum(_words(m.concept) for m in modifiers) <= MAX_NAME_WORDS
+        and not any(contradicts(a, b) for a, b in combinations(words, 2))
     )
 
 
 def _best_modifiers(head: Ranked, modifiers: list[Ranked]) -> tuple[Ranked, ...]:
     """Strongest first, preferring words from domains the name does not speak of yet."""
     chosen: list[Ranked] = []
-    for max_tier in (0, 1):
-        for new_domain_only in (True, False):
-            for candidate in modifiers:
-                if candidate.tier > max_tier or candidate in chosen:
-                    continue
-                domains = {head.domain} | {c.domain for c in chosen}
-                if new_domain_only and candidate.domain in domains:
-                    continue
-                if _fits(head.concept, (*chosen, candidate)):
-                    chosen.append(candidate)
+    for new_domain_only in (True, False):
+        for candidate in modifiers:
+            if candidate in chosen:
+                continue
+            domains = {head.domain} | {c.domain for c in chosen}
+            if new_domain_only and candidate.domain in domains:
+                continue
+            if _fits(head.concept, (*chosen, candidate)):
+                chosen.append(candidate)
     return tuple(chosen)
 
 
-def candidate_names(profile: ClusterProfile, parent_name: str | None = None) -> Iterator[str]:
-    """Names for the profile, best first; the caller takes the first one not yet used in the region."""
-    ranked = ranked_concepts(profile)
-    fallback_heads = list(_DEFAULT_HEADS)
-    if parent_name:
-        fallback_heads.insert(0, parent_name.split()[-1])
-    heads = [r for r in ranked if r.concept.slot == "head"] + [
-        Ranked(Concept("head", word), None, 3, 0.0) for word in dict.fromkeys(fallback_heads)
-    ]
+def _generic(word: str) -> Ranked:
+    return Ranked(Concept("head", word), None, "", 100.0, REGION, 0.0)
+
+
+def _supergroup_names(ranked: list[Ranked]) -> Iterator[str]:
+    heads = [r for r in ranked if r.concept.slot == "head"] + [_generic(w) for w in GENERIC_HEADS]
     modifiers = [r for r in ranked if r.concept.slot != "head"]
     for head in heads:
         yield _assemble(head.concept, _best_modifiers(head, modifiers))
@@ -115,9 +130,83 @@ def candidate_names(profile: ClusterProfile, parent_name: str | None = None) -> 
         for single in pool:
             if _fits(head.concept, (single,)):
                 yield _assemble(head.concept, (single,))
+
+
+def subgroup_words(profile: ClusterProfile, parent_name: str | None) -> tuple[list[Ranked], list[Ranked]]:
+    """(shared, own): the supergroup name's words the subgroup's regional scores back, and the
+    words its scores against the supergroup back that its regional scores do not deny.
+
+    An own word must point the same way against the region as against the supergroup (more
+    social renting than its supergroup is not "Social Renters" if it is still below the
+    region's level); one that contradicts a word of the supergroup's name needs a regional
+    score above 120 or below 80 of its own (the subgroup truly differs from its supergroup), and
+    none may contradict a word its regional scores back.
+    Without regional scores nothing can be shared and own words are checked within only.
+    """
+    parent_words = {c.word for c in concepts_in(parent_name or "")}
+    regional = profile.region_scores
+    regional_words = ranked_concepts(profile, regional, REGION)
+    shared = [
+        Ranked(r.concept, r.domain, r.variable, r.score, REGION, r.strength, shared=True)
+        for r in regional_words
+        if r.concept.word in parent_words
+    ]
+    own = []
+    for r in ranked_concepts(profile, profile.index_scores, SUPERGROUP):
+        if r.concept.word in parent_words:
+            continue
+        there = regional.get(r.variable)
+        if there is not None and (there >= 100.0) != (r.score > HIGH):
+            continue
+        if any(contradicts(r.concept.word, s.concept.word) for s in regional_words):
+            continue
+        if any(contradicts(r.concept.word, w) for w in parent_words) and not (
+            there is not None and backs(there) and (there > HIGH) == (r.score > HIGH)
+        ):
+            continue
+        own.append(r)
+    return shared, own
+
+
+def _subgroup_names(profile: ClusterProfile, parent_name: str | None) -> Iterator[str]:
+    shared, own = subgroup_words(profile, parent_name)
+    words = shared + own
+    heads = [r for r in words if r.concept.slot == "head"] + [_generic(w) for w in GENERIC_HEADS]
+    pool = sorted((r for r in words if r.concept.slot != "head"), key=lambda r: -r.strength)
+    pool = pool[:_MAX_ALTERNATIVE_MODIFIERS]
+    names: list[tuple[tuple, str]] = []
     for head in heads:
-        for word in _NEUTRAL_WORDS:
-            yield f"{word} {head.concept.word}"
+        for size in (2, 1, 0):
+            for mods in combinations(pool, size):
+                if not _fits(head.concept, mods):
+                    continue
+                used = (head, *mods) if head.variable else mods
+                has_own = any(not r.shared for r in used)
+                has_shared = any(r.shared for r in used)
+                key = (
+                    bool(own) and not has_own,
+                    bool(shared) and not has_shared,
+                    not head.variable,
+                    -sum(_words(r.concept) for r in (head, *mods)),
+                    -sum(r.strength for r in used),
+                )
+                names.append((key, _assemble(head.concept, mods)))
+    names.sort(key=lambda kn: kn[0])
+    yield from dict.fromkeys(name for _, name in names)
+
+
+def candidate_names(profile: ClusterProfile, parent_name: str | None = None) -> Iterator[str]:
+    """Names for the profile, best first; the caller takes the first one not yet used in the region."""
+    if profile.level == "subgroup":
+        yield from _subgroup_names(profile, parent_name)
+        shared, _ = subgroup_words(profile, parent_name)
+        heads = [r.concept.word for r in shared if r.concept.slot == "head"]
+    else:
+        yield from _supergroup_names(ranked_concepts(profile))
+        heads = []
+    for head in [*heads, *GENERIC_HEADS]:
+        for word in NEUTRAL_WORDS:
+            yield f"{word} {head}"
 
 
 def unique_name(profile: ClusterProfile, taken: set[str], parent_name: str | None = None) -> str:

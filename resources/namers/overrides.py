@@ -86,3 +86,28 @@ def apply_overrides(names: list[ClusterName], overrides: dict[str, dict[str, str
         if problems:
             raise ValueError(f"{source}: cluster {named.code}: " + "; ".join(problems))
     return result
+
+
+def save_overrides(path: str | os.PathLike, entries: dict[str, dict[str, str]]) -> Overrides:
+    """Merge `entries` (code -> {"name"?, "description"?}) into the overrides file and write it.
+
+    A code already in the file has its entry replaced, so importing the same clusters again
+    replaces rather than duplicates; other clusters' entries are kept. The file is written
+    whole through a temporary file, so a reader never sees half of it. Returns the merged
+    overrides; raises ValueError (naming the file) when the existing file is broken.
+    """
+    path = Path(path)
+    merged = dict(load_overrides(path))
+    for code, fields in entries.items():
+        unknown = sorted(set(fields) - set(_FIELDS))
+        if unknown:
+            raise ValueError(f"{path}: cluster {code}: unknown field(s) {unknown}")
+        merged[code] = dict(fields)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(
+        yaml.safe_dump(dict(sorted(merged.items())), allow_unicode=True, sort_keys=False, width=100),
+        encoding="utf-8",
+    )
+    os.replace(temporary, path)
+    return Overrides(merged, source=str(path))

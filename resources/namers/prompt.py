@@ -30,11 +30,13 @@ TEXT_FORMAT = {
     "format": {"type": "json_schema", "name": SCHEMA_NAME, "schema": ANSWER_SCHEMA, "strict": True}
 }
 
-INSTRUCTIONS = f"""\
+_INTRO = """\
 You are a geodemographer naming the clusters of a classification of UK Census Output Areas.
-You receive one cluster's index scores by census variable: 100 is the average of the reference
-population, above 100 means more than average, below 100 fewer.
+"""
 
+# The rules every name and pen portrait follows, worded once for the API's per-cluster request
+# and for the chat prompt of all clusters at once (resources.namers.chat_prompt).
+RULES = f"""\
 Write a pen portrait of the cluster in the third person, at most {MAX_DESCRIPTION_WORDS} words, in
 several sentences of plain British English. Describe only the characteristics whose index score
 is above {HIGH:g} or below {LOW:g}, strongest first, relative to the reference population (the
@@ -50,9 +52,20 @@ lower level, never as more or fewer people.
 Give the cluster a name of at most {MAX_NAME_WORDS} words, without digits, in the style of a
 commercial geodemographic classification (for example "Student Cosmopolitan Flats", "Suburban
 Family Homeowners", "Ageing Rural Homeowners"). The name must differ from every name listed as
-already taken.
+already taken."""
+
+INSTRUCTIONS = (
+    _INTRO
+    + """\
+You receive one cluster's index scores by census variable: 100 is the average of the reference
+population, above 100 means more than average, below 100 fewer.
+
+"""
+    + RULES
+    + """
 
 Answer with a JSON object holding "name" and "description" only."""
+)
 
 
 def reference_population(profile: ClusterProfile, region_name: str, parent_name: str | None) -> str:
@@ -66,9 +79,6 @@ def cluster_input(
     profile: ClusterProfile, region_name: str, parent_name: str | None, taken_names: list[str]
 ) -> str:
     """The request's input text: who the cluster is and its index scores by variable name, by domain."""
-    by_domain: dict[str, dict[str, float]] = {}
-    for variable, score in profile.index_scores.items():
-        by_domain.setdefault(profile.domains.get(variable, "Other"), {})[variable] = round(score, 1)
     lines = [
         f"Region: {region_name}",
         f"Cluster: {profile.level} {profile.code}",
@@ -76,10 +86,19 @@ def cluster_input(
         f"Names already taken in this region: {json.dumps(sorted(taken_names), ensure_ascii=False)}",
         "Index scores by domain and variable name:",
     ]
+    return "\n".join(lines + score_lines(profile))
+
+
+def score_lines(profile: ClusterProfile) -> list[str]:
+    """The profile's index scores (to 0.1) by domain, one "- variable: score (unit)" line each."""
+    by_domain: dict[str, dict[str, float]] = {}
+    for variable, score in profile.index_scores.items():
+        by_domain.setdefault(profile.domains.get(variable, "Other"), {})[variable] = round(score, 1)
+    lines = []
     for domain, scores in by_domain.items():
         lines.append(f"{domain}:")
         lines.extend(f"- {variable}: {score}{_unit(profile, variable)}" for variable, score in scores.items())
-    return "\n".join(lines)
+    return lines
 
 
 def _unit(profile: ClusterProfile, variable: str) -> str:

@@ -183,6 +183,10 @@ _COSMOPOLITAN_SIGNS = (
 )
 
 
+_SOCIAL_RENTED = "Social rented"
+_OWNED = "Ownership or shared ownership"
+
+
 def _key(variable: str) -> str:
     return " ".join(variable.split()).casefold()
 
@@ -215,8 +219,56 @@ def concept_for(variable: str, score: float, domain: str | None, scores: dict[st
     """The name word a variable lends a cluster at this index score (above 100 high, below low)."""
     descriptor = describe(variable, domain)
     concept = descriptor.high if score >= 100 else descriptor.low
+    if _key(variable) == _key(_SOCIAL_RENTED) and concept is not None and score < 100:
+        # Little social renting means owners only where ownership is at least average too;
+        # among students and young professionals it means private renting instead.
+        owned = {_key(name): value for name, value in scores.items()}.get(_key(_OWNED))
+        if owned is None or owned < 100:
+            return None
     if concept == MULTICULTURAL:
         by_key = {_key(name): value for name, value in scores.items()}
         if any(by_key.get(_key(sign), 100.0) > HIGH for sign in _COSMOPOLITAN_SIGNS):
             return COSMOPOLITAN
     return concept
+
+
+# Words that cannot describe the same neighbourhoods at once, in groups of two sides: a name
+# never holds words from both sides of a group. Tenure and life stage are the ones readers
+# notice ("Student ... Homeowners" under "Retired ... Homeowners").
+CONTRADICTIONS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
+    (frozenset({"Homeowners"}), frozenset({"Renters", "Social Renters", "Private Renters"})),
+    (frozenset({"Student", "Young"}), frozenset({"Retired", "Elderly", "Mature"})),
+    (frozenset({"Urban"}), frozenset({"Suburban"})),
+    (frozenset({"Comfortable", "Affluent"}), frozenset({"Hard-Pressed"})),
+    (frozenset({"Settled"}), frozenset({"Transient"})),
+    (frozenset({"Spacious"}), frozenset({"Overcrowded"})),
+)
+
+
+def contradicts(a: str, b: str) -> bool:
+    """True when words `a` and `b` sit on opposite sides of one of CONTRADICTIONS."""
+    return any((a in one and b in other) or (a in other and b in one) for one, other in CONTRADICTIONS)
+
+
+def _all_concepts() -> dict[str, Concept]:
+    found = {c.word: c for d in _TABLE.values() for c in (d.high, d.low) if c is not None}
+    found.update({c.word: c for c in _DOMAIN_CONCEPTS.values()})
+    return found
+
+
+def concepts_in(name: str) -> list[Concept]:
+    """The vocabulary's words found in a name, longest match first ("Social Renters" is one word
+    of the vocabulary); words the vocabulary does not hold are skipped."""
+    known = _all_concepts()
+    tokens = name.split()
+    found, i = [], 0
+    while i < len(tokens):
+        pair = " ".join(tokens[i : i + 2])
+        if i + 1 < len(tokens) and pair in known:
+            found.append(known[pair])
+            i += 2
+            continue
+        if tokens[i] in known:
+            found.append(known[tokens[i]])
+        i += 1
+    return found
