@@ -18,6 +18,7 @@ from geodem_assets.transform import build_matrix
 from partitions.definitions import region_partitions
 from partitions.regions import get_region
 from resources.census_source import CensusSource
+from resources.metadata import table_metadata
 from resources.namers import apply_overrides, load_overrides
 from resources.namers.resource import ClusterNamerResource
 from resources.output_store import OutputStore
@@ -295,7 +296,10 @@ def supergroups(
     centroids = pd.DataFrame(fit.centers, columns=matrix.columns)
     centroids.insert(0, "supergroup", clustering.supergroup_codes(np.arange(k)))
     warehouse.replace_partition("supergroup_centroids", REGION, region.slug, centroids)
-    counts = codes.value_counts().sort_index()
+    population = warehouse.read_matching("oa_population", "OA", matrix.index).set_index("OA")["population"]
+    size_table = naming.classification_summary(
+        profiles.sizes(codes, population).reset_index().assign(level="supergroup")
+    ).drop(columns="name")
     geo = from_wkb_frame(
         warehouse.read_matching("oa_boundaries", "OA", matrix.index, columns=["OA", "geometry_wkb"])
     ).merge(codes.reset_index(), on="OA")
@@ -309,7 +313,10 @@ def supergroups(
             "seed": config.seed,
             "letters": letters_from,
             "dagster/row_count": len(codes),
-            "sizes": dg.MetadataValue.json({c: int(n) for c, n in counts.items()}),
+            "dagster/table_name": "supergroups",
+            "sizes": table_metadata(
+                size_table, {c: d for c, d in naming.CLASSIFICATION_COLUMNS.items() if c != "name"}
+            ),
             "map": dg.MetadataValue.md(plots.cluster_map(geo, "supergroup")),
         }
     )
@@ -483,10 +490,13 @@ def cluster_names(
     warehouse.replace_partition("cluster_names", REGION, region.slug, table)
     for line in report.fallbacks:
         context.log.warning(f"offline name used: {line}")
-    sup = table[table["level"] == "supergroup"]
+    classification = naming.classification_summary(sizes.drop(columns=REGION, errors="ignore"), table)
     return dg.MaterializeResult(
         metadata={
+            # First, so that the asset page opens on the result: every cluster, named and sized.
+            "classification": table_metadata(classification, naming.CLASSIFICATION_COLUMNS),
             "dagster/row_count": len(table),
+            "dagster/table_name": "cluster_names",
             "sources": dg.MetadataValue.json(table["source"].value_counts().to_dict()),
             "model": next((n.model for n in names if n.source == "openai"), None) or "offline",
             "api_calls": report.api_calls,
@@ -495,8 +505,7 @@ def cluster_names(
             "output_tokens": report.output_tokens,
             "fallbacks": dg.MetadataValue.json(report.fallbacks),
             "overrides_file": str(overrides_file.relative_to(OVERRIDES_DIR.parents[1])),
-            "supergroups": dg.MetadataValue.md(markdown_table(sup[["cluster", "name", "source"]])),
-            "names": dg.MetadataValue.md(naming.names_markdown(table)),
+            "pen_portraits": dg.MetadataValue.md(naming.names_markdown(table)),
         },
         check_results=[
             dg.AssetCheckResult(

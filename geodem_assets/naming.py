@@ -109,3 +109,41 @@ def write_name_prompts(
     for file_name, text in prompts.items():
         (folder / file_name).write_text(text, encoding="utf-8")
     return list(prompts)
+
+
+CLASSIFICATION_COLUMNS = {
+    "level": "supergroup or subgroup",
+    "code": "cluster code: A, B, … for supergroups; A1, A2, … for the subgroups of A",
+    "name": "the cluster's name (model, offline namer or a reviewed override)",
+    "oas": "Output Areas in the cluster",
+    "pct_oas": "share of the region's Output Areas, %",
+    "population": "usual residents of those Output Areas",
+    "pct_population": "share of the region's usual residents, %",
+}
+
+
+def classification_summary(sizes: pd.DataFrame, names: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per cluster, each supergroup followed by its subgroups: level, code, name, OAs,
+    % OAs, population, % population (shares rounded to 0.1).
+
+    sizes: cluster_profiles' size table (level, cluster, oas, pct_oas, population, pct_population);
+    names: cluster_names' table (cluster, name), or None before the clusters are named (names
+    then left empty). Raises KeyError naming a column missing from `sizes`.
+    """
+    missing = [
+        c for c in ("level", "cluster", "oas", "pct_oas", "population", "pct_population") if c not in sizes
+    ]
+    if missing:
+        raise KeyError(f"cluster sizes lack column(s) {missing}")
+    out = sizes.rename(columns={"cluster": "code"})[
+        ["level", "code", "oas", "pct_oas", "population", "pct_population"]
+    ].copy()
+    by_code = dict(zip(names["cluster"], names["name"])) if names is not None else {}
+    out.insert(2, "name", out["code"].map(by_code).fillna(""))
+    out["pct_oas"] = out["pct_oas"].astype(float).round(1)
+    out["pct_population"] = out["pct_population"].astype(float).round(1)
+    # Supergroup A, then A1, A2, …; then B and its subgroups (A10 after A9).
+    parent = out["code"].str.extract(r"^([A-Za-z]+)")[0]
+    number = pd.to_numeric(out["code"].str.extract(r"(\d+)$")[0], errors="coerce").fillna(0)
+    out = out.assign(_parent=parent, _number=number).sort_values(["_parent", "_number"])
+    return out.drop(columns=["_parent", "_number"]).reset_index(drop=True)

@@ -183,3 +183,43 @@ def test_embedding_takes_epochs_and_parallel_layout_from_run_config(region_run):
     )
     assert not bad.success
     assert "n_epochs must be at least 1" in str(bad.failure_data_for_node("cluster_embedding").error)
+
+
+def _latest_metadata(region_run, asset: str) -> dict:
+    event = region_run["instance"].get_latest_materialization_event(dg.AssetKey(asset))
+    return event.asset_materialization.metadata
+
+
+def test_cluster_names_page_shows_every_cluster_named_and_sized(region_run):
+    meta = _latest_metadata(region_run, "cluster_names")
+    table = meta["classification"]
+    assert isinstance(table, dg.TableMetadataValue)
+    assert list(meta)[0] == "classification"  # the first thing on the asset page
+    rows = [r.data for r in table.records]
+    assert [c.name for c in table.schema.columns] == [
+        "level",
+        "code",
+        "name",
+        "oas",
+        "pct_oas",
+        "population",
+        "pct_population",
+    ]
+    assert all(c.description for c in table.schema.columns)
+    codes = [r["code"] for r in rows]
+    assert codes == ["A", "A1", "A2", "B", "B1", "B2", "C", "C1", "C2", "D", "D1", "D2", "E", "E1", "E2"]
+    assert all(r["name"] for r in rows)
+    classification = pd.read_parquet(region_run["tmp"] / "out" / "geodem" / REGION / "classification.parquet")
+    for r in rows:
+        column = r["level"]
+        assert r["oas"] == int((classification[column] == r["code"]).sum()), r
+    sup = [r for r in rows if r["level"] == "supergroup"]
+    assert abs(sum(r["pct_oas"] for r in sup) - 100) < 0.3
+    assert abs(sum(r["pct_population"] for r in sup) - 100) < 0.3
+
+
+def test_supergroups_page_shows_sizes_as_a_table(region_run):
+    meta = _latest_metadata(region_run, "supergroups")
+    rows = [r.data for r in meta["sizes"].records]
+    assert [r["code"] for r in rows] == list("ABCDE")
+    assert sum(r["oas"] for r in rows) == meta["dagster/row_count"].value
