@@ -197,3 +197,29 @@ def test_database_password_reaches_no_page_run_config_or_log(browser, ui_stack, 
         assert password not in service.log.read_text(errors="replace"), (
             f"the password is in the log of {service.args[0]}"
         )
+
+
+def test_cluster_names_page_shows_the_named_classification_without_a_click(
+    browser, completed_runs, screenshot
+):
+    """A data engineer reads the supergroups and subgroups, their names and sizes, on the asset page."""
+    from selenium.webdriver.support import expected_conditions as ec
+
+    from tests.ui.pages import asset_page_path
+
+    browser.open(asset_page_path("cluster_names", REGION))
+    header = "//table//*[normalize-space()='pct_population']"
+    browser.wait(90, "the classification table's header").until(ec.visibility_of_element_located(_by(header)))
+    rows = browser.driver.find_elements(
+        *_by("//tr[td[1][normalize-space()='classification']]//table//tr[td]")
+    ) or browser.driver.find_elements(*_by("//table[.//*[normalize-space()='pct_population']]//tr[td]"))
+    cells = [[td.text.strip() for td in row.find_elements(*_by("./td"))] for row in rows]
+    by_code = {c[1]: c for c in cells if len(c) >= 7}
+    assert {"A", "A1", "B", "B1"} <= set(by_code), cells[:20]
+    for code in ("A", "A1", "B", "B1"):
+        level, _, name, oas = by_code[code][:4]
+        assert level == ("supergroup" if len(code) == 1 else "subgroup") and name and int(oas) > 0, by_code[
+            code
+        ]
+    assert "[Show" not in " ".join(" ".join(c) for c in cells)
+    screenshot("cluster_names_classification")
