@@ -89,7 +89,7 @@ userday_source = dg.AssetSpec(
     group_name=GROUP,
     partitions_def=user_range_partitions,
     deps=[userday_source],
-    description="The range's rows (its byte slice of the sorted file), validated, each point given a country; bad lines quarantined.",
+    description="The range's rows (its byte slice of the sorted file), validated, each point given a country; bad lines quarantined. Partition keys are user_guid hex prefixes: '3' holds the guids starting with 3, '00-0f' those from 00 to 0f.",
 )
 def user_locations(
     context: dg.AssetExecutionContext, userdays: UserdaySource, warehouse: Warehouse, outputs: OutputStore
@@ -134,6 +134,7 @@ def user_locations(
             "quarantine_kinds": dg.MetadataValue.json(kinds),
             "located": dg.MetadataValue.json(pd.Series(how).value_counts().to_dict()),
             "users": int(rows["user_guid"].nunique()),
+            "user_guids": r.describe(),
             "byte_range": f"{read.start}-{read.end}",
             "first_line": read.first_line,
             "slice_fingerprint": read.fingerprint,

@@ -33,6 +33,14 @@ class UserRange:
     lo: str | None
     hi: str | None
 
+    def describe(self) -> str:
+        """The range in words, for the UI: which user_guids a partition key stands for."""
+        lo = f"'{self.lo}' <= " if self.lo is not None else ""
+        hi = f" < '{self.hi}'" if self.hi is not None else ""
+        if not lo and not hi:
+            return "every user_guid"
+        return f"user_guids {lo}guid{hi} in byte order (key {self.key!r}: the hex prefixes it owns)"
+
     def contains(self, guid: str) -> bool:
         """True when ``guid`` falls in this range."""
         return (self.lo is None or guid >= self.lo) and (self.hi is None or guid < self.hi)

@@ -73,3 +73,16 @@ def test_md5_guids_spread_evenly(n):
     for i in range(total):
         counts[range_for(hashlib.md5(str(i).encode()).hexdigest(), ranges).key] += 1
     assert min(counts.values()) > 0.5 * 64 and max(counts.values()) < 1.6 * 64
+
+
+def test_each_range_says_in_words_which_guids_it_holds():
+    from partitions.user_ranges import user_ranges
+
+    first, second, *_, last = user_ranges(16)
+    assert first.describe() == "user_guids guid < '1' in byte order (key '0': the hex prefixes it owns)"
+    assert (
+        second.describe() == "user_guids '1' <= guid < '2' in byte order (key '1': the hex prefixes it owns)"
+    )
+    assert last.describe() == "user_guids 'f' <= guid in byte order (key 'f': the hex prefixes it owns)"
+    assert user_ranges(1)[0].describe() == "every user_guid"
+    assert user_ranges(32)[1].describe().startswith("user_guids '08' <= guid < '10'")

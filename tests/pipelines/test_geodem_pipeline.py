@@ -194,7 +194,7 @@ def test_cluster_names_page_shows_every_cluster_named_and_sized(region_run):
     meta = _latest_metadata(region_run, "cluster_names")
     table = meta["classification"]
     assert isinstance(table, dg.TableMetadataValue)
-    assert list(meta)[0] == "classification"  # the first thing on the asset page
+    assert next(iter(meta)) == "classification"  # the first thing on the asset page
     rows = [r.data for r in table.records]
     assert [c.name for c in table.schema.columns] == [
         "level",
