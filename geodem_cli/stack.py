@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
+from psycopg2 import sql
 
 from geodem_cli.webserver import Service, free_port, wait_for_server_info
 
@@ -73,7 +74,7 @@ def dagster_database(pg_server_url: str, prefix: str = "dagster_ui") -> Iterator
     admin = psycopg2.connect(pg_server_url)
     admin.autocommit = True
     with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
+        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield DagsterDatabase(
             name=name,
@@ -83,7 +84,7 @@ def dagster_database(pg_server_url: str, prefix: str = "dagster_ui") -> Iterator
         )
     finally:
         with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         admin.close()
 
 

@@ -39,12 +39,24 @@ def _ident_list(names: list[str]) -> str:
     return ", ".join(_ident(n) for n in names)
 
 
-def _only(only: tuple[str, list[str]] | None) -> tuple[str, list]:
-    """A WHERE clause keeping rows whose column is one of the values, and its parameters."""
-    if only is None:
-        return "", []
-    column, values = only
-    return f" WHERE list_contains(?, {_ident(column)})", [[str(v) for v in values]]
+def _where(only: tuple[str, list[str]] | None) -> str:
+    """A WHERE clause keeping rows whose (checked) column is one of the values given as its parameter."""
+    return "" if only is None else f" WHERE list_contains(?, {_ident(only[0])})"
+
+
+def _where_params(only: tuple[str, list[str]] | None) -> list:
+    """The parameter of `_where(only)`: the values, as text."""
+    return [] if only is None else [[str(v) for v in only[1]]]
+
+
+def _select(columns: list[str] | None, prefix: str = "") -> str:
+    """The select list: checked column names (each after `prefix`, a checked alias), or every column."""
+    return ", ".join(f"{prefix}{_ident(c)}" for c in columns) if columns else f"{prefix}*"
+
+
+def _exclude(column: str | None) -> str:
+    """Every column but one checked name."""
+    return f"* EXCLUDE ({_ident(column)})" if column else "*"
 
 
 def _type(kind: str) -> str:
@@ -131,12 +143,11 @@ class Warehouse(dg.ConfigurableResource):
     ) -> pd.DataFrame:
         """A whole table, or one partition's rows; only `columns` if given (a large blob column
         such as `geometry_wkb` is then never read)."""
-        select = _ident_list(columns) if columns else "*"
         with self.connect(read_only=True) as con:
             if key_column is None:
-                return con.execute(f"SELECT {select} FROM {_ident(table)}").df()
+                return con.execute(f"SELECT {_select(columns)} FROM {_ident(table)}").df()
             return con.execute(
-                f"SELECT {select} FROM {_ident(table)} WHERE {_ident(key_column)} = ?", [key]
+                f"SELECT {_select(columns)} FROM {_ident(table)} WHERE {_ident(key_column)} = ?", [key]
             ).df()
 
     def read_matching(
@@ -144,12 +155,11 @@ class Warehouse(dg.ConfigurableResource):
     ) -> pd.DataFrame:
         """Rows of `table` whose `column` is one of `values` (a semi-join inside DuckDB, so the
         other rows are never read into Python), sorted by `column`; only `columns` if given."""
-        select = ", ".join(f"t.{_ident(c)}" for c in columns) if columns else "t.*"
         keys = pd.DataFrame({"key": pd.Series(pd.unique(pd.Series(values)), dtype=object)})
         with self.connect(read_only=True) as con:
             con.register("_keys", keys)
             return con.execute(
-                f"SELECT {select} FROM {_ident(table)} AS t SEMI JOIN _keys AS k ON t.{_ident(column)} = k.key "
+                f"SELECT {_select(columns, 't.')} FROM {_ident(table)} AS t SEMI JOIN _keys AS k ON t.{_ident(column)} = k.key "
                 f"ORDER BY t.{_ident(column)}"
             ).df()
 
@@ -160,12 +170,11 @@ class Warehouse(dg.ConfigurableResource):
 
         ``only=(column, values)`` counts only the rows whose `column` is one of `values`
         (e.g. the current partition keys)."""
-        where, params = _only(only)
         with self.connect(read_only=True) as con:
             return con.execute(
-                f"SELECT {_ident_list(columns)}, count(*) AS n FROM {_ident(table)}{where} "
+                f"SELECT {_ident_list(columns)}, count(*) AS n FROM {_ident(table)}{_where(only)} "
                 f"GROUP BY {_ident_list(columns)}",
-                params,
+                _where_params(only),
             ).df()
 
     def export_parquet(
@@ -182,14 +191,14 @@ class Warehouse(dg.ConfigurableResource):
         whose `column` is one of `values`. Replaces `path` atomically; returns rows written."""
         path = Path(path)
         partial = path.with_name(f".{path.name}.partial")
-        where, params = _only(only)
-        columns = f"* EXCLUDE ({_ident(exclude)})" if exclude else "*"
+        params = _where_params(only)
         with self.connect(read_only=True) as con:
             rows = con.sql(
-                f"SELECT {columns} FROM {_ident(table)}{where} ORDER BY {_ident(order_by)}", params=params
+                f"SELECT {_exclude(exclude)} FROM {_ident(table)}{_where(only)} ORDER BY {_ident(order_by)}",
+                params=params,
             )
             rows.write_parquet(str(partial))
-            written = con.execute(f"SELECT count(*) FROM {_ident(table)}{where}", params).fetchone()[0]
+            written = con.execute(f"SELECT count(*) FROM {_ident(table)}{_where(only)}", params).fetchone()[0]
         partial.replace(path)
         return int(written)
 

@@ -205,6 +205,8 @@ def test_postgresql_restart_mid_backfill_is_ridden_out_by_retries(pg_server_url,
         out = root / "outputs" / "homeloc"
         combined = pd.read_parquet(out / "user_home_country.parquet").reset_index(drop=True)
         expected = expected_homes(userdays)
+        # DuckDB writes the nullable rounded total without pandas' dtype note (see test_homeloc_pipeline).
+        expected = expected.astype({"total_userdays_rounded": combined["total_userdays_rounded"].dtype})
         pd.testing.assert_frame_equal(combined[expected.columns], expected)
         per_country, per_user, _ = whole_file_aggregates(userdays)
         for name, whole, order in (

@@ -123,7 +123,15 @@ def test_hostile_table_and_column_names_are_refused(tmp_path, name):
 
 SQL_START = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|COPY|WITH|TRUNCATE|SET|GRANT)\b")
 EXECUTORS = {"execute", "executemany", "copy_expert", "copy_from", "copy_to", "mogrify", "sql", "query"}
-SAFE_CALLS = {"_ident", "_ident_list", "Identifier"}  # each checks every name it is given
+SAFE_CALLS = {
+    "_ident",
+    "_ident_list",
+    "_select",
+    "_where",
+    "_exclude",
+    "_type",
+    "Identifier",
+}  # each checks every name it is given
 
 
 def _unsafe_parts(node: ast.AST) -> list[str]:
