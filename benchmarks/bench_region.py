@@ -102,6 +102,7 @@ def child(job: str, partition: str | None, method: str, embedding: dict | None =
         "import": imported,
         "steps": _step_seconds(instance, result.run_id),
         "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
     }
 
 
@@ -272,7 +273,9 @@ def render(r: dict) -> str:
         f"Measured {r['date']} with `{r['command']}`." if "command" in r else f"Measured {r['date']}.",
         "",
         f"Census release ingested (`census_release_job`, {r['census_oas']:,} OAs): "
-        f"{runs['census_release']['process_wall']:.1f} s, peak {runs['census_release']['peak_rss'] / 2**30:.2f} GiB.",
+        f"{runs['census_release']['process_wall']:.1f} s"
+        + (f" ({runs['census_release']['cpu']:.0f} s CPU)" if "cpu" in runs["census_release"] else "")
+        + f", peak {runs['census_release']['peak_rss'] / 2**30:.2f} GiB.",
         "",
         *_boundary_lines(r),
         "| asset | " + " | ".join(f"{n} s" for n in names) + " |",
@@ -293,6 +296,8 @@ def render(r: dict) -> str:
     lines.append(
         "| peak memory (GiB) | " + " | ".join(f"{runs[n]['peak_rss'] / 2**30:.2f}" for n in names) + " |"
     )
+    if all("cpu" in runs[n] for n in names):  # on a shared machine the steadier figure
+        lines.append("| process CPU time (s) | " + " | ".join(f"{runs[n]['cpu']:.0f}" for n in names) + " |")
     warm = runs["warm"]["process_wall"]
     verdict = "reached" if warm <= r["goal"] else "not reached"
     lines += ["", f"Goal ≤ {r['goal']:.0f} s per region run: **{verdict}** warm ({warm:.0f} s)"]

@@ -543,6 +543,7 @@ def classification_exports(
     boundaries = warehouse.read_matching("oa_boundaries", "OA", table["OA"], columns=["OA", "geometry_wkb"])
     exports.write_geopackage(folder / "classification.gpkg", boundaries, table)
     geo = from_wkb_frame(boundaries)
+    del boundaries  # the WKB of a large region is hundreds of MB; the map needs only geo
     sizes = warehouse.read("cluster_profiles", REGION, slug).drop(columns=REGION)
     scores = warehouse.read("cluster_index_scores", REGION, slug)
     raw_scores = scores[scores["basis"] == "raw"].pivot_table(

@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geodem_assets.display import display_geometries, map_tolerance
 
@@ -124,7 +125,12 @@ def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, tit
     tolerance = max(MAP_TOLERANCE_M, map_tolerance(geoms, KEPLER_PIXELS))
     merged["geometry"] = display_geometries(geoms, tolerance)
     merged = merged.to_crs(4326)
-    data = merged[["OA", "supergroup", "supergroup_name", "subgroup", "subgroup_name", "geometry"]]
+    # The outlines go in as WKT in a CSV dataset (kepler.gl parses WKT geometry columns):
+    # one string per OA written by GEOS, where a GeoDataFrame would be turned into GeoJSON
+    # dicts of Python floats twice over, several GiB for the UK.
+    data = pd.DataFrame(merged[["OA", "supergroup", "supergroup_name", "subgroup", "subgroup_name"]])
+    data["geometry"] = shapely.to_wkt(merged.geometry.to_numpy(), rounding_precision=6)
+    del merged
     kmap = KeplerGl(data={KEPLER_DATASET: data}, config=kepler_config(title))
     kmap.save_to_html(file_name=str(path), read_only=False)
 
