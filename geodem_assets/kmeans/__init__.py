@@ -13,18 +13,28 @@ from typing import NamedTuple
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from geodem_assets.distinct import TooFewDistinctRows, check_distinct, count_distinct_rows
 from geodem_assets.kmeans.lloyd import (
     KMeansResult,
     descend,
     exact_assignment,
     hartigan_refine,
+    nonempty,
     parallel_map,
     polish,
     start_chunks,
 )
 from geodem_assets.kmeans.starts import grown, plusplus, relocations, swaps, trims
 
-__all__ = ["KMeansResult", "exact_assignment", "fast_kmeans", "fast_kmeans_range"]
+__all__ = [
+    "KMeansResult",
+    "TooFewDistinctRows",
+    "count_distinct_rows",
+    "exact_assignment",
+    "fast_kmeans",
+    "fast_kmeans_range",
+    "nonempty",
+]
 
 
 def _check(X: np.ndarray) -> np.ndarray:
@@ -223,7 +233,8 @@ def fast_kmeans(
     which leads to the best Hartigan optimum (Telgarsky and Vattani 2010).
     threads: default all available cores; the result does not depend on it.
     X (n, p); returns labels (n,) int64, centers (k, p) and the exact inertia (sum of squared
-    distances of the rows to their centres, after a final assignment).
+    distances of the rows to their centres, after a final assignment). Every cluster has at least
+    one row; TooFewDistinctRows (a ValueError) when X has fewer than k distinct rows.
     """
     return fast_kmeans_range(X, [k], seed=seed, sample_size=sample_size, threads=threads, **options)[k]
 
@@ -243,6 +254,7 @@ def fast_kmeans_range(
     for k in ks:
         if not 1 <= k <= X.shape[0]:
             raise ValueError(f"k={k} must be between 1 and the {X.shape[0]} rows to cluster")
+    check_distinct(X, ks[-1])
     opt = _options(threads, **options)
     rng = np.random.default_rng(seed)
     out: dict[int, KMeansResult] = {}
