@@ -254,8 +254,8 @@ def fast_kmeans_range(
     for k in ks:
         if not 1 <= k <= X.shape[0]:
             raise ValueError(f"k={k} must be between 1 and the {X.shape[0]} rows to cluster")
-    check_distinct(X, ks[-1])
     opt = _options(threads, **options)
+    check_distinct(X, ks[-1])
     rng = np.random.default_rng(seed)
     out: dict[int, KMeansResult] = {}
     # Parallel work is shared out by starts in threads; BLAS threads on top would fight them.
