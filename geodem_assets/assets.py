@@ -1,6 +1,7 @@
 """The geodemographic asset graph: census release -> region -> matrix -> clusters -> profiles -> exports."""
 
 import datetime as dt
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -11,7 +12,7 @@ from common.markdown import markdown_table
 from geodem_assets import clustering, exports, naming, plots, profiles
 from geodem_assets.census import NO_BOUNDARY, NO_CENSUS_ROW, numeric_variables, read_release
 from geodem_assets.config import ClusterConfig, DiagnosticsConfig, EmbeddingConfig
-from geodem_assets.embedding import UMAP_DEFAULTS, neighbour_search, umap_embedding
+from geodem_assets.embedding import UMAP_DEFAULTS, TooFewRowsForEmbedding, neighbour_search, umap_embedding
 from geodem_assets.geography import assign_lads, intersects_count, region_oas
 from geodem_assets.tables import REGION, from_wkb_frame, to_wkb_frame, wide
 from geodem_assets.transform import build_matrix
@@ -210,6 +211,21 @@ def region_matrix(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     )
 
 
+@contextmanager
+def _named_level_failure(slug: str):
+    """A level with too few distinct rows (or a bad on_too_few_distinct) fails naming the region."""
+    try:
+        yield
+    except clustering.TooFewDistinctRows as err:
+        raise dg.Failure(
+            f"region {slug}: {err}. Set on_too_few_distinct: lower_k in the run config to fit "
+            f"k={err.distinct} instead, or ask for a smaller k",
+            metadata={"level": err.level, "k_asked": err.k, "distinct_rows": err.distinct},
+        ) from err
+    except ValueError as err:
+        raise dg.Failure(f"region {slug}: {err}") from err
+
+
 def _matrix(warehouse: Warehouse, slug: str) -> pd.DataFrame:
     return wide(warehouse.read("region_matrix", REGION, slug))
 
@@ -229,6 +245,8 @@ def cluster_diagnostics(
         X, range(1, config.max_k + 1), n_init=config.n_init, seed=config.seed, method=config.method
     )
     ks = sorted(cg.fits)
+    if cg.note:
+        context.log.warning(f"region {slug}: clustergram {cg.note}")
     table = pd.DataFrame(
         {
             "k": ks,
@@ -242,6 +260,8 @@ def cluster_diagnostics(
     return dg.MaterializeResult(
         metadata={
             "suggested_k": cg.suggested_k,
+            "skipped_k": dg.MetadataValue.json(cg.skipped),
+            "skipped_because": cg.note or "none skipped",
             "scores": dg.MetadataValue.md(markdown_table(table.drop(columns="suggested_k"), ".4g")),
             "clustergram": dg.MetadataValue.md(plots.clustergram_plot(X, {k: cg.fits[k].labels for k in ks})),
             "score_plots": dg.MetadataValue.md(
@@ -274,9 +294,19 @@ def supergroups(
     )
     if k > len(matrix):
         raise dg.Failure(f"region {region.slug} has {len(matrix)} OAs, too few for k={k}")
-    fit = clustering.kmeans(
-        matrix.to_numpy(), k, n_init=config.n_init, seed=config.seed, method=config.method
-    )
+    with _named_level_failure(region.slug):
+        level = clustering.fit_level(
+            matrix.to_numpy(),
+            k,
+            "supergroups",
+            on_too_few_distinct=config.on_too_few_distinct,
+            n_init=config.n_init,
+            seed=config.seed,
+            method=config.method,
+        )
+    fit, k_asked, k = level.fit, k, level.fit.k
+    if level.note:
+        context.log.warning(f"region {region.slug}: supergroups: {level.note}")
     order, letters_from = clustering.canonical_order(fit), "canonical (largest first)"
     previous = (
         warehouse.read("supergroup_centroids", REGION, region.slug)
@@ -306,6 +336,8 @@ def supergroups(
     return dg.MaterializeResult(
         metadata={
             "k": k,
+            "k_asked": k_asked,
+            "k_lowered": level.note or "no",
             "k_source": k_source,
             "inertia": fit.inertia,
             "method": config.method,
@@ -356,18 +388,36 @@ def subgroups(
                 seed=config.seed,
                 method=config.method,
             ).suggested_k
-    fits = clustering.subgroup_fits(
-        X, sup.to_numpy(), counts, n_init=config.n_init, seed=config.seed, method=config.method
-    )
+    with _named_level_failure(region.slug):
+        levels = clustering.subgroup_fits(
+            X,
+            sup.to_numpy(),
+            counts,
+            n_init=config.n_init,
+            seed=config.seed,
+            method=config.method,
+            on_too_few_distinct=config.on_too_few_distinct,
+        )
+    fits = {code: level.fit for code, level in levels.items()}
+    lowered = {code: level.note for code, level in levels.items() if level.note}
+    for code, note in lowered.items():
+        context.log.warning(f"region {region.slug}: subgroups of supergroup {code}: {note}")
     labels = pd.Series(index=matrix.index, dtype=object, name="subgroup")
     for code, fit in fits.items():
         members = sup.index[sup.to_numpy() == code]
         labels.loc[members] = [f"{code}{i + 1}" for i in fit.labels]
     table = pd.DataFrame({"OA": matrix.index, "supergroup": sup.to_numpy(), "subgroup": labels.to_numpy()})
     warehouse.replace_partition("subgroups", REGION, region.slug, table)
+    # Every subgroup the fits produced, so that the size check also sees one no OA carries.
+    fitted = [(code, f"{code}{i + 1}") for code, fit in fits.items() for i in range(fit.k)]
+    warehouse.replace_partition(
+        "subgroup_codes", REGION, region.slug, pd.DataFrame(fitted, columns=["supergroup", "subgroup"])
+    )
     return dg.MaterializeResult(
         metadata={
-            "counts": dg.MetadataValue.json(counts),
+            "counts": dg.MetadataValue.json({code: fit.k for code, fit in fits.items()}),
+            "counts_asked": dg.MetadataValue.json(counts),
+            "counts_lowered": dg.MetadataValue.json(lowered),
             "counts_source": source,
             "inertia": dg.MetadataValue.json({c: f.inertia for c, f in fits.items()}),
             "sizes": dg.MetadataValue.json(
@@ -395,7 +445,10 @@ def cluster_embedding(
     parameters = {**UMAP_DEFAULTS, "n_epochs": epochs}
     if not config.deterministic:
         parameters.update(random_state=None, n_jobs=-1)
-    xy = umap_embedding(matrix.to_numpy(), **parameters)
+    try:
+        xy = umap_embedding(matrix.to_numpy(), **parameters)
+    except TooFewRowsForEmbedding as err:
+        raise dg.Failure(f"region {slug}: {err}") from err
     table = pd.DataFrame({"OA": matrix.index, "UMAP1": xy[:, 0], "UMAP2": xy[:, 1]})
     warehouse.replace_partition("cluster_embedding", REGION, slug, table)
     sup = wide(warehouse.read("supergroups", REGION, slug))["supergroup"].reindex(matrix.index).to_numpy()

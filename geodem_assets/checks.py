@@ -2,6 +2,7 @@
 
 import dagster as dg
 import numpy as np
+import pandas as pd
 
 from geodem_assets.assets import census_release, region_matrix, region_output_areas, subgroups, supergroups
 from geodem_assets.census import EXPECTED_VARIABLES, validate_variables
@@ -60,36 +61,61 @@ def matrix_finite_and_scaled(
     )
 
 
-def _cluster_sizes_check(table, column: str, minimum: int) -> dg.AssetCheckResult:
-    sizes = table[column].value_counts()
+def cluster_sizes(labels: pd.Series, expected: list[str]) -> pd.Series:
+    """OAs per cluster for every expected cluster code, 0 for a code no OA carries; codes that
+    are not expected are counted too (they are as wrong as an empty cluster)."""
+    counts = labels.value_counts()
+    return counts.reindex(sorted(set(expected) | set(counts.index)), fill_value=0).astype(int)
+
+
+def _cluster_sizes_check(
+    table: pd.DataFrame, column: str, minimum: int, expected: list[str]
+) -> dg.AssetCheckResult:
+    sizes = cluster_sizes(table[column], expected)
     small = {str(c): int(n) for c, n in sizes.items() if n < minimum}
+    unexpected = sorted(set(sizes.index) - set(expected))
+    problems = []
+    if small:
+        problems.append(f"clusters below {minimum} OAs: {small}")
+    if unexpected:
+        problems.append(f"labels that the fit did not produce: {unexpected}")
     return dg.AssetCheckResult(
-        passed=not small,
+        passed=not problems,
         metadata={
+            "clusters": len(expected),
             "smallest": int(sizes.min()),
             "minimum": minimum,
             "too_small": dg.MetadataValue.json(small),
         },
-        description=None if not small else f"clusters below {minimum} OAs: {small}",
+        description="; ".join(problems) or None,
     )
 
 
 @dg.asset_check(
     asset=supergroups,
     blocking=True,
-    description="No empty or tiny supergroup (each ≥ 1 % of the region's OAs).",
+    description="No empty or tiny supergroup (each of the k fitted ≥ 1 % of the region's OAs).",
 )
 def supergroups_not_tiny(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
     table = warehouse.read("supergroups", REGION, context.partition_key)
-    return _cluster_sizes_check(table, "supergroup", max(int(MIN_SUPERGROUP_SHARE * len(table)), 2))
+    expected = warehouse.read("supergroup_centroids", REGION, context.partition_key)["supergroup"]
+    return _cluster_sizes_check(
+        table, "supergroup", max(int(MIN_SUPERGROUP_SHARE * len(table)), 2), expected.tolist()
+    )
 
 
 @dg.asset_check(
-    asset=subgroups, blocking=True, description=f"No empty or tiny subgroup (each ≥ {MIN_SUBGROUP_OAS} OAs)."
+    asset=subgroups,
+    blocking=True,
+    description=f"No empty or tiny subgroup (each fitted subgroup ≥ {MIN_SUBGROUP_OAS} OAs).",
 )
 def subgroups_not_tiny(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    expected = warehouse.read("subgroup_codes", REGION, context.partition_key)["subgroup"]
     return _cluster_sizes_check(
-        warehouse.read("subgroups", REGION, context.partition_key), "subgroup", MIN_SUBGROUP_OAS
+        warehouse.read("subgroups", REGION, context.partition_key),
+        "subgroup",
+        MIN_SUBGROUP_OAS,
+        expected.tolist(),
     )
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from geodem_assets.distinct import TooFewDistinctRows as TooFewDistinctRows  # raised here, caught by assets
+from geodem_assets.distinct import check_distinct, count_distinct_rows
 
 LETTERS = string.ascii_uppercase
 
@@ -33,14 +36,22 @@ def _method(method: str) -> str:
     return method
 
 
+# What a clustering asset does when a level has fewer distinct rows than the k asked for.
+ON_TOO_FEW_DISTINCT = ("fail", "lower_k")
+
+
 def _sklearn_fit(X: np.ndarray, k: int, n_init: int, seed: int, init: str) -> KMeansFit:
-    """scikit-learn's KMeans, as the reference workflow calls it."""
+    """scikit-learn's KMeans, as the reference workflow calls it; an empty cluster (scikit-learn
+    can end with one on repeated rows) is filled from the farthest row, then Hartigan moves."""
     from sklearn.cluster import KMeans  # deferred: the UI loads this module often
 
     model = KMeans(n_clusters=k, init=init, n_init=n_init, random_state=seed, algorithm="lloyd").fit(X)
-    return KMeansFit(
-        labels=model.labels_.astype(np.int64), centers=model.cluster_centers_, inertia=float(model.inertia_)
-    )
+    labels = model.labels_.astype(np.int64)
+    if np.bincount(labels, minlength=k).min() == 0:
+        from geodem_assets.kmeans import nonempty
+
+        return _from_fast(nonempty(X, labels, model.cluster_centers_))
+    return KMeansFit(labels=labels, centers=model.cluster_centers_, inertia=float(model.inertia_))
 
 
 def _from_fast(fit) -> KMeansFit:
@@ -55,10 +66,13 @@ def kmeans(
     method "fast": geodem_assets.kmeans.fast_kmeans (k-means++ starts, local search, polish on
     every row); "reference": the reference workflow's call, scikit-learn
     KMeans(init="random", n_init=n_init), kept to reproduce published figures exactly.
+    Every cluster has at least one row; TooFewDistinctRows (a ValueError) when X has fewer than
+    k distinct rows.
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
     if k > X.shape[0]:
         raise ValueError(f"k={k} is larger than the {X.shape[0]} rows to cluster")
+    check_distinct(X, k)
     starts = n_init or DEFAULT_STARTS[_method(method)]
     if method == "fast":
         from geodem_assets.kmeans import fast_kmeans  # deferred: numba compiles on first import
@@ -70,10 +84,13 @@ def kmeans(
 def kmeans_range(
     X: np.ndarray, ks: list[int], *, n_init: int | None = None, seed: int = 507, method: str = "fast"
 ) -> dict[int, KMeansFit]:
-    """kmeans for every k in ks; the fast method shares its sample and grows each k from k-1."""
+    """kmeans for every k in ks; the fast method shares its sample and grows each k from k-1.
+
+    TooFewDistinctRows when X has fewer distinct rows than the largest k."""
     if _method(method) == "reference":
         # The clustergram package's call: k-means++ starts (scikit-learn's default init), n_init per k.
         X = np.ascontiguousarray(X, dtype=np.float64)
+        check_distinct(X, max(ks))
         return {k: _sklearn_fit(X, k, n_init or 100, seed, init="k-means++") for k in ks}
     from geodem_assets.kmeans import fast_kmeans_range
 
@@ -122,6 +139,18 @@ class ClustergramFits:
     silhouette: dict[int, float]
     calinski_harabasz: dict[int, float]
     suggested_k: int
+    skipped: list[int] = field(default_factory=list)  # k asked but above the distinct rows
+    distinct_rows: int | None = None  # counted up to the largest k asked
+
+    @property
+    def note(self) -> str | None:
+        """Why some k are missing, for the asset page; None when every k was fitted."""
+        if not self.skipped:
+            return None
+        return (
+            f"k = {', '.join(map(str, self.skipped))} skipped: the matrix has only "
+            f"{self.distinct_rows} distinct rows, so k-means with more clusters would leave some empty"
+        )
 
 
 def elbow(ks: list[int], inertia: list[float]) -> int:
@@ -148,10 +177,20 @@ def clustergram_fits(
     method: str = "fast",
     score_sample: int = 10_000,
 ) -> ClustergramFits:
-    """k-means for each k, silhouette (on a sample of at most score_sample rows) and CH scores."""
+    """k-means for each k, silhouette (on a sample of at most score_sample rows) and CH scores.
+
+    A k above the number of distinct rows of X (n, p) cannot give k non-empty clusters: it is
+    skipped and listed in `skipped` (with `note` saying why), rather than refused, so that the
+    clustergram still shows the k that can be fitted. Raises ValueError when no k remains.
+    """
     from sklearn.metrics import calinski_harabasz_score, silhouette_score
 
     ks = [k for k in ks if k <= X.shape[0]]
+    distinct = count_distinct_rows(X, at_most=max(ks)) if ks else 0
+    skipped = [k for k in ks if k > distinct]
+    ks = [k for k in ks if k <= distinct]
+    if not ks:
+        raise ValueError(f"clustergram: no k to fit on a matrix of {X.shape[0]} rows")
     fits = kmeans_range(X, ks, n_init=n_init, seed=seed, method=method)
     rng = np.random.default_rng(seed)
     sample = rng.choice(X.shape[0], size=min(score_sample, X.shape[0]), replace=False)
@@ -163,8 +202,56 @@ def clustergram_fits(
         ch[k] = float(calinski_harabasz_score(X, fit.labels))
     suggested = elbow(ks, [fits[k].inertia for k in ks]) if len(ks) >= 3 else ks[-1]
     return ClustergramFits(
-        fits=fits, silhouette=sil, calinski_harabasz=ch, suggested_k=max(suggested, min(2, ks[-1]))
+        fits=fits,
+        silhouette=sil,
+        calinski_harabasz=ch,
+        suggested_k=max(suggested, min(2, ks[-1])),
+        skipped=skipped,
+        distinct_rows=distinct,
     )
+
+
+@dataclass
+class LevelFit:
+    """One level's k-means (supergroups, or the subgroups of one supergroup) and the k asked."""
+
+    fit: KMeansFit
+    k_asked: int
+    distinct_rows: int | None = None  # set when k was lowered to it
+
+    @property
+    def note(self) -> str | None:
+        if self.fit.k == self.k_asked:
+            return None
+        return f"k lowered from {self.k_asked} to {self.fit.k}: only {self.distinct_rows} distinct rows"
+
+
+def fit_level(
+    X: np.ndarray,
+    k: int,
+    level: str,
+    *,
+    on_too_few_distinct: str = "fail",
+    n_init: int | None = None,
+    seed: int = 507,
+    method: str = "fast",
+) -> LevelFit:
+    """kmeans(X, k) for one level of the classification, named `level` in errors.
+
+    When X (n, p) has fewer distinct rows than k: on_too_few_distinct "fail" raises
+    TooFewDistinctRows naming the level, k and the distinct rows; "lower_k" fits k = the number
+    of distinct rows instead (the LevelFit says so). Never returns an empty cluster.
+    """
+    if on_too_few_distinct not in ON_TOO_FEW_DISTINCT:
+        raise ValueError(
+            f"on_too_few_distinct must be one of {', '.join(ON_TOO_FEW_DISTINCT)}, got {on_too_few_distinct!r}"
+        )
+    found = count_distinct_rows(X, at_most=k)
+    if found >= k:
+        return LevelFit(kmeans(X, k, n_init=n_init, seed=seed, method=method), k)
+    if on_too_few_distinct == "fail":
+        raise TooFewDistinctRows(k, count_distinct_rows(X), X.shape[0], level)
+    return LevelFit(kmeans(X, found, n_init=n_init, seed=seed, method=method), k, found)
 
 
 def subgroup_fits(
@@ -175,8 +262,13 @@ def subgroup_fits(
     n_init: int | None = None,
     seed: int = 507,
     method: str = "fast",
-) -> dict[str, KMeansFit]:
-    """Per supergroup code, k-means of its rows with counts[code] clusters, canonically ordered."""
+    on_too_few_distinct: str = "fail",
+) -> dict[str, LevelFit]:
+    """Per supergroup code, k-means of its rows with counts[code] clusters, canonically ordered.
+
+    ValueError when a supergroup has fewer OAs than its count; fewer distinct rows than its
+    count: see fit_level (the level is named "subgroups of supergroup <code>").
+    """
     out = {}
     for code, k in counts.items():
         rows = X[supergroups == code]
@@ -184,6 +276,15 @@ def subgroup_fits(
             raise ValueError(
                 f"supergroup {code} has {rows.shape[0]} OAs, fewer than the {k} subgroups asked for"
             )
-        fit = kmeans(rows, k, n_init=n_init, seed=seed, method=method)
-        out[code] = relabel(fit, canonical_order(fit))
+        level = fit_level(
+            rows,
+            k,
+            f"subgroups of supergroup {code}",
+            on_too_few_distinct=on_too_few_distinct,
+            n_init=n_init,
+            seed=seed,
+            method=method,
+        )
+        level.fit = relabel(level.fit, canonical_order(level.fit))
+        out[code] = level
     return out

@@ -40,6 +40,12 @@ class ClusterConfig(dg.Config):
         description="k-means starts. Unset: 18 k-means++ starts for 'fast', 1,000 random starts for 'reference'.",
     )
     seed: int = Field(default=507, description=_SEED)
+    on_too_few_distinct: Literal["fail", "lower_k"] = Field(
+        default="fail",
+        description="A level (the supergroups, or one supergroup's subgroups) with fewer distinct rows "
+        "than its k: 'fail' names the region, level, k and distinct rows; 'lower_k' fits k = the "
+        "distinct rows and says so in the metadata. An empty cluster is never returned.",
+    )
 
 
 class DiagnosticsConfig(dg.Config):

@@ -18,6 +18,14 @@ UMAP_DEFAULTS = dict(
 EXACT_KNN_MAX_ROWS = 40_000
 _BLOCK_ELEMENTS = 16_000_000  # one block of the distance matrix: 64 MB of float32
 UMAP_SMALL_ROWS = 4096  # below this UMAP computes every pairwise distance itself
+# UMAP's fuzzy graph needs each row's own entry plus at least one other neighbour, with
+# n_neighbors >= 2 clipped to n - 1: 3 rows at least (at 2, umap-learn fails inside its graph
+# construction with a zero-size reduction; 1 row has no neighbour at all).
+UMAP_MIN_ROWS = 3
+
+
+class TooFewRowsForEmbedding(ValueError):
+    """Fewer rows than UMAP_MIN_ROWS given to umap_embedding."""
 
 
 def cosine_knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +71,15 @@ def neighbour_search(n_rows: int, metric: str = "cosine", forced: bool = False) 
 
 
 def umap_embedding(X: np.ndarray, **params) -> np.ndarray:
-    """UMAP of X (n, p) into (n, 2); deterministic for a given random_state."""
+    """UMAP of X (n, p) into (n, 2); deterministic for a given random_state.
+
+    TooFewRowsForEmbedding (a ValueError) when n < UMAP_MIN_ROWS (3; see its comment).
+    """
+    if X.ndim != 2 or X.shape[0] < UMAP_MIN_ROWS:
+        raise TooFewRowsForEmbedding(
+            f"UMAP embedding needs at least {UMAP_MIN_ROWS} rows (each row's fuzzy neighbourhood "
+            f"needs itself and at least one other row, with n_neighbors >= 2), got shape {X.shape}"
+        )
     import umap  # deferred: importing umap compiles numba code
 
     options = {**UMAP_DEFAULTS, **params}

@@ -28,15 +28,26 @@ def variance_bars(variances: pd.Series) -> str:
 
 
 def clustergram_plot(X: np.ndarray, labels_by_k: dict[int, np.ndarray]) -> str:
-    """The clustergram package's plot, drawn from our own k-means labels."""
+    """The clustergram package's plot, drawn from our own k-means labels.
+
+    X (n, p); labels_by_k {k: labels (n,) in 0..k-1}. ValueError naming the k when a labelling
+    leaves a cluster empty (the package indexes cluster means by label and would fail inside).
+    """
     from clustergram import Clustergram
 
     ks = sorted(labels_by_k)
+    for k in ks:
+        present = np.unique(labels_by_k[k])
+        if len(present) != k or present.min() != 0 or present.max() != k - 1:
+            raise ValueError(
+                f"clustergram plot: the labels for k={k} fill {len(present)} of its {k} clusters; "
+                "every cluster must hold a row (fit only k up to the matrix's distinct rows)"
+            )
     labels = pd.DataFrame({k: labels_by_k[k] for k in ks})
     cgram = Clustergram.from_data(pd.DataFrame(X), labels, method="mean")
     fig, ax = plt.subplots(figsize=(8, 5))
     cgram.plot(ax=ax, size=0.5, linewidth=0.3)
-    ax.set_title(f"Clustergram (k = 1..{ks[-1]})")
+    ax.set_title(f"Clustergram (k = {ks[0]}..{ks[-1]})")
     return figure_markdown(fig, "clustergram")
 
 

@@ -13,17 +13,28 @@ from typing import NamedTuple
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from geodem_assets.distinct import TooFewDistinctRows, check_distinct, count_distinct_rows
 from geodem_assets.kmeans.lloyd import (
     KMeansResult,
     descend,
     exact_assignment,
+    hartigan_refine,
+    nonempty,
     parallel_map,
     polish,
     start_chunks,
 )
 from geodem_assets.kmeans.starts import grown, plusplus, relocations, swaps, trims
 
-__all__ = ["KMeansResult", "exact_assignment", "fast_kmeans", "fast_kmeans_range"]
+__all__ = [
+    "KMeansResult",
+    "TooFewDistinctRows",
+    "count_distinct_rows",
+    "exact_assignment",
+    "fast_kmeans",
+    "fast_kmeans_range",
+    "nonempty",
+]
 
 
 def _check(X: np.ndarray) -> np.ndarray:
@@ -87,6 +98,9 @@ class _Options(NamedTuple):
     min_gain: float = 1e-5  # relative gain below which the local search stops
     max_iter: int = 300  # Lloyd iterations per descent at most
     workers: int = 1  # threads
+    small_rows: int = 4096  # data this small get more starts and screen more optima exactly
+    start_budget: int = 300_000  # rows x centres per Lloyd step small data spend on starts, at most
+    screen_budget: int = 150_000  # rows x centres small data spend on Hartigan screening per k
 
 
 def _available_cores() -> int:
@@ -108,6 +122,14 @@ def _options(threads: int | None = None, **given) -> _Options:
     if not 1.0 <= opt.relax < 2.0:
         raise ValueError(f"relax must be in [1, 2), got {opt.relax}")
     return opt
+
+
+def _starts(opt: _Options, m: int, k: int) -> int:
+    """n_init, or up to 8 times more on small data, where a start costs little beside the fixed
+    overheads of a call and the landscape has many near-equal optima."""
+    if m > opt.small_rows:
+        return opt.n_init
+    return max(opt.n_init, min(8 * opt.n_init, opt.start_budget // (m * k)))
 
 
 def _search(
@@ -151,13 +173,13 @@ def _search(
 def _distinct(C: np.ndarray, inertia: np.ndarray, keep: int) -> list[int]:
     """Indices of the lowest-inertia solutions, skipping repeats of one already kept."""
     chosen: list[int] = []
-    keys: list[np.ndarray] = []
+    keys: set[bytes] = set()
     for s in np.argsort(inertia, kind="stable"):
-        key = C[s][np.lexsort(C[s].T[::-1])]
-        if any(np.allclose(key, other, rtol=0.0, atol=1e-7) for other in keys):
+        key = np.round(C[s][np.lexsort(C[s].T[::-1])], 6).tobytes()
+        if key in keys:
             continue
         chosen.append(int(s))
-        keys.append(key)
+        keys.add(key)
         if len(chosen) == keep:
             break
     return chosen
@@ -168,12 +190,23 @@ def _finish(rows: _Rows, C: np.ndarray, v: np.ndarray, opt: _Options) -> KMeansR
     if C.shape[1] == 1:
         return polish(rows.X, rows.xnorm, rows.X.mean(axis=0, keepdims=True), opt.max_iter)
     # Without a sample the search already ranked on every row; polishing fewer costs less.
-    chosen = _distinct(C, v, opt.n_refine if rows.sampled else max(1, opt.n_refine - 1))
+    keep = opt.n_refine if rows.sampled else max(1, opt.n_refine - 1)
+    n = rows.X.shape[0]
+    screen = opt.screen_budget // (n * C.shape[1]) if n <= opt.small_rows else 0
+    chosen = _distinct(C, v, max(keep, screen))
     full32 = rows.full32()
     fits = parallel_map(
-        lambda s: polish(rows.X, rows.xnorm, C[s], opt.max_iter, opt.relax, full32), chosen, opt.workers
+        lambda s: polish(rows.X, rows.xnorm, C[s], opt.max_iter, opt.relax, full32),
+        chosen[:keep],
+        opt.workers,
     )
-    return min(fits, key=lambda f: f.inertia)
+    # Small data: Hartigan moves from more of the optima, whose order the float32 sums of
+    # squares of Lloyd optima do not predict.
+    screened = [hartigan_refine(rows.X, C[s], opt.max_iter) for s in chosen[keep:]]
+    best = min(fits + screened, key=lambda f: f.inertia)
+    if any(best is f for f in screened):
+        best = polish(rows.X, rows.xnorm, best.centers, opt.max_iter)
+    return best
 
 
 def fast_kmeans(
@@ -194,9 +227,14 @@ def fast_kmeans(
     closest cluster pairs merged while one of the n_split widest clusters is split; a round must
     gain at least min_gain (relative) to be followed by another. The n_refine best distinct
     partitions are polished on every row in float64 (Lloyd, then Hartigan moves, until no row
-    moves). threads: default all available cores; the result does not depend on it.
+    moves). Data of at most small_rows rows (default 4,096) get up to 8 x n_init starts (at most
+    start_budget rows x centres per step) and Hartigan moves from up to screen_budget / (n k) of
+    the best distinct optima, since there the float32 ranking of Lloyd optima does not predict
+    which leads to the best Hartigan optimum (Telgarsky and Vattani 2010).
+    threads: default all available cores; the result does not depend on it.
     X (n, p); returns labels (n,) int64, centers (k, p) and the exact inertia (sum of squared
-    distances of the rows to their centres, after a final assignment).
+    distances of the rows to their centres, after a final assignment). Every cluster has at least
+    one row; TooFewDistinctRows (a ValueError) when X has fewer than k distinct rows.
     """
     return fast_kmeans_range(X, [k], seed=seed, sample_size=sample_size, threads=threads, **options)[k]
 
@@ -217,6 +255,7 @@ def fast_kmeans_range(
         if not 1 <= k <= X.shape[0]:
             raise ValueError(f"k={k} must be between 1 and the {X.shape[0]} rows to cluster")
     opt = _options(threads, **options)
+    check_distinct(X, ks[-1])
     rng = np.random.default_rng(seed)
     out: dict[int, KMeansResult] = {}
     # Parallel work is shared out by starts in threads; BLAS threads on top would fight them.
@@ -226,7 +265,7 @@ def fast_kmeans_range(
             if k == 1:
                 out[k] = _finish(rows, X.mean(axis=0, keepdims=True)[None], np.zeros(1), opt)
                 continue
-            starts = rows.seeds(k, opt.n_init, rng, opt.workers)
+            starts = rows.seeds(k, _starts(opt, rows.sample.shape[0], k), rng, opt.workers)
             if k - 1 in out:
                 starts = np.concatenate([starts, grown(rows.sample, out[k - 1].centers, opt.n_split)])
             C, v = _search(rows, starts, opt, rng)

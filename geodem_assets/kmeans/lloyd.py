@@ -199,6 +199,72 @@ def hartigan_candidates(X: np.ndarray, C: np.ndarray, labels: np.ndarray, counts
     return np.concatenate(out)
 
 
+def fill_empty(X: np.ndarray, labels: np.ndarray, C: np.ndarray) -> int:
+    """Give every empty cluster the row farthest from its own centre, taken from a cluster of
+    at least 2 rows; labels (n,) and centres C (k, p) are updated in place (C to the means).
+
+    Each move lowers the sum of squares (the row's error becomes 0). Returns the clusters filled;
+    raises ValueError when no row can move, i.e. X has fewer distinct rows than clusters.
+    """
+    k = C.shape[0]
+    filled = 0
+    counts = np.bincount(labels, minlength=k)
+    for j in np.flatnonzero(counts == 0):
+        dist = ((X - C[labels]) ** 2).sum(axis=1)
+        dist[counts[labels] < 2] = -1.0
+        far = int(dist.argmax())
+        if dist[far] <= 0.0:
+            raise ValueError(f"cluster {j} is empty and no row lies away from its centre to fill it")
+        old = labels[far]
+        labels[far] = j
+        counts[old] -= 1
+        counts[j] += 1
+        C[old] = X[labels == old].mean(axis=0)
+        C[j] = X[far]
+        filled += 1
+    return filled
+
+
+def nonempty(X: np.ndarray, labels: np.ndarray, C: np.ndarray, max_pass: int = 300) -> KMeansResult:
+    """The partition (labels (n,), centres C (k, p)) with no empty cluster: empty clusters are
+    filled by fill_empty, then Hartigan moves (which never empty a cluster) run to a stable
+    partition. Unchanged (exact means, exact inertia) when no cluster is empty."""
+    labels = np.array(labels, dtype=np.int64)
+    C = cluster_means(X, labels, np.array(C, dtype=np.float64))
+    if fill_empty(X, labels, C):
+        counts = np.bincount(labels, minlength=C.shape[0]).astype(np.float64)
+        hartigan_moves(X, np.arange(X.shape[0]), labels, C, counts, max_pass)
+        C = cluster_means(X, labels, C)
+    return KMeansResult(labels, C, float(squared_error(X, C, labels)))
+
+
+def hartigan_refine(X: np.ndarray, C: np.ndarray, max_pass: int) -> KMeansResult:
+    """The partition of X (n, p) by nearest centre of C (k, p), improved by Hartigan single-row moves
+    over every row, in float64, until none lowers the sum of squares (Hartigan and Wong 1979).
+
+    A Hartigan-stable partition is also Lloyd-stable (each row is nearest its own cluster's mean),
+    and many Lloyd optima are not Hartigan-stable (Telgarsky and Vattani 2010), so this ranks
+    Lloyd optima by the better optimum each leads to. Cheap when X is small: one pass is n*k*p.
+    """
+    labels, _ = exact_assignment(X, C)
+    C = cluster_means(X, labels, C)
+    fill_empty(X, labels, C)
+    counts = np.bincount(labels, minlength=C.shape[0]).astype(np.float64)
+    hartigan_moves(X, np.arange(X.shape[0]), labels, C, counts, max_pass)
+    # Incremental means drift in the last bits: the exact means of the final partition.
+    C = cluster_means(X, labels, C)
+    return _final(X, labels, C, max_pass)
+
+
+def _final(X: np.ndarray, labels: np.ndarray, C: np.ndarray, max_pass: int) -> KMeansResult:
+    """The nearest-centre assignment to C, unless ties there would empty a cluster (rows equal to
+    each other in two clusters): then the given partition, made non-empty."""
+    nearest, inertia = exact_assignment(X, C)
+    if np.bincount(nearest, minlength=C.shape[0]).min() > 0:
+        return KMeansResult(nearest, C, inertia)
+    return nonempty(X, labels, C, max_pass)
+
+
 def polish(
     X: np.ndarray, xnorm: np.ndarray, C: np.ndarray, max_iter: int, relax: float = 1.0, X32=None
 ) -> KMeansResult:
@@ -219,12 +285,13 @@ def polish(
         labels, _ = exact_assignment(X, centres[0])
         # Incremental sums drift in the last bits: restart from the exact means of the partition.
         C = cluster_means(X, labels, centres[0])
+        # An empty cluster takes the row farthest from its centre, so that none is returned.
+        fill_empty(X, labels, C)
         counts = np.bincount(labels, minlength=C.shape[0]).astype(np.float64)
-        if X32 is not None or (counts == 0).any():
+        if X32 is not None:
             break
         rows = hartigan_candidates(X, C, labels, counts)
         if hartigan_moves(X, rows, labels, C.copy(), counts, max_iter) == 0:
             break
         C = cluster_means(X, labels, C)
-    labels, inertia = exact_assignment(X, C)
-    return KMeansResult(labels, C, inertia)
+    return _final(X, labels, C, max_iter)

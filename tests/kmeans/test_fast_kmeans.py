@@ -5,7 +5,13 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 
-from geodem_assets.kmeans import KMeansResult, exact_assignment, fast_kmeans, fast_kmeans_range
+from geodem_assets.kmeans import (
+    KMeansResult,
+    TooFewDistinctRows,
+    exact_assignment,
+    fast_kmeans,
+    fast_kmeans_range,
+)
 
 
 def squared_error(X, labels, centers):
@@ -84,12 +90,14 @@ def test_one_cluster_is_the_mean_and_n_clusters_are_the_rows():
     assert len(np.unique(every.labels)) == 30
 
 
-def test_repeated_rows_fewer_distinct_than_k_do_not_break_it():
+def test_fewer_distinct_rows_than_k_is_refused_by_name():
+    # Five clusters of three distinct rows would leave two empty (it once returned them silently).
     X = np.repeat(np.eye(3), 20, axis=0)
-    fit = fast_kmeans(X, 5, seed=0)
-    assert np.isfinite(fit.centers).all()
+    with pytest.raises(TooFewDistinctRows, match="k=5 asked, but the 60 rows hold only 3 distinct rows"):
+        fast_kmeans(X, 5, seed=0)
+    fit = fast_kmeans(X, 3, seed=0)
+    assert np.bincount(fit.labels).tolist() == [20, 20, 20]
     assert fit.inertia == pytest.approx(0.0, abs=1e-20)
-    assert fit.labels.min() >= 0 and fit.labels.max() < 5
 
 
 def test_range_gives_every_k_and_inertia_never_rises_with_k(overlapping):
