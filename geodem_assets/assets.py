@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from common.markdown import markdown_table
-from geodem_assets import clustering, exports, naming, plots, profiles
+from geodem_assets import clustering, exports, maps, naming, plots, profiles
 from geodem_assets.census import NO_BOUNDARY, NO_CENSUS_ROW, numeric_variables, read_release
 from geodem_assets.config import ClusterConfig, DiagnosticsConfig, EmbeddingConfig
 from geodem_assets.embedding import UMAP_DEFAULTS, neighbour_search, umap_embedding
@@ -546,6 +546,16 @@ def classification_exports(
     profile_csv.to_csv(folder / "profiles.csv", index=False)
     title = f"{region.name} geodemographic classification"
     exports.write_kepler_map(folder / "map.html", geo, table, title)
+    indexed = table.set_index("OA")
+    maps.write_offline_map(
+        folder / "map_offline.html",
+        geo,
+        [
+            maps.MapLevel("Supergroups", indexed["supergroup"], names),
+            maps.MapLevel("Subgroups", indexed["subgroup"], names),
+        ],
+        title,
+    )
     exports.write_umap_html(folder / "umap.html", table, f"{region.name}: UMAP of Output Areas")
     lookup = profiles.variable_labels(
         warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()

@@ -49,6 +49,7 @@ def test_region_run_writes_every_export(region_run):
         "classification.gpkg",
         "profiles.csv",
         "map.html",
+        "map_offline.html",
         "umap.html",
         "profiles.html",
     ):
@@ -63,6 +64,8 @@ def test_region_run_writes_every_export(region_run):
     info = pyogrio.read_info(folder / "classification.gpkg", layer="supergroups")
     assert info["features"] == len(table) and "27700" in info["crs"]
     assert "keplergl" in (folder / "map.html").read_text().lower()
+    offline = (folder / "map_offline.html").read_text()
+    assert '<script src="http' not in offline and "Plotly.newPlot" in offline
 
 
 def test_supergroups_recover_the_planted_types(region_run):
