@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from common.markdown import markdown_table
-from geodem_assets import clustering, exports, maps, naming, plots, profiles
+from geodem_assets import clustering, exports, maps, naming, plots, profiles, workshop
 from geodem_assets.census import NO_BOUNDARY, NO_CENSUS_ROW, numeric_variables, read_release
 from geodem_assets.config import ClusterConfig, DiagnosticsConfig, EmbeddingConfig
 from geodem_assets.embedding import UMAP_DEFAULTS, neighbour_search, umap_embedding
@@ -566,7 +566,17 @@ def classification_exports(
     exports.write_profiles_html(
         folder / "profiles.html", matrix_scores, lookup, names, f"{region.name}: index scores (matrix)"
     )
-    files = {name: (folder / name) for name in exports.EXPORT_FILES}
+    # The workshop's files, under the names its users look for.
+    workshop.classification_csv(table).to_csv(folder / workshop.CLASSIFICATION_CSV, index=False)
+    workshop.cluster_descriptions(named).to_csv(folder / workshop.DESCRIPTIONS_CSV, index=False)
+    workshop.umap_table(table).to_parquet(folder / workshop.UMAP_PARQUET, index=False)
+    for stale in folder.glob("clustergram_*.png"):
+        stale.unlink()
+    grams = workshop.clustergrams(_matrix(warehouse, slug), groups["supergroup"])
+    for gram in grams:
+        workshop.write_clustergram_png(folder / gram.file, gram)
+    written = [*exports.EXPORT_FILES, *workshop.WORKSHOP_FILES, *(g.file for g in grams[1:])]
+    files = {name: (folder / name) for name in written}
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(folder)),

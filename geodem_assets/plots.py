@@ -27,8 +27,9 @@ def variance_bars(variances: pd.Series) -> str:
     return figure_markdown(fig, "variances")
 
 
-def clustergram_plot(X: np.ndarray, labels_by_k: dict[int, np.ndarray]) -> str:
-    """The clustergram package's plot, drawn from our own k-means labels."""
+def clustergram_figure(X: np.ndarray, labels_by_k: dict[int, np.ndarray], title: str | None = None):
+    """The clustergram package's plot (Clustergram.from_data, cluster means) of our own k-means
+    labels; labels_by_k {k: (n,) labels of X's rows}. Returns the matplotlib figure."""
     from clustergram import Clustergram
 
     ks = sorted(labels_by_k)
@@ -36,8 +37,13 @@ def clustergram_plot(X: np.ndarray, labels_by_k: dict[int, np.ndarray]) -> str:
     cgram = Clustergram.from_data(pd.DataFrame(X), labels, method="mean")
     fig, ax = plt.subplots(figsize=(8, 5))
     cgram.plot(ax=ax, size=0.5, linewidth=0.3)
-    ax.set_title(f"Clustergram (k = 1..{ks[-1]})")
-    return figure_markdown(fig, "clustergram")
+    ax.set_title(title or f"Clustergram (k = 1..{ks[-1]})")
+    return fig
+
+
+def clustergram_plot(X: np.ndarray, labels_by_k: dict[int, np.ndarray]) -> str:
+    """The clustergram package's plot, drawn from our own k-means labels."""
+    return figure_markdown(clustergram_figure(X, labels_by_k), "clustergram")
 
 
 def scores_plot(ks, inertia, silhouette: dict, ch: dict, suggested: int) -> str:

@@ -64,6 +64,15 @@ def test_region_run_writes_every_export(region_run):
     info = pyogrio.read_info(folder / "classification.gpkg", layer="supergroups")
     assert info["features"] == len(table) and "27700" in info["crs"]
     assert "keplergl" in (folder / "map.html").read_text().lower()
+    workshop = pd.read_csv(folder / "classification.csv")
+    assert list(workshop.columns) == ["OA", "supergroup", "subgroup", "supergroup_name", "subgroup_name"]
+    assert sorted(workshop["OA"]) == sorted(table["OA"])
+    described = pd.read_csv(folder / "cluster_descriptions.csv")
+    assert list(described.columns) == ["level", "code", "name", "pen_portrait", "source"]
+    assert sorted(described["code"]) == sorted({*table["supergroup"], *table["subgroup"]})
+    assert len(pd.read_parquet(folder / "umap.parquet")) == len(table)
+    for png in ["clustergram_supergroups.png", *(f"clustergram_{c}.png" for c in "ABCDE")]:
+        assert (folder / png).read_bytes()[:4] == b"\x89PNG", png
     offline = (folder / "map_offline.html").read_text()
     assert '<script src="http' not in offline and "Plotly.newPlot" in offline
 
