@@ -124,7 +124,9 @@ def census_release(
     deps=[census_release],
     description="The region's Output Areas: each OA in exactly one LAD, so in exactly one region.",
 )
-def region_output_areas(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def region_output_areas(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: OutputStore
+) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
     fp = _release_fingerprint(warehouse)
     boundaries = warehouse.read("oa_boundaries", columns=["OA", "LAD22CD"])
@@ -150,7 +152,22 @@ def region_output_areas(context: dg.AssetExecutionContext, warehouse: Warehouse)
     if region.lads is not None:
         geo = from_wkb_frame(warehouse.read("oa_boundaries", columns=["OA", "LAD22CD", "geometry_wkb"]))
         metadata["reference_intersects_oas"] = intersects_count(geo, from_wkb_frame(lads), region.lads)
-        metadata["map"] = dg.MetadataValue.md(plots.cluster_map(geo[geo["OA"].isin(oas)], "LAD22CD"))
+        geo = geo[geo["OA"].isin(oas)]
+        metadata["map"] = dg.MetadataValue.md(plots.cluster_map(geo, "LAD22CD"))
+    else:
+        geo = from_wkb_frame(
+            warehouse.read_matching("oa_boundaries", "OA", oas, columns=["OA", "geometry_wkb"])
+        )
+    # The first map: the region's OAs before any clustering, to check it is the region meant.
+    path = outputs.folder("geodem", region.slug) / maps.OUTPUT_AREAS_MAP
+    lad_names = dict(zip(lads["LAD22CD"], lads["LAD22NM"]))
+    maps.write_offline_map(
+        path,
+        geo[["OA", "geometry"]],
+        [maps.MapLevel("Local Authority Districts", table.set_index("OA")["LAD22CD"], lad_names)],
+        f"{region.name}: {len(table):,} Output Areas in {metadata['lads']} LADs (before clustering)",
+    )
+    metadata["map_file"] = dg.MetadataValue.path(str(path))
     return dg.MaterializeResult(metadata=metadata)
 
 

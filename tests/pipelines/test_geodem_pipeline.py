@@ -7,6 +7,7 @@ import pyogrio
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from partitions.regions import get_region
 from sample_data.census import write_sample_census
 from tests.pipelines.harness import make_defs, make_resources, run
 
@@ -73,6 +74,9 @@ def test_region_run_writes_every_export(region_run):
     assert len(pd.read_parquet(folder / "umap.parquet")) == len(table)
     for png in ["clustergram_supergroups.png", *(f"clustergram_{c}.png" for c in "ABCDE")]:
         assert (folder / png).read_bytes()[:4] == b"\x89PNG", png
+    first_map = (folder / "output_areas_map.html").read_text()
+    assert '<script src="http' not in first_map and "Local Authority Districts" in first_map
+    assert all(lad in first_map for lad in get_region(REGION).lads)
     offline = (folder / "map_offline.html").read_text()
     assert '<script src="http' not in offline and "Plotly.newPlot" in offline
 
