@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from common.markdown import markdown_table
-from geodem_assets import clustering, exports, maps, naming, plots, profiles, workshop
+from geodem_assets import clustering, distributions, exports, maps, naming, plots, profiles, workshop
 from geodem_assets.census import NO_BOUNDARY, NO_CENSUS_ROW, numeric_variables, read_release
 from geodem_assets.config import ClusterConfig, DiagnosticsConfig, EmbeddingConfig
 from geodem_assets.embedding import UMAP_DEFAULTS, neighbour_search, umap_embedding
@@ -201,7 +201,9 @@ def region_census(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     deps=[region_census],
     description="Classification matrix: arcsinh then min-max per variable; configured and zero-variance variables dropped.",
 )
-def region_matrix(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def region_matrix(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: OutputStore
+) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
     raw = wide(warehouse.read("region_census", REGION, region.slug))
     result = build_matrix(raw, drop=region.drop_variables)
@@ -211,8 +213,32 @@ def region_matrix(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
         )
     warehouse.replace_partition("region_matrix", REGION, region.slug, result.matrix.reset_index())
     pairs = pd.DataFrame(result.high_correlations, columns=["variable_1", "variable_2", "r"])
+    # The data before clustering, as files (too detailed to fit inline) and one small inline picture.
+    folder = outputs.folder("geodem", region.slug)
+    labels = profiles.variable_labels(
+        warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
+    )
+    kept = list(result.matrix.columns)
+    distributions.write_histogram_grid(
+        folder / distributions.HISTOGRAMS_RAW, raw[kept], labels, f"{region.name}: raw census variables"
+    )
+    distributions.write_histogram_grid(
+        folder / distributions.HISTOGRAMS_TRANSFORMED,
+        result.matrix,
+        labels,
+        f"{region.name}: transformed (arcsinh, then min-max)",
+    )
+    distributions.write_correlation_html(folder / distributions.CORRELATION_HTML, result.matrix, labels)
     return dg.MaterializeResult(
         metadata={
+            "correlation_distribution": dg.MetadataValue.md(
+                distributions.correlation_distribution_markdown(result.matrix)
+            ),
+            "histograms_raw": dg.MetadataValue.path(str(folder / distributions.HISTOGRAMS_RAW)),
+            "histograms_transformed": dg.MetadataValue.path(
+                str(folder / distributions.HISTOGRAMS_TRANSFORMED)
+            ),
+            "correlation_heatmap": dg.MetadataValue.path(str(folder / distributions.CORRELATION_HTML)),
             "dagster/row_count": len(result.matrix),
             "variables": result.matrix.shape[1],
             "dropped_configured": dg.MetadataValue.json(result.dropped_configured),

@@ -1,5 +1,7 @@
 """The geodemographic graph end to end on a small generated region, through Dagster."""
 
+from pathlib import Path
+
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -136,6 +138,13 @@ def test_metadata_has_pictures_and_key_figures(region_run):
     assert "data:image/png;base64," in diag["clustergram"].value
     sup = inst.get_latest_materialization_event(dg.AssetKey("supergroups")).asset_materialization.metadata
     assert sup["k"].value == 5 and sup["k_source"].value == "run config" and sup["inertia"].value > 0
+    matrix = inst.get_latest_materialization_event(
+        dg.AssetKey("region_matrix")
+    ).asset_materialization.metadata
+    assert len(matrix["correlation_distribution"].value) < 1000  # inline in the UI, no click
+    for key in ("histograms_raw", "histograms_transformed", "correlation_heatmap"):
+        assert Path(matrix[key].value).stat().st_size > 0, key
+    assert Path(matrix["histograms_raw"].value).parent == region_run["tmp"] / "out" / "geodem" / REGION
 
 
 def test_every_oa_lands_in_exactly_one_region(tmp_path):
