@@ -123,6 +123,7 @@ def offline_map_figure(geo, levels: list[MapLevel], title: str, tolerance_m: flo
     )
     if len(levels) > 1:
         fig.update_layout(
+            title={"text": title, "x": 0.5, "xanchor": "center"},  # clear of the dropdown at the left
             updatemenus=[
                 {
                     "type": "dropdown",
@@ -134,7 +135,7 @@ def offline_map_figure(geo, levels: list[MapLevel], title: str, tolerance_m: flo
                         for level, visible in zip(levels, visibility)
                     ],
                 }
-            ]
+            ],
         )
     return fig
 
