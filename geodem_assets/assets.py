@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from common.markdown import markdown_table
-from geodem_assets import clustering, exports, naming, plots, profiles
+from geodem_assets import clustering, distributions, exports, maps, naming, plots, profiles, workshop
 from geodem_assets.census import NO_BOUNDARY, NO_CENSUS_ROW, numeric_variables, read_release
 from geodem_assets.config import ClusterConfig, DiagnosticsConfig, EmbeddingConfig
 from geodem_assets.embedding import UMAP_DEFAULTS, TooFewRowsForEmbedding, neighbour_search, umap_embedding
@@ -126,7 +126,9 @@ def census_release(
     deps=[census_release],
     description="The region's Output Areas: each OA in exactly one LAD, so in exactly one region.",
 )
-def region_output_areas(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def region_output_areas(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: OutputStore
+) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
     fp = _release_fingerprint(warehouse)
     boundaries = warehouse.read("oa_boundaries", columns=["OA", "LAD22CD"])
@@ -152,7 +154,22 @@ def region_output_areas(context: dg.AssetExecutionContext, warehouse: Warehouse)
     if region.lads is not None:
         geo = from_wkb_frame(warehouse.read("oa_boundaries", columns=["OA", "LAD22CD", "geometry_wkb"]))
         metadata["reference_intersects_oas"] = intersects_count(geo, from_wkb_frame(lads), region.lads)
-        metadata["map"] = dg.MetadataValue.md(plots.cluster_map(geo[geo["OA"].isin(oas)], "LAD22CD"))
+        geo = geo[geo["OA"].isin(oas)]
+        metadata["map"] = dg.MetadataValue.md(plots.cluster_map(geo, "LAD22CD"))
+    else:
+        geo = from_wkb_frame(
+            warehouse.read_matching("oa_boundaries", "OA", oas, columns=["OA", "geometry_wkb"])
+        )
+    # The first map: the region's OAs before any clustering, to check it is the region meant.
+    path = outputs.folder("geodem", region.slug) / maps.OUTPUT_AREAS_MAP
+    lad_names = dict(zip(lads["LAD22CD"], lads["LAD22NM"]))
+    maps.write_offline_map(
+        path,
+        geo[["OA", "geometry"]],
+        [maps.MapLevel("Local Authority Districts", table.set_index("OA")["LAD22CD"], lad_names)],
+        f"{region.name}: {len(table):,} Output Areas in {metadata['lads']} LADs (before clustering)",
+    )
+    metadata["map_file"] = dg.MetadataValue.path(str(path))
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -186,7 +203,9 @@ def region_census(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     deps=[region_census],
     description="Classification matrix: arcsinh then min-max per variable; configured and zero-variance variables dropped.",
 )
-def region_matrix(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def region_matrix(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: OutputStore
+) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
     raw = wide(warehouse.read("region_census", REGION, region.slug))
     result = build_matrix(raw, drop=region.drop_variables)
@@ -196,8 +215,32 @@ def region_matrix(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
         )
     warehouse.replace_partition("region_matrix", REGION, region.slug, result.matrix.reset_index())
     pairs = pd.DataFrame(result.high_correlations, columns=["variable_1", "variable_2", "r"])
+    # The data before clustering, as files (too detailed to fit inline) and one small inline picture.
+    folder = outputs.folder("geodem", region.slug)
+    labels = profiles.variable_labels(
+        warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
+    )
+    kept = list(result.matrix.columns)
+    distributions.write_histogram_grid(
+        folder / distributions.HISTOGRAMS_RAW, raw[kept], labels, f"{region.name}: raw census variables"
+    )
+    distributions.write_histogram_grid(
+        folder / distributions.HISTOGRAMS_TRANSFORMED,
+        result.matrix,
+        labels,
+        f"{region.name}: transformed (arcsinh, then min-max)",
+    )
+    distributions.write_correlation_html(folder / distributions.CORRELATION_HTML, result.matrix, labels)
     return dg.MaterializeResult(
         metadata={
+            "correlation_distribution": dg.MetadataValue.md(
+                distributions.correlation_distribution_markdown(result.matrix)
+            ),
+            "histograms_raw": dg.MetadataValue.path(str(folder / distributions.HISTOGRAMS_RAW)),
+            "histograms_transformed": dg.MetadataValue.path(
+                str(folder / distributions.HISTOGRAMS_TRANSFORMED)
+            ),
+            "correlation_heatmap": dg.MetadataValue.path(str(folder / distributions.CORRELATION_HTML)),
             "dagster/row_count": len(result.matrix),
             "variables": result.matrix.shape[1],
             "dropped_configured": dg.MetadataValue.json(result.dropped_configured),
@@ -616,6 +659,16 @@ def classification_exports(
     )
     title = f"{region.name} geodemographic classification"
     exports.write_kepler_map(folder / "map.html", geo, table, title)
+    indexed = table.set_index("OA")
+    maps.write_offline_map(
+        folder / "map_offline.html",
+        geo,
+        [
+            maps.MapLevel("Supergroups", indexed["supergroup"], names),
+            maps.MapLevel("Subgroups", indexed["subgroup"], names),
+        ],
+        title,
+    )
     exports.write_umap_html(folder / "umap.html", table, f"{region.name}: UMAP of Output Areas")
     lookup = profiles.variable_labels(
         warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
@@ -626,7 +679,17 @@ def classification_exports(
     exports.write_profiles_html(
         folder / "profiles.html", matrix_scores, lookup, names, f"{region.name}: index scores (matrix)"
     )
-    files = {name: (folder / name) for name in (*exports.EXPORT_FILES, *prompts)}
+    # The workshop's files, under the names its users look for.
+    workshop.classification_csv(table).to_csv(folder / workshop.CLASSIFICATION_CSV, index=False)
+    workshop.cluster_descriptions(named).to_csv(folder / workshop.DESCRIPTIONS_CSV, index=False)
+    workshop.umap_table(table).to_parquet(folder / workshop.UMAP_PARQUET, index=False)
+    for stale in folder.glob("clustergram_*.png"):
+        stale.unlink()
+    grams = workshop.clustergrams(_matrix(warehouse, slug), groups["supergroup"])
+    for gram in grams:
+        workshop.write_clustergram_png(folder / gram.file, gram)
+    written = [*exports.EXPORT_FILES, *workshop.WORKSHOP_FILES, *(g.file for g in grams[1:]), *prompts]
+    files = {name: (folder / name) for name in written}
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(folder)),

@@ -17,6 +17,7 @@ EXPORT_FILES = (
     "classification.gpkg",
     "profiles.csv",
     "map.html",
+    "map_offline.html",
     "umap.html",
     "profiles.html",
 )

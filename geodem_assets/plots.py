@@ -27,11 +27,12 @@ def variance_bars(variances: pd.Series) -> str:
     return figure_markdown(fig, "variances")
 
 
-def clustergram_plot(X: np.ndarray, labels_by_k: dict[int, np.ndarray]) -> str:
-    """The clustergram package's plot, drawn from our own k-means labels.
+def clustergram_figure(X: np.ndarray, labels_by_k: dict[int, np.ndarray], title: str | None = None):
+    """The clustergram package's plot (Clustergram.from_data, cluster means) of our own k-means
+    labels; X (n, p), labels_by_k {k: (n,) labels in 0..k-1}. Returns the matplotlib figure.
 
-    X (n, p); labels_by_k {k: labels (n,) in 0..k-1}. ValueError naming the k when a labelling
-    leaves a cluster empty (the package indexes cluster means by label and would fail inside).
+    ValueError naming the k when a labelling leaves a cluster empty (the package indexes cluster
+    means by label and would fail inside).
     """
     from clustergram import Clustergram
 
@@ -47,8 +48,13 @@ def clustergram_plot(X: np.ndarray, labels_by_k: dict[int, np.ndarray]) -> str:
     cgram = Clustergram.from_data(pd.DataFrame(X), labels, method="mean")
     fig, ax = plt.subplots(figsize=(8, 5))
     cgram.plot(ax=ax, size=0.5, linewidth=0.3)
-    ax.set_title(f"Clustergram (k = {ks[0]}..{ks[-1]})")
-    return figure_markdown(fig, "clustergram")
+    ax.set_title(title or f"Clustergram (k = {ks[0]}..{ks[-1]})")
+    return fig
+
+
+def clustergram_plot(X: np.ndarray, labels_by_k: dict[int, np.ndarray]) -> str:
+    """The clustergram package's plot, drawn from our own k-means labels, as Markdown."""
+    return figure_markdown(clustergram_figure(X, labels_by_k), "clustergram")
 
 
 def scores_plot(ks, inertia, silhouette: dict, ch: dict, suggested: int) -> str:

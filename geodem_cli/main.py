@@ -276,6 +276,13 @@ def cmd_prune_stale(args) -> int:
     return 0
 
 
+# What a user should know before opening the demo's maps.
+MAP_NOTES = {
+    "map.html": "  (Kepler.gl: needs internet, loads its viewer from a CDN)",
+    "map_offline.html": "  (Plotly, self-contained: opens offline)",
+}
+
+
 def cmd_demo(args) -> int:
     from sample_data.census import write_sample_census
 
@@ -296,7 +303,7 @@ def cmd_demo(args) -> int:
     print(("demo finished" if ok else "demo FAILED") + f"; Dagster instance: {os.environ['DAGSTER_HOME']}")
     if ok:
         for f in sorted((s.output_dir / "geodem" / "liverpool-city-region").iterdir()):
-            print(f"  {f}")
+            print(f"  {f}{MAP_NOTES.get(f.name, '')}")
         print(f"  {s.output_dir / 'homeloc' / 'user_home_country.parquet'}")
         print("open the UI with `make ui`, then http://127.0.0.1:3000")
     return 0 if ok else 1

@@ -1,5 +1,7 @@
 """The geodemographic graph end to end on a small generated region, through Dagster."""
 
+from pathlib import Path
+
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -7,6 +9,7 @@ import pyogrio
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from partitions.regions import get_region
 from sample_data.census import write_sample_census
 from tests.pipelines.harness import make_defs, make_resources, run
 
@@ -49,6 +52,7 @@ def test_region_run_writes_every_export(region_run):
         "classification.gpkg",
         "profiles.csv",
         "map.html",
+        "map_offline.html",
         "umap.html",
         "profiles.html",
     ):
@@ -63,6 +67,20 @@ def test_region_run_writes_every_export(region_run):
     info = pyogrio.read_info(folder / "classification.gpkg", layer="supergroups")
     assert info["features"] == len(table) and "27700" in info["crs"]
     assert "keplergl" in (folder / "map.html").read_text().lower()
+    workshop = pd.read_csv(folder / "classification.csv")
+    assert list(workshop.columns) == ["OA", "supergroup", "subgroup", "supergroup_name", "subgroup_name"]
+    assert sorted(workshop["OA"]) == sorted(table["OA"])
+    described = pd.read_csv(folder / "cluster_descriptions.csv")
+    assert list(described.columns) == ["level", "code", "name", "pen_portrait", "source"]
+    assert sorted(described["code"]) == sorted({*table["supergroup"], *table["subgroup"]})
+    assert len(pd.read_parquet(folder / "umap.parquet")) == len(table)
+    for png in ["clustergram_supergroups.png", *(f"clustergram_{c}.png" for c in "ABCDE")]:
+        assert (folder / png).read_bytes()[:4] == b"\x89PNG", png
+    first_map = (folder / "output_areas_map.html").read_text()
+    assert '<script src="http' not in first_map and "Local Authority Districts" in first_map
+    assert all(lad in first_map for lad in get_region(REGION).lads)
+    offline = (folder / "map_offline.html").read_text()
+    assert '<script src="http' not in offline and "Plotly.newPlot" in offline
 
 
 def test_supergroups_recover_the_planted_types(region_run):
@@ -120,6 +138,13 @@ def test_metadata_has_pictures_and_key_figures(region_run):
     assert "data:image/png;base64," in diag["clustergram"].value
     sup = inst.get_latest_materialization_event(dg.AssetKey("supergroups")).asset_materialization.metadata
     assert sup["k"].value == 5 and sup["k_source"].value == "run config" and sup["inertia"].value > 0
+    matrix = inst.get_latest_materialization_event(
+        dg.AssetKey("region_matrix")
+    ).asset_materialization.metadata
+    assert len(matrix["correlation_distribution"].value) < 1000  # inline in the UI, no click
+    for key in ("histograms_raw", "histograms_transformed", "correlation_heatmap"):
+        assert Path(matrix[key].value).stat().st_size > 0, key
+    assert Path(matrix["histograms_raw"].value).parent == region_run["tmp"] / "out" / "geodem" / REGION
 
 
 def test_every_oa_lands_in_exactly_one_region(tmp_path):

@@ -1,0 +1,147 @@
+"""Self-contained HTML maps (Plotly, its JavaScript inlined): they open without a network.
+
+The polygons are drawn as filled shapes in British National Grid metres on a plain x/y plot
+with equal scales, so no tile server and no base-map download (Plotly's `geo` subplots fetch
+topojson from a CDN) is involved. Outlines are simplified for display only
+(`display.display_geometries`: neighbours stay edge-matched); never used for any assignment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geodem_assets.display import display_geometries, map_tolerance
+
+# The region's Output Areas coloured by LAD, written by `region_output_areas` before clustering.
+OUTPUT_AREAS_MAP = "output_areas_map.html"
+
+# Display tolerance, metres: street level, or the extent over OFFLINE_MAP_PIXELS for a large
+# region, so the file stays a few MB for a city region.
+OFFLINE_MAP_TOLERANCE_M = 10.0
+OFFLINE_MAP_PIXELS = 20_000
+
+
+# Qualitative colours: Plotly's "Dark24" then "Light24", enough for every subgroup of a usual
+# classification; they repeat after 48 codes.
+def _palette() -> list[str]:
+    from plotly.colors import qualitative
+
+    return [*qualitative.Dark24, *qualitative.Light24]
+
+
+@dataclass(frozen=True)
+class MapLevel:
+    """One switchable level of a map: a code per OA (e.g. supergroup A…E) and a name per code.
+
+    label: shown in the dropdown ("Supergroups"); codes: Series indexed by OA; names: code -> name
+    (codes without a name are shown by code only).
+    """
+
+    label: str
+    codes: pd.Series
+    names: dict[str, str]
+
+
+def _rings_xy(geoms: np.ndarray, decimals: int) -> tuple[list, list]:
+    """x, y lists of every exterior ring of `geoms`, rings separated by None (Plotly's gap)."""
+    xs: list = []
+    ys: list = []
+    polygons = shapely.get_parts(np.asarray(geoms, dtype=object))
+    for ring in shapely.get_exterior_ring(polygons):
+        coords = np.round(shapely.get_coordinates(ring), decimals)
+        xs.extend(coords[:, 0].tolist())
+        ys.extend(coords[:, 1].tolist())
+        xs.append(None)
+        ys.append(None)
+    return xs, ys
+
+
+def offline_map_figure(geo, levels: list[MapLevel], title: str, tolerance_m: float | None = None):
+    """A Plotly figure of OA polygons coloured by code, one trace per code, one level visible.
+
+    geo: GeoDataFrame with columns OA and geometry in a projected CRS in metres (EPSG:27700);
+    levels: one or more `MapLevel`s (a dropdown switches between them when there are several);
+    tolerance_m: display simplification (default the larger of 10 m and extent / 20,000).
+    Each code is one filled trace named "code name": the legend and the hover show the names
+    (hovering a polygon shows its cluster; holes are drawn filled, as web maps of OAs usually
+    are). Raises ValueError when `levels` is empty or no OA of `geo` has a code.
+    """
+    import plotly.graph_objects as go
+
+    if not levels:
+        raise ValueError("offline_map_figure: give at least one level")
+    geoms = geo.geometry.to_numpy()
+    if tolerance_m is None:
+        tolerance_m = max(OFFLINE_MAP_TOLERANCE_M, map_tolerance(geoms, OFFLINE_MAP_PIXELS))
+    simple = pd.Series(display_geometries(geoms, tolerance_m), index=geo["OA"].to_numpy())
+    palette = _palette()
+    fig = go.Figure()
+    visibility: list[list[bool]] = []
+    for i, level in enumerate(levels):
+        codes = level.codes.reindex(simple.index).dropna()
+        if codes.empty:
+            raise ValueError(f"offline_map_figure: no OA of the map has a code at level {level.label!r}")
+        first = len(fig.data)
+        for j, code in enumerate(sorted(codes.unique(), key=str)):
+            members = codes.index[codes.to_numpy() == code]
+            xs, ys = _rings_xy(simple.loc[members].to_numpy(), decimals=0)
+            label = f"{code} {level.names.get(code, '')}".strip() + f" ({len(members)} OAs)"
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    fill="toself",
+                    fillcolor=palette[j % len(palette)],
+                    line={"width": 0.3, "color": "white"},
+                    name=label,
+                    legendgroup=level.label,
+                    legendgrouptitle_text=level.label,
+                    hoveron="fills",
+                    hoverinfo="name",
+                    hoverlabel={"namelength": -1},
+                    opacity=0.85,
+                    visible=i == 0,
+                )
+            )
+        visibility.append([first <= t < len(fig.data) for t in range(len(fig.data))])
+    total = len(fig.data)
+    visibility = [v + [False] * (total - len(v)) for v in visibility]
+    fig.update_layout(
+        title=title,
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1},
+        plot_bgcolor="white",
+        height=800,
+        legend={"itemsizing": "constant"},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
+    if len(levels) > 1:
+        fig.update_layout(
+            title={"text": title, "x": 0.5, "xanchor": "center"},  # clear of the dropdown at the left
+            updatemenus=[
+                {
+                    "type": "dropdown",
+                    "x": 0.0,
+                    "y": 1.06,
+                    "xanchor": "left",
+                    "buttons": [
+                        {"label": level.label, "method": "update", "args": [{"visible": visible}]}
+                        for level, visible in zip(levels, visibility)
+                    ],
+                }
+            ],
+        )
+    return fig
+
+
+def write_offline_map(path: Path, geo, levels: list[MapLevel], title: str) -> None:
+    """Write `offline_map_figure` as one HTML file with plotly.js inlined (no script, stylesheet
+    or tile fetched from the network; plotly.js itself is about 4.8 MB of it)."""
+    fig = offline_map_figure(geo, levels, title)
+    fig.write_html(path, include_plotlyjs=True, full_html=True, config={"displaylogo": False})

@@ -1,0 +1,133 @@
+"""The files the reference workshop notebook handed its users, written beside the platform's own.
+
+A workshop user looks for: the classification as a CSV, the clusters' names and pen portraits
+as `cluster_descriptions.csv`, the clustergram pictures (supergroups, and one per supergroup
+for its subgroups) and the UMAP coordinates as Parquet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geodem_assets import clustering
+
+CLASSIFICATION_CSV = "classification.csv"
+DESCRIPTIONS_CSV = "cluster_descriptions.csv"
+UMAP_PARQUET = "umap.parquet"
+CLUSTERGRAM_SUPERGROUPS = "clustergram_supergroups.png"
+
+WORKSHOP_FILES = (CLASSIFICATION_CSV, DESCRIPTIONS_CSV, UMAP_PARQUET, CLUSTERGRAM_SUPERGROUPS)
+
+CLASSIFICATION_COLUMNS = ["OA", "supergroup", "subgroup", "supergroup_name", "subgroup_name"]
+DESCRIPTION_COLUMNS = ["level", "code", "name", "pen_portrait", "source"]
+UMAP_COLUMNS = ["OA", "UMAP1", "UMAP2", "supergroup", "subgroup"]
+
+# The workshop's clustergram range: k = 1..9, for the supergroups and within each supergroup.
+CLUSTERGRAM_KS = range(1, 10)
+
+
+def clustergram_subgroups_file(code: str) -> str:
+    """File name of supergroup `code`'s clustergram (`clustergram_A.png`, …)."""
+    return f"clustergram_{code}.png"
+
+
+def classification_csv(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per OA: OA, supergroup, subgroup, supergroup_name, subgroup_name.
+
+    table: `exports.classification_table` output. Raises KeyError naming a missing column.
+    """
+    missing = [c for c in CLASSIFICATION_COLUMNS if c not in table.columns]
+    if missing:
+        raise KeyError(f"classification table lacks columns {', '.join(missing)}")
+    return table[CLASSIFICATION_COLUMNS].sort_values("OA").reset_index(drop=True)
+
+
+def cluster_descriptions(names: pd.DataFrame) -> pd.DataFrame:
+    """One row per cluster: level (supergroup/subgroup), code, name, pen_portrait, source.
+
+    names: the `cluster_names` table (level, cluster, name, description, source). Supergroups
+    first, then subgroups, each in code order.
+    """
+    out = pd.DataFrame(
+        {
+            "level": names["level"].to_numpy(),
+            "code": names["cluster"].to_numpy(),
+            "name": names["name"].to_numpy(),
+            "pen_portrait": names["description"].to_numpy(),
+            "source": names["source"].to_numpy(),
+        }
+    )
+    out["_order"] = out["level"].map({"supergroup": 0, "subgroup": 1})
+    return out.sort_values(["_order", "code"]).drop(columns="_order").reset_index(drop=True)
+
+
+def umap_table(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per OA: OA, UMAP1, UMAP2, supergroup, subgroup (from the classification table)."""
+    return table[UMAP_COLUMNS].sort_values("OA").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Clustergram:
+    """The k-means labels behind one clustergram picture: labels_by_k {k: (n,) int labels}."""
+
+    title: str
+    file: str
+    labels_by_k: dict[int, np.ndarray]
+    X: np.ndarray
+
+
+def clustergrams(
+    matrix: pd.DataFrame, supergroups: pd.Series, *, seed: int = 507, n_init: int | None = None
+) -> list[Clustergram]:
+    """The workshop's clustergrams: k = 1..9 over the whole matrix, and within each supergroup.
+
+    matrix: OA × variables (the transformed matrix); supergroups: code per OA (same index).
+    Labels are recomputed here with the project's k-means (`clustering.kmeans_range`, fast
+    method, `n_init` starts per k, seed 507) on the matrix, as the clustergram package's
+    reference did with scikit-learn (Fonseca & Cardoso's clustergram, as in the `clustergram`
+    package); a supergroup of fewer OAs than 9 gets k up to its size.
+    """
+    X = matrix.to_numpy(dtype=np.float64)
+    codes = supergroups.reindex(matrix.index).to_numpy()
+    out = [
+        Clustergram(
+            "Clustergram of the supergroups (k = 1..9)",
+            CLUSTERGRAM_SUPERGROUPS,
+            _labels(X, seed, n_init),
+            X,
+        )
+    ]
+    for code in sorted(pd.unique(codes)):
+        rows = X[codes == code]
+        out.append(
+            Clustergram(
+                f"Clustergram of the subgroups of supergroup {code}",
+                clustergram_subgroups_file(code),
+                _labels(rows, seed, n_init),
+                rows,
+            )
+        )
+    return out
+
+
+def _labels(X: np.ndarray, seed: int, n_init: int | None) -> dict[int, np.ndarray]:
+    ks = [k for k in CLUSTERGRAM_KS if k <= len(X)]
+    fits = clustering.kmeans_range(X, ks, n_init=n_init, seed=seed)
+    return {k: fits[k].labels for k in ks}
+
+
+def write_clustergram_png(path: Path, gram: Clustergram) -> None:
+    """Draw `gram` with the clustergram package's plot and save it as a PNG (100 dpi)."""
+    from geodem_assets.plots import clustergram_figure
+
+    fig = clustergram_figure(gram.X, gram.labels_by_k, gram.title)
+    try:
+        fig.savefig(path, format="png", dpi=100, bbox_inches="tight")
+    finally:
+        from common.figures import plt
+
+        plt.close(fig)
