@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geodem_assets import clustering
+from geodem_assets.distinct import count_distinct_rows
 
 CLASSIFICATION_CSV = "classification.csv"
 DESCRIPTIONS_CSV = "cluster_descriptions.csv"
@@ -115,7 +116,9 @@ def clustergrams(
 
 
 def _labels(X: np.ndarray, seed: int, n_init: int | None) -> dict[int, np.ndarray]:
-    ks = [k for k in CLUSTERGRAM_KS if k <= len(X)]
+    # k up to the distinct rows, as the clustergram asset does: no k-means with an empty cluster.
+    distinct = count_distinct_rows(X, at_most=max(CLUSTERGRAM_KS))
+    ks = [k for k in CLUSTERGRAM_KS if k <= distinct]
     fits = clustering.kmeans_range(X, ks, n_init=n_init, seed=seed)
     return {k: fits[k].labels for k in ks}
 

@@ -36,7 +36,7 @@ def region_profiles(
     fits = clustering.subgroup_fits(matrix.to_numpy(), sup.to_numpy(), dict(zip(codes, subgroups)))
     sub = pd.Series(index=matrix.index, dtype=object)
     for code, f in fits.items():
-        sub[sup.to_numpy() == code] = [f"{code}{i + 1}" for i in f.labels]
+        sub[sup.to_numpy() == code] = [f"{code}{i + 1}" for i in f.fit.labels]
     size_rows, score_rows = [], []
     for level, labels in (("supergroup", sup), ("subgroup", sub)):
         size_rows.append(profiles.sizes(labels, sample.population).reset_index().assign(level=level))
