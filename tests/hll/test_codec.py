@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from resources.hll import HLL, HLLError, HLLFormatError, HLLParameterMismatch, hash_integer, hash_texts
@@ -114,10 +114,15 @@ def test_batched_add_equals_adding_one_at_a_time(params, first, second):
 
 @settings(max_examples=150, deadline=None)
 @given(PARAMS, st.lists(HASHES, max_size=6))
+@example(params=(4, 1, 1, 1), sets=[[-1, 16]])
 def test_union_all_equals_folding_union(params, sets):
+    # hll_union_agg unpacks every value, the first included, into an empty accumulator; so the
+    # fold starts from the empty value too. (With the padding quirk of log2m + regwidth < 8,
+    # the agg over one value is not that value's bytes: PostgreSQL gives \x130441f8 for
+    # hll_union_agg over hll_add_agg(-1, 16; 4, 1, 1, 1) = \x1304410fc0.)
     values = [HLL.from_hashes(np.array(s, dtype=np.int64), *params) for s in sets] or [HLL.empty(*params)]
-    folded = values[0]
-    for v in values[1:]:
+    folded = HLL.empty(*params)
+    for v in values:
         folded = folded.union(v)
     assert HLL.union_all(values).to_bytes() == folded.to_bytes()
     assert HLL.union_all([None, *values]).to_bytes() == folded.to_bytes()
