@@ -45,13 +45,20 @@ def _sklearn_fit(X: np.ndarray, k: int, n_init: int, seed: int, init: str) -> KM
     can end with one on repeated rows) is filled from the farthest row, then Hartigan moves."""
     from sklearn.cluster import KMeans  # deferred: the UI loads this module often
 
-    model = KMeans(n_clusters=k, init=init, n_init=n_init, random_state=seed, algorithm="lloyd").fit(X)
-    labels = model.labels_.astype(np.int64)
+    # scikit-learn has no type stubs; its n_init default "auto" makes pyright read the parameter as str.
+    model = KMeans(
+        n_clusters=k,
+        init=init,
+        n_init=n_init,  # pyright: ignore[reportArgumentType]
+        random_state=seed,
+        algorithm="lloyd",
+    ).fit(X)
+    labels = np.asarray(model.labels_, dtype=np.int64)
     if np.bincount(labels, minlength=k).min() == 0:
         from geodem_assets.kmeans import nonempty
 
         return _from_fast(nonempty(X, labels, model.cluster_centers_))
-    return KMeansFit(labels=labels, centers=model.cluster_centers_, inertia=float(model.inertia_))
+    return KMeansFit(labels=labels, centers=model.cluster_centers_, inertia=float(np.asarray(model.inertia_)))
 
 
 def _from_fast(fit) -> KMeansFit:

@@ -90,4 +90,4 @@ def umap_embedding(X: np.ndarray, **params) -> np.ndarray:
     )
     if method == "exact" and "precomputed_knn" not in options:
         options["precomputed_knn"] = cosine_knn(X32, min(options["n_neighbors"], X32.shape[0]))
-    return umap.UMAP(n_components=2, **options).fit_transform(X32).astype(np.float64)
+    return np.asarray(umap.UMAP(n_components=2, **options).fit_transform(X32), dtype=np.float64)

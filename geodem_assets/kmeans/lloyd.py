@@ -274,8 +274,11 @@ def polish(
     Lloyd then covers most of the way in float32 at half the cost, and both stages stop once at
     most 1 row in 10,000 changes cluster in a step (the remaining gains are below 1e-6 relative,
     as are a Hartigan move's on clusters that large). The final assignment makes labels, centres
-    and inertia agree in every case.
+    and inertia agree in every case. Raises ValueError if max_iter < 1.
     """
+    if max_iter < 1:
+        raise ValueError(f"polish needs max_iter >= 1, got {max_iter}")
+    labels = np.empty(0, dtype=np.int64)  # set by the first pass
     settle = 0
     if X32 is not None:
         settle = X.shape[0] // 10_000

@@ -63,7 +63,7 @@ def swaps(Y: np.ndarray, C: np.ndarray, labels: np.ndarray, n_merge: int, n_spli
         (a, b): counts[a] * counts[b] / max(counts[a] + counts[b], 1.0) * ((C[a] - C[b]) ** 2).sum()
         for a, b in itertools.combinations(range(k), 2)
     }
-    pairs = sorted(ward, key=ward.get)[:n_merge]
+    pairs = sorted(ward, key=lambda pair: ward[pair])[:n_merge]
     halves = {}
     out = []
     for a, b in pairs:
