@@ -562,6 +562,7 @@ OVERRIDES_DIR = Path(__file__).resolve().parents[1] / "partitions" / "overrides"
         dg.AssetCheckSpec(
             "names_from_configured_namer",
             asset="cluster_names",
+            partitions_def=region_partitions,
             blocking=False,
             description="Every name came from the configured namer (or a person); fails when answers were rejected and offline names used instead.",
         )

@@ -7,6 +7,7 @@ import pandas as pd
 from geodem_assets.assets import census_release, region_matrix, region_output_areas, subgroups, supergroups
 from geodem_assets.census import EXPECTED_VARIABLES, validate_variables
 from geodem_assets.tables import REGION, wide
+from partitions.definitions import region_partitions
 from partitions.regions import get_region
 from resources.warehouse import Warehouse
 
@@ -30,6 +31,7 @@ def census_schema_and_ranges(warehouse: Warehouse) -> dg.AssetCheckResult:
 
 @dg.asset_check(
     asset=region_output_areas,
+    partitions_def=region_partitions,
     blocking=True,
     description="The region has enough OAs for its clustering: at least 10 per supergroup and subgroup asked for.",
 )
@@ -46,6 +48,7 @@ def region_size_vs_k(context: dg.AssetCheckExecutionContext, warehouse: Warehous
 
 @dg.asset_check(
     asset=region_matrix,
+    partitions_def=region_partitions,
     blocking=True,
     description="The matrix has no missing or infinite values and lies in [0, 1].",
 )
@@ -93,6 +96,7 @@ def _cluster_sizes_check(
 
 @dg.asset_check(
     asset=supergroups,
+    partitions_def=region_partitions,
     blocking=True,
     description="No empty or tiny supergroup (each of the k fitted ≥ 1 % of the region's OAs).",
 )
@@ -106,6 +110,7 @@ def supergroups_not_tiny(context: dg.AssetCheckExecutionContext, warehouse: Ware
 
 @dg.asset_check(
     asset=subgroups,
+    partitions_def=region_partitions,
     blocking=True,
     description=f"No empty or tiny subgroup (each fitted subgroup ≥ {MIN_SUBGROUP_OAS} OAs).",
 )

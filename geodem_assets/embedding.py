@@ -10,6 +10,8 @@ small beside the search.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 UMAP_DEFAULTS = dict(
@@ -90,4 +92,11 @@ def umap_embedding(X: np.ndarray, **params) -> np.ndarray:
     )
     if method == "exact" and "precomputed_knn" not in options:
         options["precomputed_knn"] = cosine_knn(X32, min(options["n_neighbors"], X32.shape[0]))
-    return np.asarray(umap.UMAP(n_components=2, **options).fit_transform(X32), dtype=np.float64)
+    with warnings.catch_warnings():
+        # Both expected, neither actionable: a fixed random_state is what makes the embedding
+        # reproducible (UMAP then runs single-threaded and says so), and the precomputed
+        # neighbours carry no search index because nothing here calls transform() later.
+        warnings.filterwarnings("ignore", r"n_jobs value .* overridden", UserWarning)
+        warnings.filterwarnings("ignore", r"precomputed_knn\[2\]", UserWarning)
+        xy = umap.UMAP(n_components=2, **options).fit_transform(X32)
+    return np.asarray(xy, dtype=np.float64)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -133,7 +135,8 @@ def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, tit
     data["geometry"] = shapely.to_wkt(merged.geometry.to_numpy(), rounding_precision=6)
     del merged
     kmap = KeplerGl(data={KEPLER_DATASET: data}, config=kepler_config(title))
-    kmap.save_to_html(file_name=str(path), read_only=False)
+    with contextlib.redirect_stdout(io.StringIO()):  # keplergl prints "Map saved to …!"
+        kmap.save_to_html(file_name=str(path), read_only=False)
 
 
 def write_umap_html(path: Path, table: pd.DataFrame, title: str) -> None:

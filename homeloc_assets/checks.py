@@ -14,6 +14,7 @@ MAX_QUARANTINE_RATE = 0.05
 
 @dg.asset_check(
     asset=user_locations,
+    partitions_def=user_range_partitions,
     blocking=True,
     description=f"At most {MAX_QUARANTINE_RATE:.0%} of the range's lines quarantined, and lines = rows + quarantined.",
 )
@@ -32,6 +33,7 @@ def quarantine_rate_below_threshold(
 
 @dg.asset_check(
     asset=user_country_userdays,
+    partitions_def=user_range_partitions,
     blocking=True,
     description="Userday totals are consistent: each user's total (union) is at least the largest country value and at most the sum, within HLL error.",
 )

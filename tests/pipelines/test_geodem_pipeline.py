@@ -248,3 +248,25 @@ def test_supergroups_page_shows_sizes_as_a_table(region_run):
     rows = [r.data for r in meta["sizes"].records]
     assert [r["code"] for r in rows] == list("ABCDE")
     assert sum(r["oas"] for r in rows) == meta["dagster/row_count"].value
+
+
+def _check_partitions(instance, asset: str, check: str) -> list[str | None]:
+    records = instance.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(dg.AssetKey(asset), check), limit=100
+    )
+    return [r.event.dagster_event.event_specific_data.partition for r in records if r.event]
+
+
+def test_each_region_check_result_belongs_to_its_region(region_run):
+    inst = region_run["instance"]
+    for asset, check in [
+        ("region_output_areas", "region_size_vs_k"),
+        ("region_matrix", "matrix_finite_and_scaled"),
+        ("supergroups", "supergroups_not_tiny"),
+        ("subgroups", "subgroups_not_tiny"),
+        ("cluster_names", "names_from_configured_namer"),
+    ]:
+        partitions = _check_partitions(inst, asset, check)
+        assert partitions and set(partitions) == {REGION}, (asset, check, partitions)
+    # The release is one thing, not per region.
+    assert set(_check_partitions(inst, "census_release", "census_schema_and_ranges")) == {None}

@@ -53,6 +53,16 @@ def test_every_line_is_a_row_or_quarantined_and_summary_covers_all_ranges(tmp_pa
         dg.AssetKey("locals_tourists_summary")
     ).asset_materialization
     assert summary.metadata["ranges_included"].value == len(KEYS)
+    # Each range's check results belong to that range in the UI.
+    for asset, check in [
+        ("user_locations", "quarantine_rate_below_threshold"),
+        ("user_country_userdays", "userday_totals_consistent"),
+    ]:
+        records = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey(asset), check), limit=100
+        )
+        partitions = sorted(r.event.dagster_event.event_specific_data.partition for r in records)
+        assert partitions == sorted(KEYS), (check, partitions)
 
 
 def test_rerun_of_partition_replaces_rows(tmp_path, userdays_file):
