@@ -170,6 +170,17 @@ def region_output_areas(
         f"{region.name}: {len(table):,} Output Areas in {metadata['lads']} LADs (before clustering)",
     )
     metadata["map_file"] = dg.MetadataValue.path(str(path))
+    kepler = path.with_name(maps.OUTPUT_AREAS_KEPLER)
+    lad_table = table.assign(LAD22NM=table["LAD22CD"].map(lad_names))
+    exports.write_kepler_map(
+        kepler,
+        geo[["OA", "geometry"]],
+        lad_table,
+        f"{region.name}: Output Areas by LAD",
+        layers=[("Local Authority Districts", "LAD22CD")],
+        columns=["OA", "LAD22CD", "LAD22NM"],
+    )
+    metadata["kepler_map_file"] = dg.MetadataValue.path(str(kepler))
     return dg.MaterializeResult(metadata=metadata)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -82,10 +83,14 @@ def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) 
 
 
 KEPLER_DATASET = "classification"
+# (layer label, column coloured by): the first layer is shown, the others start hidden.
+CLASSIFICATION_LAYERS = (("supergroups", "supergroup"), ("subgroups", "subgroup"))
+CLASSIFICATION_COLUMNS = ("OA", "supergroup", "supergroup_name", "subgroup", "subgroup_name")
 
 
-def kepler_config(title: str) -> dict:
-    """Two polygon layers of one dataset, supergroups (shown) and subgroups (hidden), coloured by code."""
+def kepler_config(title: str, layers: Sequence[tuple[str, str]] = CLASSIFICATION_LAYERS) -> dict:
+    """Polygon layers of one dataset, one per (label, column) in `layers`, coloured by that
+    column's codes; the first is shown, the others start hidden (a click in the layer panel)."""
 
     def layer(layer_id: str, data_id: str, field: str, visible: bool) -> dict:
         return {
@@ -107,8 +112,7 @@ def kepler_config(title: str) -> dict:
         "config": {
             "visState": {
                 "layers": [
-                    layer("supergroups", KEPLER_DATASET, "supergroup", True),
-                    layer("subgroups", KEPLER_DATASET, "subgroup", False),
+                    layer(label, KEPLER_DATASET, field, i == 0) for i, (label, field) in enumerate(layers)
                 ]
             },
             "mapState": {"title": title},
@@ -116,9 +120,19 @@ def kepler_config(title: str) -> dict:
     }
 
 
-def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, title: str) -> None:
-    """A Kepler.gl HTML map coloured by supergroup, with subgroups as a second layer of the same
-    dataset (each polygon is embedded once)."""
+def write_kepler_map(
+    path: Path,
+    geo: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    title: str,
+    layers: Sequence[tuple[str, str]] = CLASSIFICATION_LAYERS,
+    columns: Sequence[str] = CLASSIFICATION_COLUMNS,
+) -> None:
+    """A Kepler.gl HTML map of `geo` (OA, geometry in EPSG:27700) joined to `table` on OA: by
+    default coloured by supergroup with subgroups as a second layer; `layers` as in
+    kepler_config, `columns` (OA first) the table's columns carried into the map's tooltips.
+    Each polygon is embedded once. The file loads Kepler.gl's viewer and basemap from the
+    internet when opened (the self-contained maps are in `geodem_assets.maps`)."""
     from keplergl import KeplerGl
 
     merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner")
@@ -131,10 +145,10 @@ def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, tit
     # The outlines go in as WKT in a CSV dataset (kepler.gl parses WKT geometry columns):
     # one string per OA written by GEOS, where a GeoDataFrame would be turned into GeoJSON
     # dicts of Python floats twice over, several GiB for the UK.
-    data = pd.DataFrame(merged[["OA", "supergroup", "supergroup_name", "subgroup", "subgroup_name"]])
+    data = pd.DataFrame(merged[list(columns)])
     data["geometry"] = shapely.to_wkt(merged.geometry.to_numpy(), rounding_precision=6)
     del merged
-    kmap = KeplerGl(data={KEPLER_DATASET: data}, config=kepler_config(title))
+    kmap = KeplerGl(data={KEPLER_DATASET: data}, config=kepler_config(title, layers))
     with contextlib.redirect_stdout(io.StringIO()):  # keplergl prints "Map saved to …!"
         kmap.save_to_html(file_name=str(path), read_only=False)
 

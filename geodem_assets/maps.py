@@ -19,6 +19,7 @@ from geodem_assets.display import display_geometries, map_tolerance
 
 # The region's Output Areas coloured by LAD, written by `region_output_areas` before clustering.
 OUTPUT_AREAS_MAP = "output_areas_map.html"
+OUTPUT_AREAS_KEPLER = "output_areas_map_kepler.html"  # the same OAs in Kepler.gl (needs internet)
 
 # Display tolerance, metres: street level, or the extent over OFFLINE_MAP_PIXELS for a large
 # region, so the file stays a few MB for a city region.

@@ -279,6 +279,7 @@ def cmd_prune_stale(args) -> int:
 # What a user should know before opening the demo's maps.
 MAP_NOTES = {
     "map.html": "  (Kepler.gl: needs internet, loads its viewer from a CDN)",
+    "output_areas_map_kepler.html": "  (Kepler.gl: needs internet, loads its viewer from a CDN)",
     "map_offline.html": "  (Plotly, self-contained: opens offline)",
 }
 

@@ -75,6 +75,7 @@ def test_static_maps_drop_only_what_a_pixel_cannot_show():
 def test_kepler_layers_share_one_dataset(tmp_path):
     layers = exports.kepler_config("t")["config"]["visState"]["layers"]
     assert [layer["id"] for layer in layers] == ["supergroups", "subgroups"]
+    assert [layer["config"]["isVisible"] for layer in layers] == [True, False]
     assert {layer["config"]["dataId"] for layer in layers} == {exports.KEPLER_DATASET}
     geoms = _grid()
     geo = gpd.GeoDataFrame({"OA": [f"E{i:08d}" for i in range(len(geoms))]}, geometry=geoms, crs=27700)

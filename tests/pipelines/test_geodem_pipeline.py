@@ -79,6 +79,10 @@ def test_region_run_writes_every_export(region_run):
     first_map = (folder / "output_areas_map.html").read_text()
     assert '<script src="http' not in first_map and "Local Authority Districts" in first_map
     assert all(lad in first_map for lad in get_region(REGION).lads)
+    kepler = (folder / "output_areas_map_kepler.html").read_text()
+    assert "Local Authority Districts" in kepler and "LAD22NM" in kepler
+    oas = pd.read_parquet(folder / "classification.parquet")["OA"]
+    assert all(kepler.count(oa) == 1 for oa in oas.head(20))
     offline = (folder / "map_offline.html").read_text()
     assert '<script src="http' not in offline and "Plotly.newPlot" in offline
 
