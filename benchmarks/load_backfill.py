@@ -29,7 +29,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,7 +40,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from benchmarks.report import RESULTS, machine_lines, write_section
-from geodem_cli.stack import REPO, dagster_database, running_stack
+from geodem_cli.stack import dagster_database, launch_backfill, running_stack
 from partitions.user_ranges import partition_keys
 
 SECTION = "## Load: backfill"
@@ -649,39 +648,6 @@ class LoadResult:
                 f"user_classification.parquet has {rec.classified_rows:,} rows for {rec.input_users:,} users"
             )
         return out
-
-
-def launch_backfill(stack, log: Path, timeout_s: float) -> tuple[subprocess.Popen, str]:
-    """``geodem backfill homeloc --wait`` in the background, as an operator runs it; (process, backfill id)."""
-    out = open(log, "w")
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "geodem"),
-            "backfill",
-            "homeloc",
-            "--wait",
-            "--timeout",
-            str(timeout_s),
-            "--url",
-            stack.base_url,
-        ],
-        env=stack.env,
-        cwd=REPO,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    out.close()
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        found = re.search(r"launched backfill (\w+)", log.read_text())
-        if found:
-            return proc, found.group(1)
-        if proc.poll() is not None:
-            break
-        time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"geodem backfill did not launch (exit {proc.poll()}):\n{log.read_text()}")
 
 
 def measured_backfill(stack, log: Path, timeout_s: float):

@@ -7,9 +7,11 @@ retries, pools, asset backfills) as in production.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -175,3 +177,41 @@ def geodem(stack: UiStack, *args: str, timeout: float = 900) -> subprocess.Compl
         text=True,
         timeout=timeout,
     )
+
+
+def launch_backfill(
+    stack: UiStack, log: Path, timeout_s: float, launch_timeout_s: float = 120
+) -> tuple[subprocess.Popen, str]:
+    """`geodem backfill homeloc --wait --timeout timeout_s` in the background against the stack,
+    as an operator runs it, its output going to `log`; returns (process, backfill id) once the
+    command has printed the id. Raises RuntimeError (with the log) if it exits or has not
+    launched within `launch_timeout_s` seconds."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "geodem"),
+                "backfill",
+                "homeloc",
+                "--wait",
+                "--timeout",
+                str(timeout_s),
+                "--url",
+                stack.base_url,
+            ],
+            env=stack.env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    deadline = time.monotonic() + launch_timeout_s
+    while time.monotonic() < deadline:
+        found = re.search(r"launched backfill (\w+)", log.read_text())
+        if found:
+            return proc, found.group(1)
+        if proc.poll() is not None:
+            break
+        time.sleep(0.5)
+    if proc.poll() is None:
+        proc.kill()
+    raise RuntimeError(f"geodem backfill did not launch (exit {proc.poll()}):\n{log.read_text()}")

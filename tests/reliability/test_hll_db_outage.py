@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,7 +13,7 @@ import psycopg2
 import pytest
 
 from geodem_cli.backfill import backfill_status, partition_statuses
-from geodem_cli.stack import REPO, dagster_database, running_stack
+from geodem_cli.stack import REPO, dagster_database, launch_backfill, running_stack
 from geodem_cli.webserver import graphql
 from partitions.definitions import user_range_partitions
 from resources.hll_resource import PostgresHLLResource
@@ -97,37 +94,6 @@ def hll_step_errors(base_url: str, runs: list[dict]) -> dict[str, list[tuple[str
     return found
 
 
-def launch_backfill(stack, log: Path) -> tuple[subprocess.Popen, str]:
-    """`geodem backfill homeloc --wait` in the background, as an operator would run it; (process, backfill id)."""
-    out = open(log, "w")
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "geodem"),
-            "backfill",
-            "homeloc",
-            "--wait",
-            "--timeout",
-            str(BACKFILL_TIMEOUT_S),
-            "--url",
-            stack.base_url,
-        ],
-        env=stack.env,
-        cwd=REPO,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    out.close()
-    launched = wait_until(
-        lambda: re.search(r"launched backfill (\w+)", log.read_text()) or proc.poll() is not None,
-        120,
-        "the backfill to be launched",
-        stack,
-    )
-    assert launched is not True, f"geodem backfill exited with {proc.returncode}:\n{log.read_text()}"
-    return proc, launched.group(1)
-
-
 def test_postgresql_restart_mid_backfill_is_ridden_out_by_retries(pg_server_url, hll_cluster, cases):
     cluster, hll_url, _ = hll_cluster
     root = Path(tempfile.mkdtemp(prefix="geodem-outage-"))
@@ -146,7 +112,7 @@ def test_postgresql_restart_mid_backfill_is_ridden_out_by_retries(pg_server_url,
             dagster_database(pg_server_url, prefix="dagster_outage") as database,
             running_stack(database, root, settings, ARTIFACTS) as stack,
         ):
-            proc, backfill_id = launch_backfill(stack, root / "backfill.log")
+            proc, backfill_id = launch_backfill(stack, root / "backfill.log", BACKFILL_TIMEOUT_S)
             try:
 
                 def started_runs():
