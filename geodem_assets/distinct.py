@@ -23,12 +23,15 @@ def count_distinct_rows(X: np.ndarray, at_most: int | None = None) -> int:
     Rows are compared exactly (bitwise, with -0.0 taken as 0.0). With at_most = k the cost is
     about k rows on ordinary data, since its first rows already differ.
     """
-    X = np.ascontiguousarray(X, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
+    X = np.asarray(X)
     limit = X.shape[0] if at_most is None else at_most
     seen: set[bytes] = set()
     step = max(limit, 1024)
     for b in range(0, X.shape[0], step):
-        for row in X[b : b + step]:
+        # One block at a time (+ 0.0 turns -0.0 into 0.0): with at_most = k, ordinary data
+        # stop after the first block, without a copy of the whole matrix.
+        block = np.ascontiguousarray(X[b : b + step], dtype=np.float64) + 0.0
+        for row in block:
             seen.add(row.tobytes())
         if len(seen) >= limit:
             return min(len(seen), limit) if at_most is not None else len(seen)
