@@ -260,7 +260,6 @@ def region_matrix(
                 markdown_table(pairs) if len(pairs) else "none"
             ),
             "variances": dg.MetadataValue.md(plots.variance_bars(result.variances)),
-            "correlations": dg.MetadataValue.md(plots.correlation_heatmap(result.matrix)),
         }
     )
 

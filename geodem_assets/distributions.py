@@ -28,22 +28,33 @@ def _short(text: str, width: int = 34) -> str:
 def write_histogram_grid(path: Path, values: pd.DataFrame, labels: dict[str, str], title: str) -> None:
     """A PNG grid of one histogram per column of `values` (OAs × variables), `HISTOGRAM_COLUMNS`
     across, each titled with the variable's code and name (`labels`: code -> name, shortened to
-    fit). Missing values are left out of each histogram. Raises ValueError for no columns."""
+    fit). Missing values are left out of each histogram. Raises ValueError for no columns.
+
+    Drawn for speed with ~60 panels (a region run pays for two grids): one filled step artist
+    per panel, three value ticks and no count ticks (the shape is what is read), and a fixed
+    layout; matplotlib's tight_layout and tick text were 85 % of the time."""
     if values.shape[1] == 0:
         raise ValueError(f"{title}: no variables to draw")
+    from matplotlib.ticker import MaxNLocator
+
     cols = HISTOGRAM_COLUMNS
     rows = math.ceil(values.shape[1] / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 1.9 * rows), squeeze=False)
     try:
         for ax, code in zip(axes.flat, values.columns):
             data = values[code].to_numpy(dtype=float)
-            ax.hist(data[np.isfinite(data)], bins=HISTOGRAM_BINS, color="#4c72b0")
+            counts, edges = np.histogram(data[np.isfinite(data)], bins=HISTOGRAM_BINS)
+            ax.stairs(counts, edges, fill=True, color="#4c72b0")
             ax.set_title(_short(f"{code} {labels.get(code, '')}".strip()), fontsize=6.5)
+            ax.set_yticks([])
+            ax.xaxis.set_major_locator(MaxNLocator(3))
             ax.tick_params(labelsize=5)
         for ax in list(axes.flat)[values.shape[1] :]:
             ax.set_axis_off()
-        fig.suptitle(title, fontsize=11)
-        fig.tight_layout(rect=(0, 0, 1, 0.98))
+        height = fig.get_figheight()  # inches: the title and the first row's titles above the axes
+        fig.suptitle(title, fontsize=11, y=1 - 0.08 / height, va="top")
+        top = 1 - 0.62 / height
+        fig.subplots_adjust(left=0.02, right=0.99, bottom=0.03, top=top, wspace=0.15, hspace=0.55)
         fig.savefig(path, format="png", dpi=80)
     finally:
         plt.close(fig)

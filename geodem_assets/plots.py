@@ -8,17 +8,6 @@ import pandas as pd
 from common.figures import figure_markdown, plt
 
 
-def correlation_heatmap(matrix: pd.DataFrame) -> str:
-    corr = matrix.corr().to_numpy()
-    fig, ax = plt.subplots(figsize=(7, 6))
-    im = ax.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=90, fontsize=5)
-    ax.set_yticks(range(len(matrix.columns)), matrix.columns, fontsize=5)
-    fig.colorbar(im, ax=ax, shrink=0.8, label="Pearson r")
-    ax.set_title("Correlation of transformed variables")
-    return figure_markdown(fig, "correlation heatmap")
-
-
 def variance_bars(variances: pd.Series) -> str:
     fig, ax = plt.subplots(figsize=(9, 3))
     variances.plot.bar(ax=ax, color="#4c72b0", fontsize=6)

@@ -33,3 +33,34 @@ def table_metadata(
         records=[dg.TableRecord(r) for r in frame_records(df, max_rows)],
         schema=table_schema(df, descriptions),
     )
+
+
+def written_table_metadata(
+    df: pd.DataFrame,
+    descriptions: Mapping[str, str],
+    *,
+    table_name: str | None = None,
+    uri: str | None = None,
+) -> dict[str, object]:
+    """Dagster's standard metadata for a table an asset wrote: `dagster/column_schema` (every
+    column described), `dagster/row_count`, and where it is: `dagster/table_name` (e.g.
+    "warehouse.main.supergroups" in DuckDB) and/or `dagster/uri` (a file:// or s3:// URL, as
+    Dagster's UriMetadataSet takes it: a string).
+
+    Raises ValueError when a column of `df` has no description, or a description names no
+    column, or neither table_name nor uri is given.
+    """
+    undescribed = [c for c in df.columns if not descriptions.get(c)]
+    if undescribed:
+        raise ValueError(f"columns without a description: {undescribed}")
+    if table_name is None and uri is None:
+        raise ValueError("give the table's name or its URI")
+    meta: dict[str, object] = {
+        "dagster/column_schema": table_schema(df, descriptions),
+        "dagster/row_count": len(df),
+    }
+    if table_name is not None:
+        meta["dagster/table_name"] = table_name
+    if uri is not None:
+        meta["dagster/uri"] = uri
+    return meta

@@ -1,0 +1,105 @@
+"""What each column of the geodemographic tables holds: the descriptions behind every asset's
+`dagster/column_schema`, written once.
+
+`describe(table, columns)` gives one description per column and refuses a column nobody wrote
+down, so a new column cannot reach the UI undocumented. Variable columns (v01..v60) take their
+name and unit from `geodem_assets.variables`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from geodem_assets import variables
+
+OA = "Output Area code (E00/W00 England and Wales, S00 Scotland, N20 Northern Ireland)"
+REGION_COLUMN = "region partition key (slug in partitions/regions.yaml)"
+LEVEL = "supergroup, group or subgroup"
+CLUSTER = "cluster code: supergroup letter A, B, …; subgroup letter and number A1, A2, …"
+
+COLUMNS: dict[str, dict[str, str]] = {
+    "census_variables": {"OA": OA},
+    "region_output_areas": {"OA": OA, "LAD22CD": "Local Authority District (2022) the OA lies in"},
+    "region_census": {"OA": OA},
+    "region_matrix": {"OA": OA},
+    "cluster_diagnostics": {
+        "k": "number of clusters tried",
+        "inertia": "k-means inertia: sum of squared distances of OAs to their centres (matrix units)",
+        "silhouette": "mean silhouette (−1..1, higher is better separated)",
+        "calinski_harabasz": "Calinski–Harabasz index (between / within dispersion, higher is better)",
+        "suggested_k": "the k the diagnostics suggest (same on every row)",
+    },
+    "supergroups": {
+        "OA": OA,
+        "supergroup": "supergroup letter (A, B, …), stable across re-runs and releases",
+    },
+    "subgroups": {
+        "OA": OA,
+        "supergroup": "supergroup letter",
+        "subgroup": "subgroup code: its supergroup's letter and a number (A1, A2, …)",
+    },
+    "cluster_embedding": {
+        "OA": OA,
+        "UMAP1": "first UMAP coordinate (unitless)",
+        "UMAP2": "second UMAP coordinate (unitless)",
+    },
+    "cluster_profiles": {
+        "level": LEVEL,
+        "cluster": CLUSTER,
+        "oas": "Output Areas in the cluster",
+        "pct_oas": "% of the region's OAs",
+        "population": "usual residents in the cluster's OAs",
+        "pct_population": "% of the region's usual residents",
+    },
+    "cluster_names": {
+        "level": LEVEL,
+        "cluster": CLUSTER,
+        "name": "name of at most 3 words",
+        "description": "pen portrait",
+        "source": "who named it: openai, offline or override (a person)",
+        "model": "OpenAI model that wrote it (empty for offline and override)",
+        "prompt_version": "version of the naming prompt",
+        "fallback_reason": "why the offline namer stood in for the configured one (empty if it did not)",
+    },
+    "classification": {
+        "OA": OA,
+        "supergroup": "supergroup letter",
+        "supergroup_name": "supergroup name",
+        "subgroup": "subgroup code",
+        "subgroup_name": "subgroup name",
+        "UMAP1": "first UMAP coordinate (unitless)",
+        "UMAP2": "second UMAP coordinate (unitless)",
+    },
+}
+
+
+def _variable_description(code: str) -> str:
+    v = variables.variable(code)
+    return f"{v.name}: {v.unit} ({v.kind}, Census 2021 {v.table})"
+
+
+def describe(table: str, columns: Iterable[str], extra: dict[str, str] | None = None) -> dict[str, str]:
+    """One description per column of `table`, in the given column order.
+
+    Known columns come from COLUMNS[table] (and `extra`), variable codes v01..v60 from
+    `geodem_assets.variables`, and the partition column `region` is described as such.
+    Raises KeyError naming the table when it is not in COLUMNS, and ValueError naming the
+    table and every column that has no description.
+    """
+    if table not in COLUMNS:
+        raise KeyError(f"no column descriptions for table {table!r}; known: {sorted(COLUMNS)}")
+    known = {**COLUMNS[table], **(extra or {})}
+    out: dict[str, str] = {}
+    missing = []
+    for c in columns:
+        if c in known:
+            out[c] = known[c]
+        elif c in variables.BY_CODE:
+            out[c] = _variable_description(c)
+        elif c == "region":
+            out[c] = REGION_COLUMN
+        else:
+            missing.append(c)
+    if missing:
+        raise ValueError(f"table {table!r}: columns without a description: {missing}")
+    return out
