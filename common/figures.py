@@ -10,6 +10,12 @@ Two forms:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:  # matplotlib itself is imported on first use
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
 import base64
 import io
 
@@ -35,7 +41,7 @@ class _LazyPyplot:
 plt = _LazyPyplot()
 
 
-def figure_markdown(fig, alt: str) -> str:
+def figure_markdown(fig: Figure, alt: str) -> str:
     """Render and close a figure; return Markdown embedding it as a PNG data URI (90 dpi).
 
     Usually longer than `DAGSTER_INLINE_MARKDOWN_LIMIT`: the UI shows it behind "[Show Markdown]".
@@ -60,7 +66,7 @@ def _palette_png(image, colors: int) -> bytes:
 
 
 def inline_figure_markdown(
-    fig,
+    fig: Figure,
     alt: str,
     *,
     max_chars: int = DAGSTER_INLINE_MARKDOWN_LIMIT - 1,
@@ -97,7 +103,8 @@ def inline_figure_markdown(
         while current >= min_dpi:
             fig.set_dpi(current)
             fig.canvas.draw()
-            image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).convert("RGB")
+            canvas = cast("FigureCanvasAgg", fig.canvas)  # the Agg backend (plt above)
+            image = Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
             for n in colors:
                 markdown = _png_markdown(alt, _palette_png(image, n))
                 if len(markdown) <= max_chars:

@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 # Rows above this are refused: every row is stored in the event log and drawn on the page.
@@ -26,7 +27,7 @@ class ColumnSpec:
     description: str | None = None
 
 
-def column_type(dtype) -> str:
+def column_type(dtype: np.dtype | pd.api.extensions.ExtensionDtype) -> str:
     """Dagster's table column type name for a pandas dtype: bool, int, float, datetime or string.
 
     Nullable integer and boolean dtypes map like their NumPy forms; categories, objects and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -177,7 +178,7 @@ def elbow(ks: list[int], inertia: list[float]) -> int:
 
 def clustergram_fits(
     X: np.ndarray,
-    ks=range(1, 10),
+    ks: Iterable[int] = range(1, 10),
     *,
     n_init: int | None = None,
     seed: int = 507,

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from common.figures import inline_figure_markdown, plt
+
+if TYPE_CHECKING:  # plotly is imported where a figure is made
+    import plotly.graph_objects as go
 
 HISTOGRAMS_RAW = "histograms_raw.png"
 HISTOGRAMS_TRANSFORMED = "histograms_transformed.png"
@@ -60,7 +64,7 @@ def write_histogram_grid(path: Path, values: pd.DataFrame, labels: dict[str, str
         plt.close(fig)
 
 
-def correlation_figure(matrix: pd.DataFrame, labels: dict[str, str], threshold: float = 0.95):
+def correlation_figure(matrix: pd.DataFrame, labels: dict[str, str], threshold: float = 0.95) -> go.Figure:
     """A Plotly figure: the Pearson correlation heatmap of `matrix`'s columns (names of both
     variables and r on hover), above a table of the pairs with |r| > `threshold`, strongest first
     (the reference workshop's screening threshold)."""

@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 
 from homeloc_assets.sphere import EARTH_RADIUS_KM, ArcIndex
 from resources.country_layers import COUNTRY_LAYERS, DEFAULT_COUNTRY_LAYER, countries_path
@@ -32,7 +33,7 @@ def default_countries_path() -> Path:
     return countries_path(DEFAULT_COUNTRY_LAYER)
 
 
-def load_countries(path=None) -> gpd.GeoDataFrame:
+def load_countries(path: str | Path | None = None) -> gpd.GeoDataFrame:
     """Country polygons with columns ``name, iso_a3, geometry`` in EPSG:4326, -99 codes fixed.
 
     ``path``: any file GeoPandas reads with ``name`` and ``iso_a3`` columns; default the
@@ -115,8 +116,8 @@ class CountryIndex:
 
 
 def assign_countries(
-    lat,
-    lon,
+    lat: ArrayLike,
+    lon: ArrayLike,
     countries: gpd.GeoDataFrame | CountryIndex,
     max_offshore_km: float = 25.0,
     *,

@@ -36,13 +36,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
 HLL_RSE_CONSTANT = 1.04  # Flajolet et al. 2007: RSE = 1.04 / sqrt(m)
 CONTINUITY = 0.5
 
 
-def cardinality_se(estimate, log2m: int) -> np.ndarray:
+def cardinality_se(estimate: ArrayLike, log2m: int) -> np.ndarray:
     """Standard error (user-days, float64, shape of ``estimate``) of HLL cardinalities
     ``estimate`` (float, >= 0) with 2**log2m registers; 0 for an estimate of 0. ValueError
     for a negative or non-finite estimate or log2m outside 4..31."""
@@ -58,12 +59,12 @@ def cardinality_se(estimate, log2m: int) -> np.ndarray:
     return np.where(n < 2.5 * m, linear, HLL_RSE_CONSTANT * n / math.sqrt(m))
 
 
-def difference_se(first, second, log2m: int) -> np.ndarray:
+def difference_se(first: ArrayLike, second: ArrayLike, log2m: int) -> np.ndarray:
     """σ of ``first - second`` for two estimates taken as independent (see module docstring)."""
     return np.hypot(cardinality_se(first, log2m), cardinality_se(second, log2m))
 
 
-def confidence_ahead(home, runner_up, log2m: int) -> np.ndarray:
+def confidence_ahead(home: ArrayLike, runner_up: ArrayLike, log2m: int) -> np.ndarray:
     """P(true home user-days > true runner-up user-days) given the two estimates: Φ((d - ½)/σ_d),
     in [0, 1], float64. With σ_d = 0 (both estimates 0) it is 1 if d >= ½, else 0."""
     home = np.asarray(home, dtype=np.float64)

@@ -32,6 +32,8 @@ Every user with a country gets a ``confidence`` (NaN for ``no_country``) and ``m
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr
@@ -66,7 +68,7 @@ def _require(df: pd.DataFrame, columns: list[str], name: str) -> None:
         raise ValueError(f"{name}: missing column(s) {missing}; has {list(df.columns)}")
 
 
-def _users_of(no_country_users) -> pd.Index:
+def _users_of(no_country_users: pd.DataFrame | Iterable[str] | None) -> pd.Index:
     if no_country_users is None:
         return pd.Index([], dtype="str")
     if isinstance(no_country_users, pd.DataFrame):
@@ -80,7 +82,7 @@ def _users_of(no_country_users) -> pd.Index:
 def infer_home(
     per_country: pd.DataFrame,
     per_user: pd.DataFrame,
-    no_country_users=None,
+    no_country_users: pd.DataFrame | Iterable[str] | None = None,
     *,
     min_userdays: float = 5.0,
     rule: str = "hll_error",

@@ -15,12 +15,13 @@ import itertools
 
 import numpy as np
 import shapely
+from numpy.typing import ArrayLike
 from scipy.spatial import KDTree
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 
 
-def unit_vectors(lon, lat) -> np.ndarray:
+def unit_vectors(lon: ArrayLike, lat: ArrayLike) -> np.ndarray:
     """Points on the unit sphere, float64 (n, 3), from longitude and latitude in degrees."""
     lon, lat = np.radians(np.asarray(lon, dtype=np.float64)), np.radians(np.asarray(lat, dtype=np.float64))
     c = np.cos(lat)
@@ -57,7 +58,7 @@ def point_arc_angle(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def boundary_arcs(geoms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def boundary_arcs(geoms: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every boundary edge of ``geoms`` (polygons, lon/lat degrees) as a great-circle arc.
 
     Returns ``vertices`` (v, 3) unit vectors, ``start`` (m,) int64 (arc i runs from
@@ -100,7 +101,9 @@ class ArcIndex:
         self.sample_arc = arc
         self.tree = KDTree(pts)
 
-    def nearest(self, lon, lat, max_km: float, n_geoms: int, tie_km: float = 1e-6):
+    def nearest(
+        self, lon: ArrayLike, lat: ArrayLike, max_km: float, n_geoms: int, tie_km: float = 1e-6
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Nearest polygon of each point within ``max_km`` great-circle km.
 
         Returns ``(index, km)``: int64 (n,) index into ``geoms`` (-1 when none is within
@@ -108,7 +111,7 @@ class ArcIndex:
         of the nearest count as equally near; the first in ``geoms`` order wins. ``n_geoms``:
         the number of polygons (for the tie rule's key).
         """
-        n = len(lon)
+        n = np.asarray(lon).shape[0]
         out = np.full(n, -1, dtype=np.int64)
         dist = np.full(n, np.inf)
         if not n or max_km <= 0:

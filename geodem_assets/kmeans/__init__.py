@@ -8,6 +8,7 @@ call and shared between threads; the polish and the reported inertia are float64
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -240,7 +241,13 @@ def fast_kmeans(
 
 
 def fast_kmeans_range(
-    X: np.ndarray, ks, *, seed: int = 507, sample_size: int = 20_000, threads: int | None = None, **options
+    X: np.ndarray,
+    ks: Iterable[int],
+    *,
+    seed: int = 507,
+    sample_size: int = 20_000,
+    threads: int | None = None,
+    **options,
 ) -> dict[int, KMeansResult]:
     """fast_kmeans for every k in ks (e.g. range(1, 10) for a clustergram), sharing the sample.
 

@@ -6,7 +6,17 @@ import numpy as np
 
 
 @numba.njit(nogil=True, cache=True)
-def assign_rows(Y, G, cnorm, ynorm, labels, dist, sums, counts, changed):
+def assign_rows(
+    Y: np.ndarray,
+    G: np.ndarray,
+    cnorm: np.ndarray,
+    ynorm: np.ndarray,
+    labels: np.ndarray,
+    dist: np.ndarray,
+    sums: np.ndarray,
+    counts: np.ndarray,
+    changed: np.ndarray,
+) -> None:
     """Nearest centre of each row for each start, from G = centres @ Y.T; cluster sums kept current.
 
     Y (m, p); G (S*k, m); cnorm (S*k,); labels (S, m) int64, -1 before the first call;
@@ -43,7 +53,7 @@ def assign_rows(Y, G, cnorm, ynorm, labels, dist, sums, counts, changed):
 
 
 @numba.njit(nogil=True, cache=True)
-def pick_weighted(cum, targets):
+def pick_weighted(cum: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """For each row s, the first column whose cumulative weight cum[s] exceeds each target[s, t]."""
     S, T = targets.shape
     m = cum.shape[1]
@@ -62,7 +72,9 @@ def pick_weighted(cum, targets):
 
 
 @numba.njit(nogil=True, cache=True)
-def hartigan_moves(X, rows, labels, C, counts, max_pass):
+def hartigan_moves(
+    X: np.ndarray, rows: np.ndarray, labels: np.ndarray, C: np.ndarray, counts: np.ndarray, max_pass: int
+) -> int:
     """Move single rows to another cluster while that lowers the total sum of squares.
 
     X (n, p); rows (r,) the row indices to consider; labels (n,), C (k, p) cluster means and
@@ -112,7 +124,7 @@ def hartigan_moves(X, rows, labels, C, counts, max_pass):
 
 
 @numba.njit(nogil=True, cache=True)
-def cluster_sums(X, labels, k):
+def cluster_sums(X: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-cluster row sums (k, p) and counts (k,), in row order."""
     sums = np.zeros((k, X.shape[1]))
     counts = np.zeros(k)
@@ -125,7 +137,7 @@ def cluster_sums(X, labels, k):
 
 
 @numba.njit(nogil=True, cache=True)
-def squared_error(X, C, labels):
+def squared_error(X: np.ndarray, C: np.ndarray, labels: np.ndarray) -> float:
     """Sum over rows of the squared distance to their centre, from differences (no expanded norms)."""
     total = 0.0
     for i in range(X.shape[0]):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -128,7 +129,14 @@ def _descend_all(Y, ynorm, C, max_iter: int, relax: float, settle: int) -> tuple
 
 
 def descend(
-    Y, ynorm, C, *, max_iter: int, relax: float, workers: int = 1, settle: int = 0
+    Y: np.ndarray,
+    ynorm: np.ndarray,
+    C: np.ndarray,
+    *,
+    max_iter: int,
+    relax: float,
+    workers: int = 1,
+    settle: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lloyd from every start in C (S, k, p) until at most `settle` rows change cluster in a step.
 
@@ -148,7 +156,7 @@ def start_chunks(count: int, size: int = 6) -> list[np.ndarray]:
     return [np.arange(b, min(b + size, count)) for b in range(0, count, size)]
 
 
-def parallel_map(fn, items: list, workers: int) -> list:
+def parallel_map(fn: Callable[[Any], Any], items: list, workers: int) -> list:
     """fn over items, in threads when there are several (the kernels release the GIL)."""
     if workers <= 1 or len(items) <= 1:
         return [fn(item) for item in items]
@@ -266,7 +274,12 @@ def _final(X: np.ndarray, labels: np.ndarray, C: np.ndarray, max_pass: int) -> K
 
 
 def polish(
-    X: np.ndarray, xnorm: np.ndarray, C: np.ndarray, max_iter: int, relax: float = 1.0, X32=None
+    X: np.ndarray,
+    xnorm: np.ndarray,
+    C: np.ndarray,
+    max_iter: int,
+    relax: float = 1.0,
+    X32: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> KMeansResult:
     """Lloyd on all rows in float64, then Hartigan moves and Lloyd again until neither moves a row.
 
