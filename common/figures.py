@@ -10,11 +10,12 @@ Two forms:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:  # matplotlib itself is imported on first use
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from PIL import Image
 
 import base64
 import io
@@ -29,7 +30,7 @@ DAGSTER_INLINE_MARKDOWN_LIMIT = 1000
 class _LazyPyplot:
     """matplotlib.pyplot on first use, with the Agg backend: the UI imports the asset modules often."""
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         import matplotlib
 
         matplotlib.use("Agg")
@@ -56,7 +57,7 @@ def _png_markdown(alt: str, png: bytes) -> str:
     return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
 
 
-def _palette_png(image, colors: int) -> bytes:
+def _palette_png(image: Image.Image, colors: int) -> bytes:
     from PIL import Image
 
     quantized = image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,7 +69,7 @@ def frame_columns(df: pd.DataFrame, descriptions: Mapping[str, str] | None = Non
     return [ColumnSpec(str(c), column_type(df[c].dtype), descriptions.get(c)) for c in df.columns]
 
 
-def _plain(value, kind: str):
+def _plain(value: Any, kind: str) -> str | int | float | bool | None:
     """A cell as str, int, float, bool or None (missing values → None)."""
     if value is None or value is pd.NaT:
         return None

@@ -5,11 +5,15 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from geodem_assets.distinct import TooFewDistinctRows as TooFewDistinctRows  # raised here, caught by assets
 from geodem_assets.distinct import check_distinct, count_distinct_rows
+
+if TYPE_CHECKING:
+    from geodem_assets.kmeans import KMeansResult
 
 LETTERS = string.ascii_uppercase
 
@@ -62,7 +66,7 @@ def _sklearn_fit(X: np.ndarray, k: int, n_init: int, seed: int, init: str) -> KM
     return KMeansFit(labels=labels, centers=model.cluster_centers_, inertia=float(np.asarray(model.inertia_)))
 
 
-def _from_fast(fit) -> KMeansFit:
+def _from_fast(fit: KMeansResult) -> KMeansFit:
     return KMeansFit(labels=fit.labels, centers=fit.centers, inertia=fit.inertia)
 
 

@@ -64,7 +64,7 @@ _EMP = "% of usual residents aged 16 and over in employment"
 _INF = math.inf
 
 
-def _p(code, name, domain, unit, table, oac) -> CensusVariable:
+def _p(code: str, name: str, domain: str, unit: str, table: str, oac: str) -> CensusVariable:
     return CensusVariable(code, name, domain, PERCENTAGE, unit, table, oac)
 
 

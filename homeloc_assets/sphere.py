@@ -83,7 +83,7 @@ class ArcIndex:
     samples, a tighter search; 3 km is about four times faster on the 1:10m layer than 10 km).
     """
 
-    def __init__(self, geoms, spacing_km: float = 3.0):
+    def __init__(self, geoms: ArrayLike, spacing_km: float = 3.0) -> None:
         self.vertices, self.start, self.owner = boundary_arcs(geoms)
         a, b = self.vertices[self.start], self.vertices[self.start + 1]
         length_km = _angle(a, b) * EARTH_RADIUS_KM

@@ -114,7 +114,9 @@ class _Batch:
         return out
 
 
-def _descend_all(Y, ynorm, C, max_iter: int, relax: float, settle: int) -> tuple[np.ndarray, np.ndarray]:
+def _descend_all(
+    Y: np.ndarray, ynorm: np.ndarray, C: np.ndarray, max_iter: int, relax: float, settle: int
+) -> tuple[np.ndarray, np.ndarray]:
     batch = _Batch(Y, ynorm, np.array(C, dtype=np.float64), relax, settle)
     centres, inertia = np.empty_like(batch.C), np.empty(batch.C.shape[0])
     for it in range(max_iter):
