@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from common.markdown import markdown_table
-from geodem_assets import clustering, distributions, exports, maps, naming, plots, profiles, workshop
+from geodem_assets import clustering, distributions, exports, maps, naming, oa_fit, plots, profiles, workshop
 from geodem_assets.census import NO_BOUNDARY, NO_CENSUS_ROW, numeric_variables, read_release
 from geodem_assets.config import ClusterConfig, DiagnosticsConfig, EmbeddingConfig
 from geodem_assets.embedding import UMAP_DEFAULTS, TooFewRowsForEmbedding, neighbour_search, umap_embedding
@@ -273,6 +273,33 @@ def _matrix(warehouse: Warehouse, slug: str) -> pd.DataFrame:
     return wide(warehouse.read("region_matrix", REGION, slug))
 
 
+def _fit_of_each_oa(
+    warehouse: Warehouse, slug: str, level: str, matrix: pd.DataFrame, codes: pd.Series, centres: dict, geo
+) -> dict:
+    """Store `<level>_fit` (each OA's distance, runner-up, silhouette, poor-fit flag); its metadata."""
+    fit = oa_fit.oa_fit(matrix.to_numpy(), codes.reindex(matrix.index).to_numpy(), centres)
+    table = fit.assign(OA=matrix.index.to_numpy())[["OA", *oa_fit.FIT_COLUMNS]]
+    warehouse.replace_partition(f"{level}_fit", REGION, slug, table)
+    poor = table.set_index("OA")["poor_fit"]
+    worst = oa_fit.worst_fitting(fit, matrix.index, codes.reindex(matrix.index))
+    return {
+        "poor_fit_oas": int(poor.sum()),
+        "poor_fit_threshold": dg.MetadataValue.float(oa_fit.poor_fit_threshold(fit["distance2"])),
+        "mean_simplified_silhouette": dg.MetadataValue.float(
+            float(np.nanmean(fit["silhouette"])) if fit["silhouette"].notna().any() else float("nan")
+        ),
+        "worst_fitting_oas": table_metadata(
+            worst,
+            {
+                "OA": "Output Area",
+                "cluster": f"its {level}",
+                **{c: oa_fit.FIT_DESCRIPTIONS[c] for c in ("distance2", "second", "silhouette")},
+            },
+        ),
+        "poor_fit_map": dg.MetadataValue.md(plots.poor_fit_map(geo[["OA", "geometry"]], poor, f"{level}s")),
+    }
+
+
 @dg.asset(
     group_name=GROUP,
     partitions_def=region_partitions,
@@ -376,6 +403,8 @@ def supergroups(
     geo = from_wkb_frame(
         warehouse.read_matching("oa_boundaries", "OA", matrix.index, columns=["OA", "geometry_wkb"])
     ).merge(codes.reset_index(), on="OA")
+    centres = dict(zip(centroids["supergroup"], fit.centers))
+    fit_metadata = _fit_of_each_oa(warehouse, region.slug, "supergroup", matrix, codes, centres, geo)
     return dg.MaterializeResult(
         metadata={
             "k": k,
@@ -393,6 +422,7 @@ def supergroups(
                 size_table, {c: d for c, d in naming.CLASSIFICATION_COLUMNS.items() if c != "name"}
             ),
             "map": dg.MetadataValue.md(plots.cluster_map(geo, "supergroup")),
+            **fit_metadata,
         }
     )
 
@@ -456,6 +486,11 @@ def subgroups(
     warehouse.replace_partition(
         "subgroup_codes", REGION, region.slug, pd.DataFrame(fitted, columns=["supergroup", "subgroup"])
     )
+    centres = {f"{code}{i + 1}": c for code, fit in fits.items() for i, c in enumerate(fit.centers)}
+    geo = from_wkb_frame(
+        warehouse.read_matching("oa_boundaries", "OA", matrix.index, columns=["OA", "geometry_wkb"])
+    )
+    fit_metadata = _fit_of_each_oa(warehouse, region.slug, "subgroup", matrix, labels, centres, geo)
     return dg.MaterializeResult(
         metadata={
             "counts": dg.MetadataValue.json({code: fit.k for code, fit in fits.items()}),
@@ -467,6 +502,7 @@ def subgroups(
                 {c: int(n) for c, n in table["subgroup"].value_counts().sort_index().items()}
             ),
             "dagster/row_count": len(table),
+            **fit_metadata,
         }
     )
 
@@ -632,8 +668,9 @@ def classification_exports(
     embedding = wide(warehouse.read("cluster_embedding", REGION, slug))
     named = warehouse.read("cluster_names", REGION, slug)
     names = dict(zip(named["cluster"], named["name"]))
+    fits = {level: wide(warehouse.read(f"{level}_fit", REGION, slug)) for level in ("supergroup", "subgroup")}
     table = exports.classification_table(
-        groups.index, groups["supergroup"], groups["subgroup"], embedding, names
+        groups.index, groups["supergroup"], groups["subgroup"], embedding, names, fits
     )
     table.to_parquet(folder / "classification.parquet", index=False)
     boundaries = warehouse.read_matching("oa_boundaries", "OA", table["OA"], columns=["OA", "geometry_wkb"])
@@ -666,6 +703,12 @@ def classification_exports(
         [
             maps.MapLevel("Supergroups", indexed["supergroup"], names),
             maps.MapLevel("Subgroups", indexed["subgroup"], names),
+            *(
+                maps.MapLevel(
+                    f"Poorly fitting OAs ({level}s)", maps.poor_fit_codes(indexed[f"{level}_poor_fit"]), {}
+                )
+                for level in ("supergroup", "subgroup")
+            ),
         ],
         title,
     )

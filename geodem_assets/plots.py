@@ -104,3 +104,18 @@ def cluster_map(gdf, column: str) -> str:
     ax.set_axis_off()
     ax.set_title(f"{column} map")
     return figure_markdown(fig, f"{column} map")
+
+
+def poor_fit_map(gdf, poor: pd.Series, title: str) -> str:
+    """A static map of the OAs (gdf: OA, geometry), those flagged in `poor` (bool per OA) in red."""
+    from geodem_assets.display import static_map_geometries
+
+    gdf = gdf.set_geometry(static_map_geometries(gdf.geometry.to_numpy()), crs=gdf.crs)
+    flagged = poor.reindex(gdf["OA"]).fillna(False).to_numpy(dtype=bool)
+    fig, ax = plt.subplots(figsize=(6, 6))
+    gdf[~flagged].plot(ax=ax, color="#d9d9d9", linewidth=0)
+    if flagged.any():
+        gdf[flagged].plot(ax=ax, color="#d62728", linewidth=0)
+    ax.set_axis_off()
+    ax.set_title(f"{title}: {int(flagged.sum())} of {len(gdf)} OAs fit poorly (red)", fontsize=9)
+    return figure_markdown(fig, "poorly fitting OAs")

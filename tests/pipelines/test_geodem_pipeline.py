@@ -248,3 +248,27 @@ def test_supergroups_page_shows_sizes_as_a_table(region_run):
     rows = [r.data for r in meta["sizes"].records]
     assert [r["code"] for r in rows] == list("ABCDE")
     assert sum(r["oas"] for r in rows) == meta["dagster/row_count"].value
+
+
+def test_each_oas_fit_reaches_parquet_geopackage_and_the_asset_pages(region_run):
+    folder = region_run["tmp"] / "out" / "geodem" / REGION
+    table = pd.read_parquet(folder / "classification.parquet")
+    for level in ("supergroup", "subgroup"):
+        d2, second = table[f"{level}_distance2"], table[f"{level}_second"]
+        assert (d2 >= 0).all() and second.notna().all() and (second != table[level]).all()
+        assert table[f"{level}_silhouette"].between(-1, 1).all()
+        flagged = table[f"{level}_poor_fit"]
+        assert flagged.dtype == bool and flagged.sum() == (d2 > d2.quantile(0.95)).sum() > 0
+        assert d2[flagged].min() > d2[~flagged].max()
+    assert (table["subgroup_second"].str.len() >= 2).all()  # subgroup codes, e.g. B2
+    layer = pyogrio.read_dataframe(folder / "classification.gpkg", layer="subgroups", read_geometry=False)
+    assert layer["subgroup_poor_fit"].dtype == bool and layer["subgroup_distance2"].dtype == float
+    merged = layer.merge(table, on="OA", suffixes=("", "_parquet"))
+    assert (merged["subgroup_poor_fit"] == merged["subgroup_poor_fit_parquet"]).all()
+    assert "Poorly fitting OAs (subgroups)" in (folder / "map_offline.html").read_text()
+    for asset, level in (("supergroups", "supergroup"), ("subgroups", "subgroup")):
+        meta = _latest_metadata(region_run, asset)
+        assert meta["poor_fit_oas"].value == int(table[f"{level}_poor_fit"].sum())
+        assert "data:image/png;base64," in meta["poor_fit_map"].value
+        worst = [r.data for r in meta["worst_fitting_oas"].records]
+        assert worst[0]["OA"] == table.loc[table[f"{level}_distance2"].idxmax(), "OA"]
