@@ -9,7 +9,18 @@ import numpy as np
 import pandas as pd
 
 from common.markdown import markdown_table
-from geodem_assets import clustering, distributions, exports, maps, naming, oa_fit, plots, profiles, workshop
+from geodem_assets import (
+    choose_k,
+    clustering,
+    distributions,
+    exports,
+    maps,
+    naming,
+    oa_fit,
+    plots,
+    profiles,
+    workshop,
+)
 from geodem_assets.census import NO_BOUNDARY, NO_CENSUS_ROW, numeric_variables, read_release
 from geodem_assets.config import ClusterConfig, DiagnosticsConfig, EmbeddingConfig
 from geodem_assets.embedding import UMAP_DEFAULTS, TooFewRowsForEmbedding, neighbour_search, umap_embedding
@@ -304,7 +315,7 @@ def _fit_of_each_oa(
     group_name=GROUP,
     partitions_def=region_partitions,
     deps=[region_matrix],
-    description="Clustergram for k = 1..9 with inertia, silhouette and Calinski-Harabasz scores, and a suggested k.",
+    description="Clustergram for k = 1..9; elbow, silhouette, Calinski-Harabasz, Davies-Bouldin and gap statistic each name a k, and the k most name is suggested.",
 )
 def cluster_diagnostics(
     context: dg.AssetExecutionContext, config: DiagnosticsConfig, warehouse: Warehouse
@@ -317,28 +328,20 @@ def cluster_diagnostics(
     ks = sorted(cg.fits)
     if cg.note:
         context.log.warning(f"region {slug}: clustergram {cg.note}")
-    table = pd.DataFrame(
-        {
-            "k": ks,
-            "inertia": [cg.fits[k].inertia for k in ks],
-            "silhouette": [cg.silhouette.get(k, np.nan) for k in ks],
-            "calinski_harabasz": [cg.calinski_harabasz.get(k, np.nan) for k in ks],
-        }
-    )
+    table = choose_k.scores_table({k: cg.fits[k].inertia for k in ks}, cg.suggestion)
     table["suggested_k"] = cg.suggested_k
     warehouse.replace_partition("cluster_diagnostics", REGION, slug, table)
+    picks = {c.name: c.best_k for c in cg.suggestion.criteria}
     return dg.MaterializeResult(
         metadata={
             "suggested_k": cg.suggested_k,
+            "decided_by": cg.suggestion.reason,
+            "criteria": table_metadata(choose_k.criteria_table(cg.suggestion), choose_k.CRITERIA_COLUMNS),
+            "scores": table_metadata(table.drop(columns="suggested_k"), choose_k.SCORE_COLUMNS),
             "skipped_k": dg.MetadataValue.json(cg.skipped),
             "skipped_because": cg.note or "none skipped",
-            "scores": dg.MetadataValue.md(markdown_table(table.drop(columns="suggested_k"), ".4g")),
             "clustergram": dg.MetadataValue.md(plots.clustergram_plot(X, {k: cg.fits[k].labels for k in ks})),
-            "score_plots": dg.MetadataValue.md(
-                plots.scores_plot(
-                    ks, table["inertia"].tolist(), cg.silhouette, cg.calinski_harabasz, cg.suggested_k
-                )
-            ),
+            "score_plots": dg.MetadataValue.md(plots.scores_plot(table, picks, cg.suggested_k)),
         }
     )
 
@@ -360,7 +363,7 @@ def supergroups(
         if config.k
         else (region.k, "regions.yaml")
         if region.k
-        else (int(diag["suggested_k"].iloc[0]), "clustergram suggestion")
+        else (int(diag["suggested_k"].iloc[0]), "diagnostics' suggestion (criteria vote)")
     )
     if k > len(matrix):
         raise dg.Failure(f"region {region.slug} has {len(matrix)} OAs, too few for k={k}")
@@ -451,7 +454,7 @@ def subgroups(
             )
         counts, source = dict(zip(codes, wanted)), "run config" if config.subgroups else "regions.yaml"
     else:
-        counts, source = {}, "clustergram suggestion per supergroup"
+        counts, source = {}, "diagnostics' suggestion per supergroup (criteria vote)"
         for code in codes:
             rows = X[sup.to_numpy() == code]
             counts[code] = clustering.clustergram_fits(

@@ -57,18 +57,30 @@ def clustergram_plot(X: np.ndarray, labels_by_k: dict[int, np.ndarray]) -> str:
     return figure_markdown(clustergram_figure(X, labels_by_k), "clustergram")
 
 
-def scores_plot(ks, inertia, silhouette: dict, ch: dict, suggested: int) -> str:
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3))
-    axes[0].plot(ks, inertia, "o-")
-    axes[0].set_title("inertia")
-    axes[1].plot(list(silhouette), list(silhouette.values()), "o-")
-    axes[1].set_title("silhouette")
-    axes[2].plot(list(ch), list(ch.values()), "o-")
-    axes[2].set_title("Calinski-Harabasz")
-    for ax in axes:
+def scores_plot(scores: pd.DataFrame, picks: dict[str, int | None], suggested: int) -> str:
+    """The five criteria against k (choose_k.scores_table), each criterion's k marked with a
+    dot, the suggestion with a red dashed line."""
+    panels = (
+        ("inertia", "inertia (elbow)", "elbow"),
+        ("silhouette", "silhouette (max)", "silhouette"),
+        ("calinski_harabasz", "Calinski-Harabasz (max)", "calinski_harabasz"),
+        ("davies_bouldin", "Davies-Bouldin (min)", "davies_bouldin"),
+        ("gap", "gap statistic (1-SE rule)", "gap"),
+    )
+    fig, axes = plt.subplots(1, len(panels), figsize=(16, 3))
+    for ax, (column, title, criterion) in zip(axes, panels):
+        rows = scores[scores[column].notna()]
+        if column == "gap":
+            ax.errorbar(rows["k"], rows["gap"], yerr=rows["gap_se"], fmt="o-", capsize=2)
+        else:
+            ax.plot(rows["k"], rows[column], "o-")
+        pick = picks.get(criterion)
+        if pick is not None and (rows["k"] == pick).any():
+            ax.plot([pick], rows.loc[rows["k"] == pick, column], "o", color="black", ms=9, mfc="none")
         ax.axvline(suggested, color="red", lw=0.8, ls="--")
+        ax.set_title(title + (f": k = {pick}" if pick is not None else ": abstains"), fontsize=9)
         ax.set_xlabel("k")
-    return figure_markdown(fig, "cluster scores")
+    return figure_markdown(fig, "criteria for k")
 
 
 def index_heatmap(

@@ -272,3 +272,26 @@ def test_each_oas_fit_reaches_parquet_geopackage_and_the_asset_pages(region_run)
         assert "data:image/png;base64," in meta["poor_fit_map"].value
         worst = [r.data for r in meta["worst_fitting_oas"].records]
         assert worst[0]["OA"] == table.loc[table[f"{level}_distance2"].idxmax(), "OA"]
+
+
+def test_diagnostics_page_shows_every_criterion_and_which_decided(region_run):
+    meta = _latest_metadata(region_run, "cluster_diagnostics")
+    criteria = [r.data for r in meta["criteria"].records]
+    assert [r["criterion"] for r in criteria] == [
+        "elbow",
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "gap",
+    ]
+    k = meta["suggested_k"].value
+    voters = [r["criterion"] for r in criteria if r["voted_with_suggestion"]]
+    assert voters and all(r["k"] == k for r in criteria if r["criterion"] in voters)
+    assert meta["decided_by"].value.startswith(f"k = {k}: named by {voters[0]}")
+    scores = [r.data for r in meta["scores"].records]
+    assert [r["k"] for r in scores] == list(range(1, 10))
+    assert all(r["davies_bouldin"] is not None and r["gap"] is not None for r in scores[1:])
+    # The k most criteria named (this region's planted OAC subgroups are clusters too, so the
+    # criteria disagree here; tests/geodem/test_choose_k.py holds them to planted tiers).
+    counts = {c: sum(r["k"] == c for r in criteria) for c in {r["k"] for r in criteria} - {None}}
+    assert counts[k] == max(counts.values())
