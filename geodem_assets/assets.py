@@ -43,7 +43,8 @@ def _schema(df: pd.DataFrame) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(str(c), str(t)) for c, t in df.dtypes.items()])
 
 
-def _release_fingerprint(warehouse: Warehouse) -> str:
+def release_fingerprint(warehouse: Warehouse) -> str:
+    """The fingerprint of the census release in the warehouse; a Failure when none was ingested."""
     if not warehouse.has_table("census_release_info"):
         raise dg.Failure("no census release in the warehouse: materialise census_release first")
     return str(warehouse.read("census_release_info")["fingerprint"].iloc[0])
@@ -141,7 +142,7 @@ def region_output_areas(
     context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: OutputStore
 ) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
-    fp = _release_fingerprint(warehouse)
+    fp = release_fingerprint(warehouse)
     boundaries = warehouse.read("oa_boundaries", columns=["OA", "LAD22CD"])
     lads = warehouse.read("lad_boundaries")
     if region.lads is not None:
@@ -280,8 +281,33 @@ def _named_level_failure(slug: str):
         raise dg.Failure(f"region {slug}: {err}") from err
 
 
+def _subgroup_number(codes: pd.Series) -> pd.Series:
+    """The number of a subgroup code (A10 after A9)."""
+    return codes.str.extract(r"(\d+)$")[0].astype(int)
+
+
 def _matrix(warehouse: Warehouse, slug: str) -> pd.DataFrame:
     return wide(warehouse.read("region_matrix", REGION, slug))
+
+
+def _keep_previous_release(warehouse: Warehouse, slug: str, fingerprint: str) -> str | None:
+    """When the region's last complete classification was of another census release, copy its
+    labels (every level) to `previous_release_labels`, for `release_changes` to compare with.
+
+    Returns that release's fingerprint, or None when there is nothing to keep (first release,
+    or a re-run on the same release: the labels of the release before stay kept).
+    """
+    if not warehouse.has_table("classified_release") or not warehouse.has_table("subgroups"):
+        return None
+    recorded = warehouse.read("classified_release", REGION, slug)
+    if recorded.empty or str(recorded["census_fingerprint"].iloc[0]) == fingerprint:
+        return None
+    before = str(recorded["census_fingerprint"].iloc[0])
+    labels = warehouse.read("subgroups", REGION, slug).drop(columns=REGION)
+    warehouse.replace_partition(
+        "previous_release_labels", REGION, slug, labels.assign(census_fingerprint=before)
+    )
+    return before
 
 
 def _fit_of_each_oa(
@@ -356,6 +382,11 @@ def supergroups(
     context: dg.AssetExecutionContext, config: ClusterConfig, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
+    kept = _keep_previous_release(warehouse, region.slug, release_fingerprint(warehouse))
+    if kept:
+        context.log.info(
+            f"region {region.slug}: labels of the previous release {kept} kept for release_changes"
+        )
     matrix = _matrix(warehouse, region.slug)
     diag = warehouse.read("cluster_diagnostics", REGION, region.slug)
     k, k_source = (
@@ -474,6 +505,22 @@ def subgroups(
             method=config.method,
             on_too_few_distinct=config.on_too_few_distinct,
         )
+    previous = (
+        warehouse.read("subgroup_centroids", REGION, region.slug).drop(columns=REGION)
+        if warehouse.has_table("subgroup_centroids")
+        else pd.DataFrame(columns=["supergroup", "subgroup"])
+    )
+    numbers_from = {}
+    for code, level in levels.items():
+        prev = previous[previous["supergroup"] == code].sort_values("subgroup", key=_subgroup_number)
+        common = [c for c in matrix.columns if c in prev.columns]
+        if common and len(prev) == level.fit.k:
+            idx = [list(matrix.columns).index(c) for c in common]
+            order = clustering.match_previous(level.fit.centers[:, idx], prev[common].to_numpy(dtype=float))
+            level.fit = clustering.relabel(level.fit, order)
+            numbers_from[code] = "matched to previous centroids"
+        else:
+            numbers_from[code] = "canonical (largest first)"
     fits = {code: level.fit for code, level in levels.items()}
     lowered = {code: level.note for code, level in levels.items() if level.note}
     for code, note in lowered.items():
@@ -490,6 +537,17 @@ def subgroups(
         "subgroup_codes", REGION, region.slug, pd.DataFrame(fitted, columns=["supergroup", "subgroup"])
     )
     centres = {f"{code}{i + 1}": c for code, fit in fits.items() for i, c in enumerate(fit.centers)}
+    centroids = pd.DataFrame(list(centres.values()), columns=matrix.columns)
+    centroids.insert(0, "subgroup", list(centres))
+    centroids.insert(0, "supergroup", [code for code, fit in fits.items() for _ in range(fit.k)])
+    warehouse.replace_partition("subgroup_centroids", REGION, region.slug, centroids)
+    # The classification of this release is complete: the next release compares with it.
+    warehouse.replace_partition(
+        "classified_release",
+        REGION,
+        region.slug,
+        pd.DataFrame({"census_fingerprint": [release_fingerprint(warehouse)]}),
+    )
     geo = from_wkb_frame(
         warehouse.read_matching("oa_boundaries", "OA", matrix.index, columns=["OA", "geometry_wkb"])
     )
@@ -500,6 +558,7 @@ def subgroups(
             "counts_asked": dg.MetadataValue.json(counts),
             "counts_lowered": dg.MetadataValue.json(lowered),
             "counts_source": source,
+            "numbers": dg.MetadataValue.json(numbers_from),
             "inertia": dg.MetadataValue.json({c: f.inertia for c, f in fits.items()}),
             "sizes": dg.MetadataValue.json(
                 {c: int(n) for c, n in table["subgroup"].value_counts().sort_index().items()}
@@ -741,7 +800,7 @@ def classification_exports(
             "folder": dg.MetadataValue.path(str(folder)),
             "files": dg.MetadataValue.json({n: p.stat().st_size for n, p in files.items()}),
             "dagster/row_count": len(table),
-            "census_fingerprint": _release_fingerprint(warehouse),
+            "census_fingerprint": release_fingerprint(warehouse),
         }
     )
 

@@ -127,8 +127,9 @@ def gap_statistic(
     floor = 1e-12 * max(float(((X - mean) ** 2).sum()), 1e-300)
 
     def log_w(Y: np.ndarray, k: int) -> float:
-        model = KMeans(n_clusters=k, n_init=starts, random_state=seed).fit(Y)
-        return float(np.log(max(model.inertia_, floor)))
+        model = KMeans(n_clusters=k, n_init=starts, random_state=seed)  # pyright: ignore[reportArgumentType]
+        inertia = float(model.fit(Y).inertia_)  # pyright: ignore[reportArgumentType]
+        return float(np.log(max(inertia, floor)))
 
     # Several fits per k on small data: BLAS threads would only fight each other.
     with threadpool_limits(limits=1), warnings.catch_warnings():

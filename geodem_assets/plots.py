@@ -131,3 +131,26 @@ def poor_fit_map(gdf, poor: pd.Series, title: str) -> str:
     ax.set_axis_off()
     ax.set_title(f"{title}: {int(flagged.sum())} of {len(gdf)} OAs fit poorly (red)", fontsize=9)
     return figure_markdown(fig, "poorly fitting OAs")
+
+
+def transition_heatmap(matrix: pd.DataFrame, title: str) -> str:
+    """Heatmap of a transition matrix (previous-release clusters x this release's, OAs): each
+    row coloured by its share of the previous cluster, counts written in the cells (up to 20x20)."""
+    counts = matrix.to_numpy(dtype=float)
+    share = 100 * counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    rows, cols = counts.shape
+    fig, ax = plt.subplots(figsize=(1.5 + 0.45 * cols, 1.2 + 0.4 * rows))
+    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=100, aspect="auto")
+    if rows <= 20 and cols <= 20:
+        for i in range(rows):
+            for j in range(cols):
+                if counts[i, j]:
+                    color = "white" if share[i, j] > 60 else "black"
+                    ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center", fontsize=7, color=color)
+    ax.set_xticks(range(cols), matrix.columns, fontsize=7, rotation=90 if cols > 12 else 0)
+    ax.set_yticks(range(rows), matrix.index, fontsize=7)
+    ax.set_xlabel("this release")
+    ax.set_ylabel("previous release")
+    fig.colorbar(im, ax=ax, shrink=0.7, label="% of the previous cluster's OAs")
+    ax.set_title(title, fontsize=9)
+    return figure_markdown(fig, "transitions between releases")
