@@ -9,7 +9,18 @@ import numpy as np
 import pandas as pd
 
 from common.markdown import markdown_table
-from geodem_assets import clustering, distributions, exports, maps, naming, plots, profiles, workshop
+from geodem_assets import (
+    choose_k,
+    clustering,
+    distributions,
+    exports,
+    maps,
+    naming,
+    oa_fit,
+    plots,
+    profiles,
+    workshop,
+)
 from geodem_assets.census import NO_BOUNDARY, NO_CENSUS_ROW, numeric_variables, read_release
 from geodem_assets.config import ClusterConfig, DiagnosticsConfig, EmbeddingConfig
 from geodem_assets.embedding import UMAP_DEFAULTS, TooFewRowsForEmbedding, neighbour_search, umap_embedding
@@ -32,7 +43,8 @@ def _schema(df: pd.DataFrame) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(str(c), str(t)) for c, t in df.dtypes.items()])
 
 
-def _release_fingerprint(warehouse: Warehouse) -> str:
+def release_fingerprint(warehouse: Warehouse) -> str:
+    """The fingerprint of the census release in the warehouse; a Failure when none was ingested."""
     if not warehouse.has_table("census_release_info"):
         raise dg.Failure("no census release in the warehouse: materialise census_release first")
     return str(warehouse.read("census_release_info")["fingerprint"].iloc[0])
@@ -130,7 +142,7 @@ def region_output_areas(
     context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: OutputStore
 ) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
-    fp = _release_fingerprint(warehouse)
+    fp = release_fingerprint(warehouse)
     boundaries = warehouse.read("oa_boundaries", columns=["OA", "LAD22CD"])
     lads = warehouse.read("lad_boundaries")
     if region.lads is not None:
@@ -279,15 +291,67 @@ def _named_level_failure(slug: str):
         raise dg.Failure(f"region {slug}: {err}") from err
 
 
+def _subgroup_number(codes: pd.Series) -> pd.Series:
+    """The number of a subgroup code (A10 after A9)."""
+    return codes.str.extract(r"(\d+)$")[0].astype(int)
+
+
 def _matrix(warehouse: Warehouse, slug: str) -> pd.DataFrame:
     return wide(warehouse.read("region_matrix", REGION, slug))
+
+
+def _keep_previous_release(warehouse: Warehouse, slug: str, fingerprint: str) -> str | None:
+    """When the region's last complete classification was of another census release, copy its
+    labels (every level) to `previous_release_labels`, for `release_changes` to compare with.
+
+    Returns that release's fingerprint, or None when there is nothing to keep (first release,
+    or a re-run on the same release: the labels of the release before stay kept).
+    """
+    if not warehouse.has_table("classified_release") or not warehouse.has_table("subgroups"):
+        return None
+    recorded = warehouse.read("classified_release", REGION, slug)
+    if recorded.empty or str(recorded["census_fingerprint"].iloc[0]) == fingerprint:
+        return None
+    before = str(recorded["census_fingerprint"].iloc[0])
+    labels = warehouse.read("subgroups", REGION, slug).drop(columns=REGION)
+    warehouse.replace_partition(
+        "previous_release_labels", REGION, slug, labels.assign(census_fingerprint=before)
+    )
+    return before
+
+
+def _fit_of_each_oa(
+    warehouse: Warehouse, slug: str, level: str, matrix: pd.DataFrame, codes: pd.Series, centres: dict, geo
+) -> dict:
+    """Store `<level>_fit` (each OA's distance, runner-up, silhouette, poor-fit flag); its metadata."""
+    fit = oa_fit.oa_fit(matrix.to_numpy(), codes.reindex(matrix.index).to_numpy(), centres)
+    table = fit.assign(OA=matrix.index.to_numpy())[["OA", *oa_fit.FIT_COLUMNS]]
+    warehouse.replace_partition(f"{level}_fit", REGION, slug, table)
+    poor = table.set_index("OA")["poor_fit"]
+    worst = oa_fit.worst_fitting(fit, matrix.index, codes.reindex(matrix.index))
+    return {
+        "poor_fit_oas": int(poor.sum()),
+        "poor_fit_threshold": dg.MetadataValue.float(oa_fit.poor_fit_threshold(fit["distance2"])),
+        "mean_simplified_silhouette": dg.MetadataValue.float(
+            float(np.nanmean(fit["silhouette"])) if fit["silhouette"].notna().any() else float("nan")
+        ),
+        "worst_fitting_oas": table_metadata(
+            worst,
+            {
+                "OA": "Output Area",
+                "cluster": f"its {level}",
+                **{c: oa_fit.FIT_DESCRIPTIONS[c] for c in ("distance2", "second", "silhouette")},
+            },
+        ),
+        "poor_fit_map": dg.MetadataValue.md(plots.poor_fit_map(geo[["OA", "geometry"]], poor, f"{level}s")),
+    }
 
 
 @dg.asset(
     group_name=GROUP,
     partitions_def=region_partitions,
     deps=[region_matrix],
-    description="Clustergram for k = 1..9 with inertia, silhouette and Calinski-Harabasz scores, and a suggested k.",
+    description="Clustergram for k = 1..9; elbow, silhouette, Calinski-Harabasz, Davies-Bouldin and gap statistic each name a k, and the k most name is suggested.",
 )
 def cluster_diagnostics(
     context: dg.AssetExecutionContext, config: DiagnosticsConfig, warehouse: Warehouse
@@ -300,28 +364,20 @@ def cluster_diagnostics(
     ks = sorted(cg.fits)
     if cg.note:
         context.log.warning(f"region {slug}: clustergram {cg.note}")
-    table = pd.DataFrame(
-        {
-            "k": ks,
-            "inertia": [cg.fits[k].inertia for k in ks],
-            "silhouette": [cg.silhouette.get(k, np.nan) for k in ks],
-            "calinski_harabasz": [cg.calinski_harabasz.get(k, np.nan) for k in ks],
-        }
-    )
+    table = choose_k.scores_table({k: cg.fits[k].inertia for k in ks}, cg.suggestion)
     table["suggested_k"] = cg.suggested_k
     warehouse.replace_partition("cluster_diagnostics", REGION, slug, table)
+    picks = {c.name: c.best_k for c in cg.suggestion.criteria}
     return dg.MaterializeResult(
         metadata={
             "suggested_k": cg.suggested_k,
+            "decided_by": cg.suggestion.reason,
+            "criteria": table_metadata(choose_k.criteria_table(cg.suggestion), choose_k.CRITERIA_COLUMNS),
+            "scores": table_metadata(table.drop(columns="suggested_k"), choose_k.SCORE_COLUMNS),
             "skipped_k": dg.MetadataValue.json(cg.skipped),
             "skipped_because": cg.note or "none skipped",
-            "scores": dg.MetadataValue.md(markdown_table(table.drop(columns="suggested_k"), ".4g")),
             "clustergram": dg.MetadataValue.md(plots.clustergram_plot(X, {k: cg.fits[k].labels for k in ks})),
-            "score_plots": dg.MetadataValue.md(
-                plots.scores_plot(
-                    ks, table["inertia"].tolist(), cg.silhouette, cg.calinski_harabasz, cg.suggested_k
-                )
-            ),
+            "score_plots": dg.MetadataValue.md(plots.scores_plot(table, picks, cg.suggested_k)),
         }
     )
 
@@ -336,6 +392,11 @@ def supergroups(
     context: dg.AssetExecutionContext, config: ClusterConfig, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
+    kept = _keep_previous_release(warehouse, region.slug, release_fingerprint(warehouse))
+    if kept:
+        context.log.info(
+            f"region {region.slug}: labels of the previous release {kept} kept for release_changes"
+        )
     matrix = _matrix(warehouse, region.slug)
     diag = warehouse.read("cluster_diagnostics", REGION, region.slug)
     k, k_source = (
@@ -343,7 +404,7 @@ def supergroups(
         if config.k
         else (region.k, "regions.yaml")
         if region.k
-        else (int(diag["suggested_k"].iloc[0]), "clustergram suggestion")
+        else (int(diag["suggested_k"].iloc[0]), "diagnostics' suggestion (criteria vote)")
     )
     if k > len(matrix):
         raise dg.Failure(f"region {region.slug} has {len(matrix)} OAs, too few for k={k}")
@@ -386,6 +447,8 @@ def supergroups(
     geo = from_wkb_frame(
         warehouse.read_matching("oa_boundaries", "OA", matrix.index, columns=["OA", "geometry_wkb"])
     ).merge(codes.reset_index(), on="OA")
+    centres = dict(zip(centroids["supergroup"], fit.centers))
+    fit_metadata = _fit_of_each_oa(warehouse, region.slug, "supergroup", matrix, codes, centres, geo)
     return dg.MaterializeResult(
         metadata={
             "k": k,
@@ -403,6 +466,7 @@ def supergroups(
                 size_table, {c: d for c, d in naming.CLASSIFICATION_COLUMNS.items() if c != "name"}
             ),
             "map": dg.MetadataValue.md(plots.cluster_map(geo, "supergroup")),
+            **fit_metadata,
         }
     )
 
@@ -431,7 +495,7 @@ def subgroups(
             )
         counts, source = dict(zip(codes, wanted)), "run config" if config.subgroups else "regions.yaml"
     else:
-        counts, source = {}, "clustergram suggestion per supergroup"
+        counts, source = {}, "diagnostics' suggestion per supergroup (criteria vote)"
         for code in codes:
             rows = X[sup.to_numpy() == code]
             counts[code] = clustering.clustergram_fits(
@@ -451,6 +515,22 @@ def subgroups(
             method=config.method,
             on_too_few_distinct=config.on_too_few_distinct,
         )
+    previous = (
+        warehouse.read("subgroup_centroids", REGION, region.slug).drop(columns=REGION)
+        if warehouse.has_table("subgroup_centroids")
+        else pd.DataFrame(columns=["supergroup", "subgroup"])
+    )
+    numbers_from = {}
+    for code, level in levels.items():
+        prev = previous[previous["supergroup"] == code].sort_values("subgroup", key=_subgroup_number)
+        common = [c for c in matrix.columns if c in prev.columns]
+        if common and len(prev) == level.fit.k:
+            idx = [list(matrix.columns).index(c) for c in common]
+            order = clustering.match_previous(level.fit.centers[:, idx], prev[common].to_numpy(dtype=float))
+            level.fit = clustering.relabel(level.fit, order)
+            numbers_from[code] = "matched to previous centroids"
+        else:
+            numbers_from[code] = "canonical (largest first)"
     fits = {code: level.fit for code, level in levels.items()}
     lowered = {code: level.note for code, level in levels.items() if level.note}
     for code, note in lowered.items():
@@ -466,17 +546,35 @@ def subgroups(
     warehouse.replace_partition(
         "subgroup_codes", REGION, region.slug, pd.DataFrame(fitted, columns=["supergroup", "subgroup"])
     )
+    centres = {f"{code}{i + 1}": c for code, fit in fits.items() for i, c in enumerate(fit.centers)}
+    centroids = pd.DataFrame(list(centres.values()), columns=matrix.columns)
+    centroids.insert(0, "subgroup", list(centres))
+    centroids.insert(0, "supergroup", [code for code, fit in fits.items() for _ in range(fit.k)])
+    warehouse.replace_partition("subgroup_centroids", REGION, region.slug, centroids)
+    # The classification of this release is complete: the next release compares with it.
+    warehouse.replace_partition(
+        "classified_release",
+        REGION,
+        region.slug,
+        pd.DataFrame({"census_fingerprint": [release_fingerprint(warehouse)]}),
+    )
+    geo = from_wkb_frame(
+        warehouse.read_matching("oa_boundaries", "OA", matrix.index, columns=["OA", "geometry_wkb"])
+    )
+    fit_metadata = _fit_of_each_oa(warehouse, region.slug, "subgroup", matrix, labels, centres, geo)
     return dg.MaterializeResult(
         metadata={
             "counts": dg.MetadataValue.json({code: fit.k for code, fit in fits.items()}),
             "counts_asked": dg.MetadataValue.json(counts),
             "counts_lowered": dg.MetadataValue.json(lowered),
             "counts_source": source,
+            "numbers": dg.MetadataValue.json(numbers_from),
             "inertia": dg.MetadataValue.json({c: f.inertia for c, f in fits.items()}),
             "sizes": dg.MetadataValue.json(
                 {c: int(n) for c, n in table["subgroup"].value_counts().sort_index().items()}
             ),
             "dagster/row_count": len(table),
+            **fit_metadata,
         }
     )
 
@@ -643,8 +741,9 @@ def classification_exports(
     embedding = wide(warehouse.read("cluster_embedding", REGION, slug))
     named = warehouse.read("cluster_names", REGION, slug)
     names = dict(zip(named["cluster"], named["name"]))
+    fits = {level: wide(warehouse.read(f"{level}_fit", REGION, slug)) for level in ("supergroup", "subgroup")}
     table = exports.classification_table(
-        groups.index, groups["supergroup"], groups["subgroup"], embedding, names
+        groups.index, groups["supergroup"], groups["subgroup"], embedding, names, fits
     )
     table.to_parquet(folder / "classification.parquet", index=False)
     boundaries = warehouse.read_matching("oa_boundaries", "OA", table["OA"], columns=["OA", "geometry_wkb"])
@@ -677,6 +776,12 @@ def classification_exports(
         [
             maps.MapLevel("Supergroups", indexed["supergroup"], names),
             maps.MapLevel("Subgroups", indexed["subgroup"], names),
+            *(
+                maps.MapLevel(
+                    f"Poorly fitting OAs ({level}s)", maps.poor_fit_codes(indexed[f"{level}_poor_fit"]), {}
+                )
+                for level in ("supergroup", "subgroup")
+            ),
         ],
         title,
     )
@@ -706,7 +811,7 @@ def classification_exports(
             "folder": dg.MetadataValue.path(str(folder)),
             "files": dg.MetadataValue.json({n: p.stat().st_size for n, p in files.items()}),
             "dagster/row_count": len(table),
-            "census_fingerprint": _release_fingerprint(warehouse),
+            "census_fingerprint": release_fingerprint(warehouse),
         }
     )
 

@@ -17,6 +17,7 @@ KINDS: dict[str, set[str]] = {
     "cluster_profiles": {"python", "duckdb", "pandas"},
     "cluster_names": {"python", "duckdb", "openai"},
     "classification_exports": {"python", "parquet", "geopackage", "csv", "plotly", "kepler"},
+    "release_changes": {"python", "duckdb", "parquet", "csv"},
 }
 
 # Domain facts a user filters by in the catalog.
@@ -32,4 +33,5 @@ TAGS: dict[str, dict[str, str]] = {
     "cluster_profiles": {"domain": "profiles", "level": "cluster"},
     "cluster_names": {"domain": "profiles", "level": "cluster"},
     "classification_exports": {"domain": "exports", "level": "region"},
+    "release_changes": {"domain": "classification", "level": "release"},
 }

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from geodem_assets import choose_k
+from geodem_assets.choose_k import KSuggestion
 from geodem_assets.distinct import TooFewDistinctRows as TooFewDistinctRows  # raised here, caught by assets
 from geodem_assets.distinct import check_distinct, count_distinct_rows
 
@@ -148,11 +150,21 @@ def supergroup_codes(labels: np.ndarray) -> np.ndarray:
 @dataclass
 class ClustergramFits:
     fits: dict[int, KMeansFit]
-    silhouette: dict[int, float]
-    calinski_harabasz: dict[int, float]
-    suggested_k: int
+    suggestion: KSuggestion  # every criterion, its k and the vote
     skipped: list[int] = field(default_factory=list)  # k asked but above the distinct rows
     distinct_rows: int | None = None  # counted up to the largest k asked
+
+    @property
+    def suggested_k(self) -> int:
+        return self.suggestion.k
+
+    @property
+    def silhouette(self) -> dict[int, float]:
+        return self.suggestion.criterion("silhouette").values
+
+    @property
+    def calinski_harabasz(self) -> dict[int, float]:
+        return self.suggestion.criterion("calinski_harabasz").values
 
     @property
     def note(self) -> str | None:
@@ -165,21 +177,6 @@ class ClustergramFits:
         )
 
 
-def elbow(ks: list[int], inertia: list[float]) -> int:
-    """The elbow of the inertia curve: the k whose gain over k-1 most exceeds the next gain.
-
-    gain(k) = W(k-1) - W(k); the suggestion maximises gain(k) / gain(k+1) over interior k >= 2.
-    """
-    w = dict(zip(ks, inertia))
-    best, best_ratio = ks[-1], -np.inf
-    for k in ks:
-        if k - 1 in w and k + 1 in w and k >= 2:
-            ratio = (w[k - 1] - w[k]) / max(w[k] - w[k + 1], 1e-12 * max(w[k - 1], 1.0))
-            if ratio > best_ratio:
-                best, best_ratio = k, ratio
-    return int(best)
-
-
 def clustergram_fits(
     X: np.ndarray,
     ks: Iterable[int] = range(1, 10),
@@ -187,16 +184,17 @@ def clustergram_fits(
     n_init: int | None = None,
     seed: int = 507,
     method: str = "fast",
-    score_sample: int = 10_000,
+    score_sample: int = choose_k.SCORE_SAMPLE,
+    gap_references: int = choose_k.GAP_REFERENCES,
 ) -> ClustergramFits:
-    """k-means for each k, silhouette (on a sample of at most score_sample rows) and CH scores.
+    """k-means for each k and a suggested k from five criteria (geodem_assets.choose_k):
+    the inertia's elbow, silhouette (on at most score_sample rows), Calinski-Harabasz,
+    Davies-Bouldin and the gap statistic (gap_references uniform references), one vote each.
 
     A k above the number of distinct rows of X (n, p) cannot give k non-empty clusters: it is
     skipped and listed in `skipped` (with `note` saying why), rather than refused, so that the
     clustergram still shows the k that can be fitted. Raises ValueError when no k remains.
     """
-    from sklearn.metrics import calinski_harabasz_score, silhouette_score
-
     ks = [k for k in ks if k <= X.shape[0]]
     distinct = count_distinct_rows(X, at_most=max(ks)) if ks else 0
     skipped = [k for k in ks if k > distinct]
@@ -204,20 +202,17 @@ def clustergram_fits(
     if not ks:
         raise ValueError(f"clustergram: no k to fit on a matrix of {X.shape[0]} rows")
     fits = kmeans_range(X, ks, n_init=n_init, seed=seed, method=method)
-    rng = np.random.default_rng(seed)
-    sample = rng.choice(X.shape[0], size=min(score_sample, X.shape[0]), replace=False)
-    sil, ch = {}, {}
-    for k, fit in fits.items():
-        if k < 2 or len(np.unique(fit.labels)) < 2:
-            continue
-        sil[k] = float(silhouette_score(X[sample], fit.labels[sample]))
-        ch[k] = float(calinski_harabasz_score(X, fit.labels))
-    suggested = elbow(ks, [fits[k].inertia for k in ks]) if len(ks) >= 3 else ks[-1]
+    found = choose_k.criteria(
+        np.asarray(X, dtype=np.float64),
+        {k: f.labels for k, f in fits.items()},
+        {k: f.inertia for k, f in fits.items()},
+        seed=seed,
+        score_sample=score_sample,
+        gap_references=gap_references,
+    )
     return ClustergramFits(
         fits=fits,
-        silhouette=sil,
-        calinski_harabasz=ch,
-        suggested_k=max(suggested, min(2, ks[-1])),
+        suggestion=choose_k.vote(found, ks),
         skipped=skipped,
         distinct_rows=distinct,
     )

@@ -18,7 +18,7 @@ _SEED = "Random seed of the k-means starts: the same seed gives the same cluster
 
 class ClusterConfig(dg.Config):
     """Run config of `supergroups` and `subgroups`; unset values fall back to regions.yaml, then
-    to the clustergram's suggestion.
+    to the diagnostics' suggestion (a vote of five criteria).
 
     method "fast" (default) runs the multi-start search of geodem_assets.kmeans, n_init its
     k-means++ starts (default 18); "reference" runs the reference workflow's scikit-learn call,
@@ -27,12 +27,12 @@ class ClusterConfig(dg.Config):
 
     k: int | None = Field(
         default=None,
-        description="Number of supergroups. Unset: the region's k in regions.yaml, else the clustergram's suggestion.",
+        description="Number of supergroups. Unset: the region's k in regions.yaml, else the diagnostics' suggestion (a vote of five criteria).",
     )
     subgroups: list[int] | None = Field(
         default=None,
         description="Subgroups per supergroup, in supergroup order (A, B, …), e.g. [3, 3, 4, 3, 3]. "
-        "Unset: regions.yaml, else each supergroup's own clustergram suggestion.",
+        "Unset: regions.yaml, else the same vote on each supergroup's own clustergram.",
     )
     method: Method = Field(default="fast", description=_METHOD)
     n_init: int | None = Field(

@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from geodem_assets.display import display_geometries, map_tolerance
+from geodem_assets.oa_fit import FIT_COLUMNS
 
 EXPORT_FILES = (
     "classification.parquet",
@@ -32,8 +33,13 @@ def classification_table(
     subgroups: pd.Series,
     embedding: pd.DataFrame,
     names: dict[str, str],
+    fits: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """OA, supergroup, subgroup, UMAP1, UMAP2, and the cluster names."""
+    """OA, supergroup, subgroup, UMAP1, UMAP2, the cluster names, then each OA's fit per level.
+
+    fits: level ("supergroup", "subgroup") -> frame indexed by OA with oa_fit.FIT_COLUMNS; each
+    column lands as `<level>_<column>` (supergroup_distance2, …, subgroup_poor_fit).
+    """
     table = pd.DataFrame({"OA": oas})
     table["supergroup"] = supergroups.reindex(oas).to_numpy()
     table["subgroup"] = subgroups.reindex(oas).to_numpy()
@@ -41,7 +47,22 @@ def classification_table(
     table["UMAP2"] = embedding["UMAP2"].reindex(oas).to_numpy()
     table["supergroup_name"] = table["supergroup"].map(names)
     table["subgroup_name"] = table["subgroup"].map(names)
+    for level, fit in (fits or {}).items():
+        for column in FIT_COLUMNS:
+            table[f"{level}_{column}"] = fit[column].reindex(oas).to_numpy()
     return table
+
+
+def fit_columns(table: pd.DataFrame, level: str) -> list[str]:
+    """The `<level>_<fit column>` columns of a classification table (none before fits were added)."""
+    return [f"{level}_{c}" for c in FIT_COLUMNS if f"{level}_{c}" in table.columns]
+
+
+def _field(values: pd.Series) -> np.ndarray:
+    """A GeoPackage field: numbers and booleans keep their type, the rest are text (None = NULL)."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_float_dtype(values):
+        return values.to_numpy()
+    return values.astype(object).where(values.notna(), None).to_numpy()
 
 
 # Display simplification of the Kepler.gl map, metres (British National Grid): about what a
@@ -53,7 +74,8 @@ KEPLER_PIXELS = 20_000
 
 
 def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) -> None:
-    """Layers `supergroups` and `subgroups`: OA polygons (EPSG:27700) with their cluster and name.
+    """Layers `supergroups` and `subgroups`: OA polygons (EPSG:27700) with their cluster, name and,
+    when `table` has them, the OA's fit at that level (`supergroup_distance2`, …).
 
     boundaries: OA, geometry_wkb (the warehouse's column); the WKB is written as it is, at full
     detail (MultiPolygon layers), without building geometry objects.
@@ -65,13 +87,13 @@ def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) 
     if path.exists():
         path.unlink()
     for layer, columns in (
-        ("supergroups", ["OA", "supergroup", "supergroup_name"]),
-        ("subgroups", ["OA", "supergroup", "subgroup", "subgroup_name"]),
+        ("supergroups", ["OA", "supergroup", "supergroup_name", *fit_columns(table, "supergroup")]),
+        ("subgroups", ["OA", "supergroup", "subgroup", "subgroup_name", *fit_columns(table, "subgroup")]),
     ):
         pyogrio.raw.write(
             path,
             geometry=wkb,
-            field_data=[merged[c].astype(object).to_numpy() for c in columns],
+            field_data=[_field(merged[c]) for c in columns],
             fields=columns,
             layer=layer,
             driver="GPKG",

@@ -48,6 +48,14 @@ class MapLevel:
     names: dict[str, str]
 
 
+POOR_FIT, FITS = "poor fit", "fits"
+
+
+def poor_fit_codes(flags: pd.Series) -> pd.Series:
+    """A map level's codes from a poor-fit flag per OA: "poor fit" or "fits" (index kept)."""
+    return flags.fillna(False).astype(bool).map({True: POOR_FIT, False: FITS})
+
+
 def _rings_xy(geoms: np.ndarray, decimals: int) -> tuple[list, list]:
     """x, y lists of every exterior ring of `geoms`, rings separated by None (Plotly's gap)."""
     xs: list = []

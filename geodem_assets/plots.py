@@ -46,18 +46,30 @@ def clustergram_plot(X: np.ndarray, labels_by_k: dict[int, np.ndarray]) -> str:
     return figure_markdown(clustergram_figure(X, labels_by_k), "clustergram")
 
 
-def scores_plot(ks, inertia, silhouette: dict, ch: dict, suggested: int) -> str:
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3))
-    axes[0].plot(ks, inertia, "o-")
-    axes[0].set_title("inertia")
-    axes[1].plot(list(silhouette), list(silhouette.values()), "o-")
-    axes[1].set_title("silhouette")
-    axes[2].plot(list(ch), list(ch.values()), "o-")
-    axes[2].set_title("Calinski-Harabasz")
-    for ax in axes:
+def scores_plot(scores: pd.DataFrame, picks: dict[str, int | None], suggested: int) -> str:
+    """The five criteria against k (choose_k.scores_table), each criterion's k marked with a
+    dot, the suggestion with a red dashed line."""
+    panels = (
+        ("inertia", "inertia (elbow)", "elbow"),
+        ("silhouette", "silhouette (max)", "silhouette"),
+        ("calinski_harabasz", "Calinski-Harabasz (max)", "calinski_harabasz"),
+        ("davies_bouldin", "Davies-Bouldin (min)", "davies_bouldin"),
+        ("gap", "gap statistic (1-SE rule)", "gap"),
+    )
+    fig, axes = plt.subplots(1, len(panels), figsize=(16, 3))
+    for ax, (column, title, criterion) in zip(axes, panels):
+        rows = scores[scores[column].notna()]
+        if column == "gap":
+            ax.errorbar(rows["k"], rows["gap"], yerr=rows["gap_se"], fmt="o-", capsize=2)
+        else:
+            ax.plot(rows["k"], rows[column], "o-")
+        pick = picks.get(criterion)
+        if pick is not None and (rows["k"] == pick).any():
+            ax.plot([pick], rows.loc[rows["k"] == pick, column], "o", color="black", ms=9, mfc="none")
         ax.axvline(suggested, color="red", lw=0.8, ls="--")
+        ax.set_title(title + (f": k = {pick}" if pick is not None else ": abstains"), fontsize=9)
         ax.set_xlabel("k")
-    return figure_markdown(fig, "cluster scores")
+    return figure_markdown(fig, "criteria for k")
 
 
 def index_heatmap(
@@ -93,3 +105,41 @@ def cluster_map(gdf, column: str) -> str:
     ax.set_axis_off()
     ax.set_title(f"{column} map")
     return figure_markdown(fig, f"{column} map")
+
+
+def poor_fit_map(gdf, poor: pd.Series, title: str) -> str:
+    """A static map of the OAs (gdf: OA, geometry), those flagged in `poor` (bool per OA) in red."""
+    from geodem_assets.display import static_map_geometries
+
+    gdf = gdf.set_geometry(static_map_geometries(gdf.geometry.to_numpy()), crs=gdf.crs)
+    flagged = poor.reindex(gdf["OA"]).fillna(False).to_numpy(dtype=bool)
+    fig, ax = plt.subplots(figsize=(6, 6))
+    gdf[~flagged].plot(ax=ax, color="#d9d9d9", linewidth=0)
+    if flagged.any():
+        gdf[flagged].plot(ax=ax, color="#d62728", linewidth=0)
+    ax.set_axis_off()
+    ax.set_title(f"{title}: {int(flagged.sum())} of {len(gdf)} OAs fit poorly (red)", fontsize=9)
+    return figure_markdown(fig, "poorly fitting OAs")
+
+
+def transition_heatmap(matrix: pd.DataFrame, title: str) -> str:
+    """Heatmap of a transition matrix (previous-release clusters x this release's, OAs): each
+    row coloured by its share of the previous cluster, counts written in the cells (up to 20x20)."""
+    counts = matrix.to_numpy(dtype=float)
+    share = 100 * counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    rows, cols = counts.shape
+    fig, ax = plt.subplots(figsize=(1.5 + 0.45 * cols, 1.2 + 0.4 * rows))
+    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=100, aspect="auto")
+    if rows <= 20 and cols <= 20:
+        for i in range(rows):
+            for j in range(cols):
+                if counts[i, j]:
+                    color = "white" if share[i, j] > 60 else "black"
+                    ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center", fontsize=7, color=color)
+    ax.set_xticks(range(cols), matrix.columns, fontsize=7, rotation=90 if cols > 12 else 0)
+    ax.set_yticks(range(rows), matrix.index, fontsize=7)
+    ax.set_xlabel("this release")
+    ax.set_ylabel("previous release")
+    fig.colorbar(im, ax=ax, shrink=0.7, label="% of the previous cluster's OAs")
+    ax.set_title(title, fontsize=9)
+    return figure_markdown(fig, "transitions between releases")

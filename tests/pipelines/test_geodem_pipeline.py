@@ -274,3 +274,50 @@ def test_each_region_check_result_belongs_to_its_region(region_run):
         assert partitions and set(partitions) == {REGION}, (asset, check, partitions)
     # The release is one thing, not per region.
     assert set(_check_partitions(inst, "census_release", "census_schema_and_ranges")) == {None}
+
+
+def test_each_oas_fit_reaches_parquet_geopackage_and_the_asset_pages(region_run):
+    folder = region_run["tmp"] / "out" / "geodem" / REGION
+    table = pd.read_parquet(folder / "classification.parquet")
+    for level in ("supergroup", "subgroup"):
+        d2, second = table[f"{level}_distance2"], table[f"{level}_second"]
+        assert (d2 >= 0).all() and second.notna().all() and (second != table[level]).all()
+        assert table[f"{level}_silhouette"].between(-1, 1).all()
+        flagged = table[f"{level}_poor_fit"]
+        assert flagged.dtype == bool and flagged.sum() == (d2 > d2.quantile(0.95)).sum() > 0
+        assert d2[flagged].min() > d2[~flagged].max()
+    assert (table["subgroup_second"].str.len() >= 2).all()  # subgroup codes, e.g. B2
+    layer = pyogrio.read_dataframe(folder / "classification.gpkg", layer="subgroups", read_geometry=False)
+    assert layer["subgroup_poor_fit"].dtype == bool and layer["subgroup_distance2"].dtype == float
+    merged = layer.merge(table, on="OA", suffixes=("", "_parquet"))
+    assert (merged["subgroup_poor_fit"] == merged["subgroup_poor_fit_parquet"]).all()
+    assert "Poorly fitting OAs (subgroups)" in (folder / "map_offline.html").read_text()
+    for asset, level in (("supergroups", "supergroup"), ("subgroups", "subgroup")):
+        meta = _latest_metadata(region_run, asset)
+        assert meta["poor_fit_oas"].value == int(table[f"{level}_poor_fit"].sum())
+        assert "data:image/png;base64," in meta["poor_fit_map"].value
+        worst = [r.data for r in meta["worst_fitting_oas"].records]
+        assert worst[0]["OA"] == table.loc[table[f"{level}_distance2"].idxmax(), "OA"]
+
+
+def test_diagnostics_page_shows_every_criterion_and_which_decided(region_run):
+    meta = _latest_metadata(region_run, "cluster_diagnostics")
+    criteria = [r.data for r in meta["criteria"].records]
+    assert [r["criterion"] for r in criteria] == [
+        "elbow",
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "gap",
+    ]
+    k = meta["suggested_k"].value
+    voters = [r["criterion"] for r in criteria if r["voted_with_suggestion"]]
+    assert voters and all(r["k"] == k for r in criteria if r["criterion"] in voters)
+    assert meta["decided_by"].value.startswith(f"k = {k}: named by {voters[0]}")
+    scores = [r.data for r in meta["scores"].records]
+    assert [r["k"] for r in scores] == list(range(1, 10))
+    assert all(r["davies_bouldin"] is not None and r["gap"] is not None for r in scores[1:])
+    # The k most criteria named (this region's planted OAC subgroups are clusters too, so the
+    # criteria disagree here; tests/geodem/test_choose_k.py holds them to planted tiers).
+    counts = {c: sum(r["k"] == c for r in criteria) for c in {r["k"] for r in criteria} - {None}}
+    assert counts[k] == max(counts.values())

@@ -19,7 +19,7 @@ def _regions() -> list[str]:
 
 
 def _geodem_asset_names() -> list[str]:
-    from geodem_assets.assets import assets
+    from geodem_assets.defs import assets
 
     return [a.key.to_user_string() for a in assets]
 
