@@ -12,6 +12,7 @@ from common.markdown import markdown_table
 from geodem_assets import (
     choose_k,
     clustering,
+    columns,
     distributions,
     exports,
     maps,
@@ -30,7 +31,7 @@ from geodem_assets.transform import build_matrix
 from partitions.definitions import region_partitions
 from partitions.regions import get_region
 from resources.census_source import CensusSource
-from resources.metadata import table_metadata
+from resources.metadata import table_metadata, written_table_metadata
 from resources.namers import apply_overrides, load_overrides
 from resources.namers.resource import ClusterNamerResource
 from resources.output_store import OutputStore
@@ -39,8 +40,12 @@ from resources.warehouse import Warehouse
 GROUP = "geodemographics"
 
 
-def _schema(df: pd.DataFrame) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(str(c), str(t)) for c, t in df.dtypes.items()])
+def _written(warehouse: Warehouse, table: str, df: pd.DataFrame, extra: dict[str, str] | None = None) -> dict:
+    """Column schema (every column described), row count and DuckDB table name of `df` written
+    to the warehouse table `table`."""
+    return written_table_metadata(
+        df, columns.describe(table, df.columns, extra), table_name=warehouse.table_name(table)
+    )
 
 
 def release_fingerprint(warehouse: Warehouse) -> str:
@@ -115,7 +120,7 @@ def census_release(
         metadata={
             "fingerprint": fp,
             "source": str(census.path),
-            "dagster/row_count": len(variables),
+            **_written(warehouse, "census_variables", variables),
             "lads": len(release.lad),
             "variables": len(variables.columns) - 1,
             "oas_without_census_row": len(unmatched[NO_CENSUS_ROW]),
@@ -127,7 +132,6 @@ def census_release(
             "oa_lad_methods": dg.MetadataValue.json(
                 assignment["method"].fillna("none").value_counts().to_dict()
             ),
-            "dagster/column_schema": _schema(variables.iloc[:, :6]),
         },
     )
 
@@ -158,7 +162,7 @@ def region_output_areas(
     table = boundaries.set_index("OA").loc[oas, ["LAD22CD"]].reset_index()
     warehouse.replace_partition("region_output_areas", REGION, region.slug, table)
     metadata = {
-        "dagster/row_count": len(table),
+        **_written(warehouse, "region_output_areas", table),
         "lads": len(table["LAD22CD"].unique()),
         "oas_per_lad": dg.MetadataValue.json(table["LAD22CD"].value_counts().sort_index().to_dict()),
         "census_fingerprint": fp,
@@ -213,8 +217,7 @@ def region_census(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     )
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(table),
-            "dagster/column_schema": _schema(table),
+            **_written(warehouse, "region_census", table),
             "summary": dg.MetadataValue.md(markdown_table(summary.head(60))),
         }
     )
@@ -264,7 +267,7 @@ def region_matrix(
                 str(folder / distributions.HISTOGRAMS_TRANSFORMED)
             ),
             "correlation_heatmap": dg.MetadataValue.path(str(folder / distributions.CORRELATION_HTML)),
-            "dagster/row_count": len(result.matrix),
+            **_written(warehouse, "region_matrix", result.matrix.reset_index()),
             "variables": result.matrix.shape[1],
             "dropped_configured": dg.MetadataValue.json(result.dropped_configured),
             "dropped_zero_variance": dg.MetadataValue.json(result.dropped_zero_variance),
@@ -370,6 +373,7 @@ def cluster_diagnostics(
     picks = {c.name: c.best_k for c in cg.suggestion.criteria}
     return dg.MaterializeResult(
         metadata={
+            **_written(warehouse, "cluster_diagnostics", table),
             "suggested_k": cg.suggested_k,
             "decided_by": cg.suggestion.reason,
             "criteria": table_metadata(choose_k.criteria_table(cg.suggestion), choose_k.CRITERIA_COLUMNS),
@@ -460,8 +464,7 @@ def supergroups(
             "n_init": config.n_init or clustering.DEFAULT_STARTS.get(config.method, 0),
             "seed": config.seed,
             "letters": letters_from,
-            "dagster/row_count": len(codes),
-            "dagster/table_name": "supergroups",
+            **_written(warehouse, "supergroups", codes.reset_index()),
             "sizes": table_metadata(
                 size_table, {c: d for c, d in naming.CLASSIFICATION_COLUMNS.items() if c != "name"}
             ),
@@ -573,7 +576,7 @@ def subgroups(
             "sizes": dg.MetadataValue.json(
                 {c: int(n) for c, n in table["subgroup"].value_counts().sort_index().items()}
             ),
-            "dagster/row_count": len(table),
+            **_written(warehouse, "subgroups", table),
             **fit_metadata,
         }
     )
@@ -605,7 +608,7 @@ def cluster_embedding(
     sup = wide(warehouse.read("supergroups", REGION, slug))["supergroup"].reindex(matrix.index).to_numpy()
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(table),
+            **_written(warehouse, "cluster_embedding", table),
             "parameters": dg.MetadataValue.json(parameters),
             "neighbour_search": neighbour_search(len(matrix), UMAP_DEFAULTS["metric"]),
             "embedding": dg.MetadataValue.md(plots.embedding_scatter(xy, sup)),
@@ -648,7 +651,7 @@ def cluster_profiles(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
     sup_scores = profiles.index_scores(matrix, groups["supergroup"])
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(size_table),
+            **_written(warehouse, "cluster_profiles", size_table),
             "supergroup_sizes": dg.MetadataValue.md(
                 markdown_table(size_table[size_table["level"] == "supergroup"].drop(columns="level"))
             ),
@@ -700,8 +703,7 @@ def cluster_names(
         metadata={
             # First, so that the asset page opens on the result: every cluster, named and sized.
             "classification": table_metadata(classification, naming.CLASSIFICATION_COLUMNS),
-            "dagster/row_count": len(table),
-            "dagster/table_name": "cluster_names",
+            **_written(warehouse, "cluster_names", table),
             "sources": dg.MetadataValue.json(table["source"].value_counts().to_dict()),
             "model": next((n.model for n in names if n.source == "openai"), None) or "offline",
             "api_calls": report.api_calls,
@@ -810,7 +812,11 @@ def classification_exports(
         metadata={
             "folder": dg.MetadataValue.path(str(folder)),
             "files": dg.MetadataValue.json({n: p.stat().st_size for n, p in files.items()}),
-            "dagster/row_count": len(table),
+            **written_table_metadata(
+                table,
+                columns.describe("classification", table.columns),
+                uri=(folder / "classification.parquet").resolve().as_uri(),
+            ),
             "census_fingerprint": release_fingerprint(warehouse),
         }
     )

@@ -10,12 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from geodem_assets import variables
+from geodem_assets import choose_k, transitions, variables
 
 OA = "Output Area code (E00/W00 England and Wales, S00 Scotland, N20 Northern Ireland)"
 REGION_COLUMN = "region partition key (slug in partitions/regions.yaml)"
 LEVEL = "supergroup, group or subgroup"
 CLUSTER = "cluster code: supergroup letter A, B, …; subgroup letter and number A1, A2, …"
+
+
+def fit_descriptions(level: str) -> dict[str, str]:
+    """Descriptions of each OA's fit at `level` (supergroup or subgroup), the columns
+    `<level>_<name>` for name in oa_fit.FIT_COLUMNS."""
+    return {
+        f"{level}_distance2": f"squared distance from the OA to its {level}'s centre (matrix units)",
+        f"{level}_second": f"the next nearest {level} (runner-up)",
+        f"{level}_second_distance2": f"squared distance to the runner-up {level}'s centre",
+        f"{level}_silhouette": "simplified silhouette (b − a) / max(a, b) with a, b the distances to "
+        "the own and the runner-up centre: near 1 fits well, near 0 or below sits between two",
+        f"{level}_poor_fit": f"true when {level}_distance2 is above the level's 95th percentile",
+    }
+
 
 COLUMNS: dict[str, dict[str, str]] = {
     "census_variables": {"OA": OA},
@@ -23,12 +37,10 @@ COLUMNS: dict[str, dict[str, str]] = {
     "region_census": {"OA": OA},
     "region_matrix": {"OA": OA},
     "cluster_diagnostics": {
-        "k": "number of clusters tried",
-        "inertia": "k-means inertia: sum of squared distances of OAs to their centres (matrix units)",
-        "silhouette": "mean silhouette (−1..1, higher is better separated)",
-        "calinski_harabasz": "Calinski–Harabasz index (between / within dispersion, higher is better)",
+        **choose_k.SCORE_COLUMNS,
         "suggested_k": "the k the diagnostics suggest (same on every row)",
     },
+    "cluster_transitions": dict(transitions.TRANSITION_COLUMNS),
     "supergroups": {
         "OA": OA,
         "supergroup": "supergroup letter (A, B, …), stable across re-runs and releases",
@@ -69,6 +81,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "subgroup_name": "subgroup name",
         "UMAP1": "first UMAP coordinate (unitless)",
         "UMAP2": "second UMAP coordinate (unitless)",
+        **fit_descriptions("supergroup"),
+        **fit_descriptions("subgroup"),
     },
 }
 

@@ -8,13 +8,19 @@ from geodem_assets import plots, transitions
 from geodem_assets.assets import GROUP, release_fingerprint, subgroups
 from geodem_assets.tables import REGION, wide
 from partitions.definitions import region_partitions
-from resources.metadata import table_metadata
+from resources.metadata import table_metadata, written_table_metadata
 from resources.output_store import OutputStore
 from resources.warehouse import Warehouse
 
 CHANGED_OAS_FILE = "changed_oas.parquet"
 TRANSITIONS_FILE = "transitions.csv"
 LEVELS = ["supergroup", "subgroup"]
+
+
+def _written(warehouse: Warehouse, table: pd.DataFrame) -> dict:
+    return written_table_metadata(
+        table, transitions.TRANSITION_COLUMNS, table_name=warehouse.table_name("cluster_transitions")
+    )
 
 
 def _moves_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -52,7 +58,7 @@ def release_changes(
             metadata={
                 "previous_release": "none: this is the first census release the region was classified on",
                 "census_fingerprint": fingerprint,
-                "dagster/row_count": 0,
+                **_written(warehouse, transitions.empty_transition_table()),
             }
         )
     before_fp = str(previous["census_fingerprint"].iloc[0])
@@ -92,8 +98,8 @@ def release_changes(
         {
             "changed_oas_file": dg.MetadataValue.path(str(folder / CHANGED_OAS_FILE)),
             "transitions_file": dg.MetadataValue.path(str(folder / TRANSITIONS_FILE)),
-            "dagster/row_count": len(changed),
-            "dagster/table_name": "cluster_transitions",
+            **_written(warehouse, table),
+            "changed_oas": len(changed),
         }
     )
     return dg.MaterializeResult(metadata=metadata)

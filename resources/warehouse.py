@@ -98,6 +98,11 @@ class Warehouse(dg.ConfigurableResource):
         finally:
             con.close()
 
+    def table_name(self, table: str) -> str:
+        """The table's fully qualified DuckDB name, `<database>.main.<table>` (the database is
+        the file's stem), as Dagster's `dagster/table_name` metadata takes it."""
+        return f"{Path(self.path).stem}.main.{table}"
+
     def replace_table(self, table: str, df: pd.DataFrame) -> None:
         """Replace a whole table with df."""
         with self.connect() as con:

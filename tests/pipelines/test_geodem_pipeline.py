@@ -258,7 +258,9 @@ def _check_partitions(instance, asset: str, check: str) -> list[str | None]:
     records = instance.event_log_storage.get_asset_check_execution_history(
         dg.AssetCheckKey(dg.AssetKey(asset), check), limit=100
     )
-    return [r.event.dagster_event.event_specific_data.partition for r in records if r.event]
+    # Evaluations only: a run that failed before a check leaves it planned, with no partition.
+    data = [r.event.dagster_event.event_specific_data for r in records if r.event]
+    return [d.partition for d in data if isinstance(d, dg.AssetCheckEvaluation)]
 
 
 def test_each_region_check_result_belongs_to_its_region(region_run):
@@ -321,3 +323,36 @@ def test_diagnostics_page_shows_every_criterion_and_which_decided(region_run):
     # criteria disagree here; tests/geodem/test_choose_k.py holds them to planted tiers).
     counts = {c: sum(r["k"] == c for r in criteria) for c in {r["k"] for r in criteria} - {None}}
     assert counts[k] == max(counts.values())
+
+
+TABLE_ASSETS = [
+    "census_release",
+    "region_output_areas",
+    "region_census",
+    "region_matrix",
+    "cluster_diagnostics",
+    "supergroups",
+    "subgroups",
+    "release_changes",
+    "cluster_embedding",
+    "cluster_profiles",
+    "cluster_names",
+    "classification_exports",
+]
+
+
+def test_every_table_asset_describes_its_columns_and_says_where_it_wrote(region_run):
+    for asset in TABLE_ASSETS:
+        meta = _latest_metadata(region_run, asset)
+        schema = meta["dagster/column_schema"].schema
+        assert schema.columns, asset
+        undescribed = [c.name for c in schema.columns if not c.description]
+        assert not undescribed, (asset, undescribed)
+        assert meta["dagster/row_count"].value >= 0, asset
+        where = meta.get("dagster/table_name") or meta.get("dagster/uri")
+        assert where is not None, asset
+    assert _latest_metadata(region_run, "supergroups")["dagster/table_name"].value.endswith(
+        ".main.supergroups"
+    )
+    uri = _latest_metadata(region_run, "classification_exports")["dagster/uri"].value
+    assert uri.startswith("file://") and uri.endswith("/classification.parquet")
