@@ -45,7 +45,7 @@ ui: install
 
 # Refresh requirements.lock from the ranges in pyproject.toml (needs the registry).
 lock: install
-	$(BIN)/uv pip compile pyproject.toml --extra test --extra lint --extra k8s --extra s3 --generate-hashes \
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra lint --extra k8s --extra s3 --extra celery --generate-hashes \
 		--python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements.lock -q
 	rm -f $(BIN)/.installed
 

@@ -190,6 +190,7 @@ class Warehouse(dg.ConfigurableResource):
         it, so a table larger than memory can be written. ``only=(column, values)`` keeps the rows
         whose `column` is one of `values`. Replaces `path` atomically; returns rows written."""
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.partial")
         params = _where_params(only)
         with self.connect(read_only=True) as con:
