@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 PG_VERSION := $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
 
-.PHONY: install lock check-lock system-deps demo ui lint typecheck test check-deploy image bench bench-clustering bench-region bench-region-detail bench-homeloc bench-borders bench-load clean
+.PHONY: install lock check-lock system-deps demo ui lint typecheck test check-deploy image bench bench-clustering bench-region bench-region-detail bench-homeloc bench-borders bench-load bench-objectstore bench-distributed clean
 
 # Installs exactly the versions in requirements.lock (hashes checked), then the project itself.
 $(BIN)/.installed: pyproject.toml requirements.lock
@@ -45,7 +45,7 @@ ui: install
 
 # Refresh requirements.lock from the ranges in pyproject.toml (needs the registry).
 lock: install
-	$(BIN)/uv pip compile pyproject.toml --extra test --extra lint --extra k8s --extra s3 --generate-hashes \
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra lint --extra k8s --extra s3 --extra celery --generate-hashes \
 		--python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements.lock -q
 	rm -f $(BIN)/.installed
 
@@ -103,6 +103,16 @@ bench-homeloc: install system-deps
 	$(BIN)/python -c "import psycopg2; c=psycopg2.connect('$(BENCH_PG)'.rsplit('/',1)[0]+'/geodem_bench'); c.autocommit=True; c.cursor().execute('CREATE EXTENSION hll')"
 	$(BIN)/python -m benchmarks.bench_homeloc --database-url $(shell echo '$(BENCH_PG)' | sed 's|/[^/]*$$|/geodem_bench|') --jobs 2 --out benchmarks/out
 	$(BIN)/python -c "import psycopg2; c=psycopg2.connect('$(BENCH_PG)'); c.autocommit=True; c.cursor().execute('DROP DATABASE IF EXISTS geodem_bench WITH (FORCE)')"
+
+# The home-location backfill with its input and outputs on S3 (moto on loopback) against local disk.
+bench-objectstore: install
+	$(BIN)/python -m benchmarks.bench_objectstore --users 300000 --ranges 16
+
+# No shared disk: two Celery workers (dagster-celery's run launcher over the local RabbitMQ), each with its
+# own empty folders, sharing only the broker, the Dagster PostgreSQL storage and S3 (moto); every user range
+# and two regions backfilled through the webserver and daemon. Needs RabbitMQ on 127.0.0.1:5672.
+bench-distributed: install system-deps
+	$(BIN)/python -m benchmarks.distributed --pg-url $(BENCH_PG) --users 100000
 
 # The 1:10m and 1:110m country layers side by side (join cost, home accuracy near borders); no database.
 # bench-homeloc runs it too.

@@ -44,7 +44,7 @@ def _written(warehouse: Warehouse, table: str, df: pd.DataFrame, extra: dict[str
     """Column schema (every column described), row count and DuckDB table name of `df` written
     to the warehouse table `table`."""
     return written_table_metadata(
-        df, columns.describe(table, df.columns, extra), table_name=warehouse.table_name(table)
+        df, columns.describe(table, df.columns, extra), **warehouse.location_metadata(table)
     )
 
 
@@ -67,11 +67,10 @@ def census_release(
     with census.snapshot() as snapshot:
         fp = snapshot.fingerprint
         release = read_release(snapshot.files)
-    files = snapshot.source
     if release.problems:
         # The previous release stays in the warehouse untouched; nothing downstream runs.
         raise dg.Failure(
-            description=f"census release {files.census.parent} has {len(release.problems)} problems:\n- "
+            description=f"census release {snapshot.where} has {len(release.problems)} problems:\n- "
             + "\n- ".join(release.problems),
             metadata={
                 "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in release.problems)),
@@ -177,26 +176,28 @@ def region_output_areas(
             warehouse.read_matching("oa_boundaries", "OA", oas, columns=["OA", "geometry_wkb"])
         )
     # The first map: the region's OAs before any clustering, to check it is the region meant.
-    path = outputs.folder("geodem", region.slug) / maps.OUTPUT_AREAS_MAP
     lad_names = dict(zip(lads["LAD22CD"], lads["LAD22NM"]))
-    maps.write_offline_map(
-        path,
-        geo[["OA", "geometry"]],
-        [maps.MapLevel("Local Authority Districts", table.set_index("OA")["LAD22CD"], lad_names)],
-        f"{region.name}: {len(table):,} Output Areas in {metadata['lads']} LADs (before clustering)",
+    with outputs.writing("geodem", region.slug) as folder:
+        maps.write_offline_map(
+            folder / maps.OUTPUT_AREAS_MAP,
+            geo[["OA", "geometry"]],
+            [maps.MapLevel("Local Authority Districts", table.set_index("OA")["LAD22CD"], lad_names)],
+            f"{region.name}: {len(table):,} Output Areas in {metadata['lads']} LADs (before clustering)",
+        )
+        exports.write_kepler_map(
+            folder / maps.OUTPUT_AREAS_KEPLER,
+            geo[["OA", "geometry"]],
+            table.assign(LAD22NM=table["LAD22CD"].map(lad_names)),
+            f"{region.name}: Output Areas by LAD",
+            layers=[("Local Authority Districts", "LAD22CD")],
+            columns=["OA", "LAD22CD", "LAD22NM"],
+        )
+    metadata["map_file"] = dg.MetadataValue.path(
+        outputs.location("geodem", region.slug, maps.OUTPUT_AREAS_MAP)
     )
-    metadata["map_file"] = dg.MetadataValue.path(str(path))
-    kepler = path.with_name(maps.OUTPUT_AREAS_KEPLER)
-    lad_table = table.assign(LAD22NM=table["LAD22CD"].map(lad_names))
-    exports.write_kepler_map(
-        kepler,
-        geo[["OA", "geometry"]],
-        lad_table,
-        f"{region.name}: Output Areas by LAD",
-        layers=[("Local Authority Districts", "LAD22CD")],
-        columns=["OA", "LAD22CD", "LAD22NM"],
+    metadata["kepler_map_file"] = dg.MetadataValue.path(
+        outputs.location("geodem", region.slug, maps.OUTPUT_AREAS_KEPLER)
     )
-    metadata["kepler_map_file"] = dg.MetadataValue.path(str(kepler))
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -242,31 +243,33 @@ def region_matrix(
     warehouse.replace_partition("region_matrix", REGION, region.slug, result.matrix.reset_index())
     pairs = pd.DataFrame(result.high_correlations, columns=["variable_1", "variable_2", "r"])
     # The data before clustering, as files (too detailed to fit inline) and one small inline picture.
-    folder = outputs.folder("geodem", region.slug)
     labels = profiles.variable_labels(
         warehouse.read("census_lookup").set_index("No.")["Variable_Name"].to_dict()
     )
     kept = list(result.matrix.columns)
-    distributions.write_histogram_grid(
-        folder / distributions.HISTOGRAMS_RAW, raw[kept], labels, f"{region.name}: raw census variables"
-    )
-    distributions.write_histogram_grid(
-        folder / distributions.HISTOGRAMS_TRANSFORMED,
-        result.matrix,
-        labels,
-        f"{region.name}: transformed (arcsinh, then min-max)",
-    )
-    distributions.write_correlation_html(folder / distributions.CORRELATION_HTML, result.matrix, labels)
+    with outputs.writing("geodem", region.slug) as folder:
+        distributions.write_histogram_grid(
+            folder / distributions.HISTOGRAMS_RAW, raw[kept], labels, f"{region.name}: raw census variables"
+        )
+        distributions.write_histogram_grid(
+            folder / distributions.HISTOGRAMS_TRANSFORMED,
+            result.matrix,
+            labels,
+            f"{region.name}: transformed (arcsinh, then min-max)",
+        )
+        distributions.write_correlation_html(folder / distributions.CORRELATION_HTML, result.matrix, labels)
+
+    def where(name: str) -> dg.MetadataValue:
+        return dg.MetadataValue.path(outputs.location("geodem", region.slug, name))
+
     return dg.MaterializeResult(
         metadata={
             "correlation_distribution": dg.MetadataValue.md(
                 distributions.correlation_distribution_markdown(result.matrix)
             ),
-            "histograms_raw": dg.MetadataValue.path(str(folder / distributions.HISTOGRAMS_RAW)),
-            "histograms_transformed": dg.MetadataValue.path(
-                str(folder / distributions.HISTOGRAMS_TRANSFORMED)
-            ),
-            "correlation_heatmap": dg.MetadataValue.path(str(folder / distributions.CORRELATION_HTML)),
+            "histograms_raw": where(distributions.HISTOGRAMS_RAW),
+            "histograms_transformed": where(distributions.HISTOGRAMS_TRANSFORMED),
+            "correlation_heatmap": where(distributions.CORRELATION_HTML),
             **_written(warehouse, "region_matrix", result.matrix.reset_index()),
             "variables": result.matrix.shape[1],
             "dropped_configured": dg.MetadataValue.json(result.dropped_configured),
@@ -738,7 +741,29 @@ def classification_exports(
 ) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
     slug = region.slug
-    folder = outputs.folder("geodem", slug)
+    # Clustergrams of an earlier run with more supergroups would otherwise stay beside the new ones.
+    outputs.remove_matching("geodem", slug, pattern="clustergram_*.png")
+    with outputs.writing("geodem", slug) as folder:
+        written, table = _write_exports(folder, region, warehouse)
+        sizes = {name: (folder / name).stat().st_size for name in written}
+    return dg.MaterializeResult(
+        metadata={
+            "folder": dg.MetadataValue.path(outputs.location("geodem", slug)),
+            "files": dg.MetadataValue.json(sizes),
+            **written_table_metadata(
+                table,
+                columns.describe("classification", table.columns),
+                uri=outputs.uri("geodem", slug, "classification.parquet"),
+            ),
+            "census_fingerprint": release_fingerprint(warehouse),
+        }
+    )
+
+
+def _write_exports(folder: Path, region, warehouse: Warehouse) -> tuple[list[str], pd.DataFrame]:
+    """Every export file of a region into the local ``folder``: (the names written, the
+    classification table written as classification.parquet)."""
+    slug = region.slug
     groups = wide(warehouse.read("subgroups", REGION, slug))
     embedding = wide(warehouse.read("cluster_embedding", REGION, slug))
     named = warehouse.read("cluster_names", REGION, slug)
@@ -801,25 +826,10 @@ def classification_exports(
     workshop.classification_csv(table).to_csv(folder / workshop.CLASSIFICATION_CSV, index=False)
     workshop.cluster_descriptions(named).to_csv(folder / workshop.DESCRIPTIONS_CSV, index=False)
     workshop.umap_table(table).to_parquet(folder / workshop.UMAP_PARQUET, index=False)
-    for stale in folder.glob("clustergram_*.png"):
-        stale.unlink()
     grams = workshop.clustergrams(_matrix(warehouse, slug), groups["supergroup"])
     for gram in grams:
         workshop.write_clustergram_png(folder / gram.file, gram)
-    written = [*exports.EXPORT_FILES, *workshop.WORKSHOP_FILES, *(g.file for g in grams[1:]), *prompts]
-    files = {name: (folder / name) for name in written}
-    return dg.MaterializeResult(
-        metadata={
-            "folder": dg.MetadataValue.path(str(folder)),
-            "files": dg.MetadataValue.json({n: p.stat().st_size for n, p in files.items()}),
-            **written_table_metadata(
-                table,
-                columns.describe("classification", table.columns),
-                uri=(folder / "classification.parquet").resolve().as_uri(),
-            ),
-            "census_fingerprint": release_fingerprint(warehouse),
-        }
-    )
+    return [*exports.EXPORT_FILES, *workshop.WORKSHOP_FILES, *(g.file for g in grams[1:]), *prompts], table
 
 
 assets = [

@@ -19,7 +19,7 @@ LEVELS = ["supergroup", "subgroup"]
 
 def _written(warehouse: Warehouse, table: pd.DataFrame) -> dict:
     return written_table_metadata(
-        table, transitions.TRANSITION_COLUMNS, table_name=warehouse.table_name("cluster_transitions")
+        table, transitions.TRANSITION_COLUMNS, **warehouse.location_metadata("cluster_transitions")
     )
 
 

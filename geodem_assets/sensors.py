@@ -1,21 +1,14 @@
 """Refresh on a new census release: ingest it once, then re-run every region already classified."""
 
 import json
-from pathlib import Path
 
 import dagster as dg
 
 from geodem_assets.jobs import census_release_job, geodem_region_job
-from resources.census_files import CensusError, fingerprint
+from resources.census_files import CensusError
 from resources.census_source import CensusSource
 
 CENSUS_POLL_SECONDS = 300
-
-
-def _stat_signature(paths: list[Path]) -> str:
-    """Name, inode, size and modification time of each file: changes when a file is replaced or written."""
-    stats = [(p.name, p.stat()) for p in paths]
-    return ";".join(f"{name}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}" for name, st in stats)
 
 
 @dg.sensor(
@@ -26,14 +19,13 @@ def _stat_signature(paths: list[Path]) -> str:
 )
 def census_release_sensor(context: dg.SensorEvaluationContext, census: CensusSource):
     try:
-        files = census.files()
         cursor = json.loads(context.cursor) if context.cursor else {}
-        # File sizes and times are a cheap first test; only a change there pays for hashing the content.
-        signature = _stat_signature(files.all())
+        # File sizes and times (objects' ETags) are a cheap first test; only a change there pays for hashing the content.
+        signature = census.signature()
         if cursor.get("signature") == signature:
             return dg.SkipReason(f"census release unchanged (fingerprint {cursor.get('fingerprint')})")
-        fp = fingerprint(files)
-        settled = _stat_signature(files.all()) == signature
+        fp = census.fingerprint()
+        settled = census.signature() == signature
     except CensusError as exc:
         return dg.SkipReason(f"no readable census release: {exc}")
     except FileNotFoundError:

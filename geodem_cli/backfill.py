@@ -58,10 +58,11 @@ def launch_asset_backfill(
     title: str,
     unpartitioned: tuple[str, ...] = (),
     tags: dict[str, str] | None = None,
+    run_config: dict | None = None,
 ) -> str:
     """An asset backfill of `partitions` of `assets`, plus unpartitioned downstream assets run after them.
 
-    `tags` go on the backfill and on every run it launches.
+    `tags` go on the backfill and on every run it launches; `run_config` is every run's config.
     """
     ranges = [{"start": k, "end": k} for k in partitions]
     by_asset = [{"assetKey": {"path": [a]}, "partitions": {"ranges": ranges}} for a in assets]
@@ -71,6 +72,8 @@ def launch_asset_backfill(
         "title": title,
         "tags": [{"key": k, "value": v} for k, v in (tags or {}).items()],
     }
+    if run_config:
+        params["runConfigData"] = run_config
     result = graphql(url, LAUNCH, {"params": params})["launchPartitionBackfill"]
     if result["__typename"] != "LaunchBackfillSuccess":
         raise BackfillError(f"{result['__typename']}: {result.get('message')}")

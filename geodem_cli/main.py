@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from common.locations import is_url, join
 from resources.settings import PROJECT_ROOT, Settings
 
 DEMO_USERS = 20_000
@@ -107,14 +108,13 @@ def materialize_region(
     """Ingest the census release if it changed, then run the region's partition of the geodem graph."""
     from definitions import defs
     from partitions.regions import get_region
-    from resources.census_files import fingerprint
     from resources.defaults import resources_from_env
 
     get_region(slug)  # fails early, naming the known regions
     instance = instance or _instance()
     resources = resources_from_env()
     warehouse = resources["warehouse"]
-    current = fingerprint(resources["census"].files())
+    current = resources["census"].fingerprint()
     loaded = (
         str(warehouse.read("census_release_info")["fingerprint"].iloc[0])
         if warehouse.has_table("census_release_info")
@@ -187,7 +187,7 @@ def cmd_names_import(args) -> int:
         return 1
     print(f"{len(entries)} reviewed names for {', '.join(sorted(entries))} stored in {overrides_file}")
     ok = materialize_names(region.slug)
-    out = Settings.from_env().output_dir / "geodem" / region.slug
+    out = join(Settings.from_env().output_dir, "geodem", region.slug)
     print(
         f"{'done' if ok else 'FAILED'}: cluster_names and classification_exports of {region.slug}; exports in {out}"
     )
@@ -201,7 +201,7 @@ def cmd_materialize(args) -> int:
         ok = materialize_region(args.region, k=args.k, subgroups=_parse_counts(args.subgroups))
         s = Settings.from_env()
         print(
-            f"{'done' if ok else 'FAILED'}: region {args.region}; exports in {s.output_dir / 'geodem' / args.region}"
+            f"{'done' if ok else 'FAILED'}: region {args.region}; exports in {join(s.output_dir, 'geodem', args.region)}"
         )
         return 0 if ok else 1
     if args.pipeline == "homeloc":
@@ -214,7 +214,7 @@ def cmd_materialize(args) -> int:
         else:
             raise SystemExit("geodem materialize homeloc needs --range KEY or --all")
         ok = materialize_ranges(keys, summary=bool(args.all))
-        print(f"{'done' if ok else 'FAILED'}: outputs in {Settings.from_env().output_dir / 'homeloc'}")
+        print(f"{'done' if ok else 'FAILED'}: outputs in {join(Settings.from_env().output_dir, 'homeloc')}")
         return 0 if ok else 1
     raise SystemExit(f"unknown pipeline {args.pipeline!r}")
 
@@ -258,7 +258,7 @@ def cmd_prune_stale(args) -> int:
     from resources.defaults import resources_from_env
 
     warehouse = resources_from_env()["warehouse"]
-    folder = Settings.from_env().output_dir / "homeloc"
+    folder = join(Settings.from_env().output_dir, "homeloc")
     current = user_range_partitions.get_partition_keys()
     stale = find_stale(warehouse, folder, current)
     print(f"current definition: {USER_RANGE_COUNT} user ranges (GEODEM_USER_RANGES)")
@@ -276,6 +276,24 @@ def cmd_prune_stale(args) -> int:
     return 0
 
 
+def cmd_warehouse_rebuild(args) -> int:
+    """Copy every table of the Parquet record (GEODEM_OUTPUT_DIR/warehouse) into one DuckDB file."""
+    from resources.defaults import resources_from_env
+    from resources.parquet_warehouse import ParquetWarehouse, local_warehouse_from_record
+
+    record = resources_from_env()["warehouse"]
+    if not isinstance(record, ParquetWarehouse):
+        print(
+            "the warehouse is a DuckDB file already (GEODEM_WAREHOUSE); the Parquet record is used when "
+            "GEODEM_WAREHOUSE=parquet or GEODEM_OUTPUT_DIR is a URL",
+            file=sys.stderr,
+        )
+        return 1
+    tables = local_warehouse_from_record(record, Path(args.target))
+    print(f"{len(tables)} tables from {record.path} in {args.target}: {', '.join(tables)}")
+    return 0
+
+
 # What a user should know before opening the demo's maps.
 MAP_NOTES = {
     "map.html": "  (Kepler.gl: needs internet, loads its viewer from a CDN)",
@@ -288,24 +306,30 @@ def cmd_demo(args) -> int:
     from sample_data.census import write_sample_census
 
     s = Settings.from_env()
-    if not (s.census_dir / "input_data").exists():
-        print(f"generating the synthetic sample census in {s.census_dir}")
-        write_sample_census(s.census_dir, regions=["liverpool-city-region"], seed=0)
+    if any(is_url(where) for where in (s.census_dir, s.userdays_csv, s.output_dir)):
+        raise SystemExit(
+            "the demo generates its inputs on this machine: unset GEODEM_CENSUS_DIR, GEODEM_USERDAYS_CSV "
+            "and GEODEM_OUTPUT_DIR (or point them at local folders)"
+        )
+    census_dir, userdays_csv, output_dir = (Path(s.census_dir), Path(s.userdays_csv), Path(s.output_dir))
+    if not (census_dir / "input_data").exists():
+        print(f"generating the synthetic sample census in {census_dir}")
+        write_sample_census(census_dir, regions=["liverpool-city-region"], seed=0)
     ok = materialize_region("liverpool-city-region", launched_by="demo")
-    if not s.userdays_csv.exists():
+    if not userdays_csv.exists():
         from sample_data.userdays import write_sample_userdays
 
-        print(f"generating the synthetic userday sample in {s.userdays_csv}")
-        write_sample_userdays(s.userdays_csv, DEMO_USERS, seed=0, study_country=s.study_country)
+        print(f"generating the synthetic userday sample in {userdays_csv}")
+        write_sample_userdays(userdays_csv, DEMO_USERS, seed=0, study_country=s.study_country)
     from partitions.definitions import user_range_partitions
 
     ok = materialize_ranges(user_range_partitions.get_partition_keys(), launched_by="demo") and ok
     print()
     print(("demo finished" if ok else "demo FAILED") + f"; Dagster instance: {os.environ['DAGSTER_HOME']}")
     if ok:
-        for f in sorted((s.output_dir / "geodem" / "liverpool-city-region").iterdir()):
+        for f in sorted((output_dir / "geodem" / "liverpool-city-region").iterdir()):
             print(f"  {f}{MAP_NOTES.get(f.name, '')}")
-        print(f"  {s.output_dir / 'homeloc' / 'user_home_country.parquet'}")
+        print(f"  {output_dir / 'homeloc' / 'user_home_country.parquet'}")
         print("open the UI with `make ui`, then http://127.0.0.1:3000")
     return 0 if ok else 1
 
@@ -368,6 +392,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prune.add_argument("--dry-run", action="store_true", help="only list the stale ranges")
     prune.set_defaults(func=cmd_prune_stale)
+
+    wh = sub.add_parser(
+        "warehouse", help="the warehouse kept as Parquet (GEODEM_WAREHOUSE=parquet or URL outputs)"
+    )
+    wh_sub = wh.add_subparsers(dest="what", required=True)
+    rebuild = wh_sub.add_parser(
+        "rebuild", help="a local DuckDB file holding every table of the Parquet record"
+    )
+    rebuild.add_argument("target", help="DuckDB file to write (replaced)")
+    rebuild.set_defaults(func=cmd_warehouse_rebuild)
 
     names = sub.add_parser("names", help="cluster names from a chat LLM (no API key)")
     names_sub = names.add_subparsers(dest="what", required=True)

@@ -274,10 +274,11 @@ def locals_tourists_summary(
     outputs: OutputStore,
 ) -> dg.MaterializeResult:
     # Counted and exported inside DuckDB: the summary's memory does not grow with the number of users.
-    folder = outputs.folder("homeloc")
+    # Only the current ranges' results are read, wherever they were written (a folder or an object store).
+    homeloc = outputs.location("homeloc")
     current = user_range_partitions.get_partition_keys()
-    pruned = prune_stale(warehouse, folder, current) if config.prune_stale_ranges else {}
-    stale = find_stale(warehouse, folder, current)
+    pruned = prune_stale(warehouse, homeloc, current) if config.prune_stale_ranges else {}
+    stale = find_stale(warehouse, homeloc, current)
     if stale.keys:
         context.log.warning(
             f"results of {len(stale.keys)} user range(s) that are not partitions of the current "
@@ -287,14 +288,14 @@ def locals_tourists_summary(
     only = (KEY, current)
     warehouse.export_parquet(
         "user_home_country",
-        folder / "user_home_country.parquet",
+        outputs.location("homeloc", "user_home_country.parquet"),
         order_by="user_guid",
         exclude=KEY,
         only=only,
     )
     warehouse.export_parquet(
         "user_classification",
-        folder / "user_classification.parquet",
+        outputs.location("homeloc", "user_classification.parquet"),
         order_by="user_guid",
         exclude=KEY,
         only=only,
@@ -303,7 +304,8 @@ def locals_tourists_summary(
         warehouse.counts("user_classification", ["classification", "status", "home_country"], only=only)
     )
     # A range is done once its classification file exists (written even when the range holds no user).
-    ranges_done = {k for k in current if (folder / "user_classification" / f"{k}.parquet").exists()}
+    written = set(outputs.names("homeloc", "user_classification", suffix=".parquet"))
+    ranges_done = {k for k in current if f"{k}.parquet" in written}
     tourists = pd.Series(summary["tourists_by_home_country"], dtype="int64")
     return dg.MaterializeResult(
         metadata={
@@ -325,7 +327,7 @@ def locals_tourists_summary(
             ),
             "chart": dg.MetadataValue.md(_bar_chart(summary)),
             "map": dg.MetadataValue.md(_tourist_map(tourists, userdays.countries_path)),
-            "file": dg.MetadataValue.path(str(folder / "user_home_country.parquet")),
+            "file": dg.MetadataValue.path(outputs.location("homeloc", "user_home_country.parquet")),
         }
     )
 

@@ -67,7 +67,7 @@ def userday_totals_consistent(
 )
 def no_stale_user_ranges(warehouse: Warehouse, outputs: OutputStore) -> dg.AssetCheckResult:
     current = user_range_partitions.get_partition_keys()
-    stale = find_stale(warehouse, outputs.folder("homeloc"), current)
+    stale = find_stale(warehouse, outputs.location("homeloc"), current)
     return dg.AssetCheckResult(
         passed=not stale.keys,
         severity=dg.AssetCheckSeverity.WARN,

@@ -17,19 +17,26 @@ never split between ranges and never read as an order error (homeloc_assets/read
 
 ``find_byte_range`` costs O(log n) seeks and reads about 64 KiB around the answer; nothing here
 reads a whole file except ``line_number_at`` (newline count up to an offset).
+
+``path`` may be a local path or a URL (``s3://…``, common/locations.py): on an object store each
+seek of the binary search is one ranged GET of ``_SEEK_BLOCK`` bytes and a slice is streamed in
+ranged GETs of the chunk size, so a range never downloads the file.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
+
+from common.locations import open_binary, size
 
 HEADER = ("user_guid", "latitude", "longitude", "userday_hll")
 BOM = b"\xef\xbb\xbf"
 _HEADER_LINE = ",".join(HEADER).encode()
 _SCAN_BLOCK = 1 << 16
 _READ_BLOCK = 1 << 20
+# Block of a remote file's ranged reads during the binary search: one GET per probe.
+_SEEK_BLOCK = 1 << 16
 
 
 class UnsortedInputError(ValueError):
@@ -138,7 +145,7 @@ def line_key(line: bytes) -> bytes | None:
 
 def read_header(path) -> tuple[int, bytes]:
     """Byte offset of the first data line and the raw header line; HeaderError if it is wrong."""
-    with open(path, "rb") as f:
+    with open_binary(path, block_size=_SEEK_BLOCK) as f:
         raw = f.readline()
     if not raw:
         raise HeaderError(f"{path}: empty file; expected the header line {','.join(HEADER)}")
@@ -201,10 +208,10 @@ def find_byte_range(path, lo: str | bytes | None, hi: str | bytes | None) -> tup
     if lo_b is not None and hi_b is not None and lo_b > hi_b:
         raise ValueError(f"empty user range: lo {lo!r} > hi {hi!r}")
     data_start, _ = read_header(path)
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        start = _lower_bound(f, data_start, size, lo_b)
-        end = size if hi_b is None else _lower_bound(f, data_start, size, hi_b)
+    n_bytes = size(path)
+    with open_binary(path, block_size=_SEEK_BLOCK) as f:
+        start = _lower_bound(f, data_start, n_bytes, lo_b)
+        end = n_bytes if hi_b is None else _lower_bound(f, data_start, n_bytes, hi_b)
     if start > end:
         raise UnsortedInputError(
             path,
@@ -218,7 +225,7 @@ def find_byte_range(path, lo: str | bytes | None, hi: str | bytes | None) -> tup
 def line_number_at(path, offset: int) -> int:
     """1-based line number of the line starting at byte ``offset`` (the header is line 1)."""
     count, pos = 0, 0
-    with open(path, "rb") as f:
+    with open_binary(path, streaming=True) as f:
         while pos < offset:
             block = f.read(min(_READ_BLOCK * 8, offset - pos))
             if not block:
@@ -231,7 +238,7 @@ def line_number_at(path, offset: int) -> int:
 def iter_chunks(path, start: int, end: int, chunk_bytes: int = 16 << 20) -> Iterator[bytes]:
     """Bytes [start, end) in pieces of about ``chunk_bytes`` that end on a line boundary."""
     carry = b""
-    with open(path, "rb") as f:
+    with open_binary(path, streaming=True) as f:
         f.seek(start)
         left = end - start
         while left > 0:

@@ -12,8 +12,10 @@ current keys and names the stale ones; ``prune_stale`` (``geodem homeloc prune-s
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from common.locations import join, list_files, remove
 
 KEY_COLUMN = "user_range"
 # Warehouse tables written per range (replace_partition) and per-range Parquet folders.
@@ -46,15 +48,13 @@ class StaleRanges:
         return bool(self.keys)
 
 
-def _folder_keys(folder: Path) -> list[str]:
-    if not folder.is_dir():
-        return []
-    return sorted(p.name[: -len(".parquet")] for p in folder.glob("*.parquet") if not p.name.startswith("."))
+def _folder_keys(folder: str | os.PathLike) -> list[str]:
+    return [name[: -len(".parquet")] for name in list_files(folder, ".parquet")]
 
 
-def find_stale(warehouse, homeloc_dir: Path, current_keys: list[str]) -> StaleRanges:
+def find_stale(warehouse, homeloc_dir: str | os.PathLike, current_keys: list[str]) -> StaleRanges:
     """The stale keys of every range table of ``warehouse`` (a resources.warehouse.Warehouse)
-    and every per-range folder under ``homeloc_dir`` (GEODEM_OUTPUT_DIR/homeloc)."""
+    and every per-range folder under ``homeloc_dir`` (GEODEM_OUTPUT_DIR/homeloc, a path or URL)."""
     current = set(current_keys)
     found = StaleRanges(current=list(current_keys))
     for table in RANGE_TABLES:
@@ -62,13 +62,13 @@ def find_stale(warehouse, homeloc_dir: Path, current_keys: list[str]) -> StaleRa
         if stale:
             found.in_tables[table] = stale
     for name in RANGE_FOLDERS:
-        stale = [k for k in _folder_keys(Path(homeloc_dir) / name) if k not in current]
+        stale = [k for k in _folder_keys(join(homeloc_dir, name)) if k not in current]
         if stale:
             found.in_folders[name] = stale
     return found
 
 
-def prune_stale(warehouse, homeloc_dir: Path, current_keys: list[str]) -> dict[str, int]:
+def prune_stale(warehouse, homeloc_dir: str | os.PathLike, current_keys: list[str]) -> dict[str, int]:
     """Delete the rows and per-range files of every stale key; returns what went, per table or
     folder (rows for tables, files for folders). Current keys are never touched."""
     stale = find_stale(warehouse, homeloc_dir, current_keys)
@@ -77,6 +77,6 @@ def prune_stale(warehouse, homeloc_dir: Path, current_keys: list[str]) -> dict[s
         removed[f"table {table}"] = warehouse.delete_partitions(table, KEY_COLUMN, keys)
     for name, keys in stale.in_folders.items():
         for key in keys:
-            (Path(homeloc_dir) / name / f"{key}.parquet").unlink(missing_ok=True)
+            remove(join(homeloc_dir, name, f"{key}.parquet"))
         removed[f"folder {name}"] = len(keys)
     return removed

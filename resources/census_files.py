@@ -1,4 +1,9 @@
-"""Locate, fingerprint and snapshot a census release in the distributed `input_data/` layout (folder or zip)."""
+"""Locate, fingerprint and snapshot a census release in the distributed `input_data/` layout (folder or zip).
+
+The release may also be a URL (``s3://bucket/census/2021/`` or ``…/release.zip``, see
+common/locations.py): a snapshot then downloads the release's objects into a private folder and
+reads them there, retrying when an object changed while it was downloaded.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import BinaryIO
+
+from common.locations import filesystem, is_url
 
 CENSUS_FILE = "uk_census_data.parquet"
 LOOKUP_FILE = "census_variable_lookup.csv"
@@ -142,6 +149,13 @@ class Snapshot:
     source: ReleaseFiles
     files: ReleaseFiles
     fingerprint: str
+    # The URL the release was downloaded from ("" for a local release).
+    origin: str = ""
+
+    @property
+    def where(self) -> str:
+        """Where the release was read from, for messages: its URL, or its input_data folder."""
+        return self.origin or str(self.source.census.parent)
 
 
 def copy_and_digest(fh: BinaryIO, dest: Path) -> str:
@@ -186,16 +200,97 @@ def _copy_release(files: ReleaseFiles, target: Path) -> tuple[ReleaseFiles, str]
     return copies, _combine(digests)
 
 
+def stat_signature(paths: list[Path]) -> str:
+    """Name, inode, size and modification time of each file: changes when a file is replaced or written."""
+    stats = [(p.name, p.stat()) for p in paths]
+    return ";".join(f"{name}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}" for name, st in stats)
+
+
+def _is_release_name(name: str) -> bool:
+    return name in (CENSUS_FILE, LOOKUP_FILE, OA_FILE, POP_FILE) or (
+        name.startswith(LAD_PREFIX) and name.endswith(".gpkg")
+    )
+
+
+def remote_release_objects(url: str) -> dict[str, str]:
+    """The release's objects under ``url`` (a prefix, or one zip object): key relative to the URL
+    ("" for the zip itself) -> "size:ETag". CensusError when there is none."""
+    fs, root = filesystem(url)
+    root = root.rstrip("/")
+    fs.invalidate_cache(root)
+
+    def stamp(info: dict) -> str:
+        return f"{info.get('size')}:{str(info.get('ETag') or info.get('LastModified') or '').strip(chr(34))}"
+
+    if fs.isfile(root):
+        return {"": stamp(fs.info(root))}
+    found = {
+        name[len(root) :].lstrip("/"): stamp(info)
+        for name, info in fs.find(root, detail=True).items()
+        if _is_release_name(name.rsplit("/", 1)[-1])
+    }
+    if not found:
+        raise CensusError(
+            f"{url}: census release not found (no {CENSUS_FILE} or other release files under it; point "
+            "GEODEM_CENSUS_DIR at the prefix that holds input_data/, or at the zip)"
+        )
+    return found
+
+
+def _download_release(url: str, target: Path) -> tuple[Path, dict[str, str]]:
+    """The release's objects copied under ``target``: (the local folder or zip, the objects read)."""
+    fs, root = filesystem(url)
+    root = root.rstrip("/")
+    objects = remote_release_objects(url)
+    for key in objects:
+        dest = target.joinpath(*(key or root.rsplit("/", 1)[-1]).split("/"))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fs.get_file(f"{root}/{key}" if key else root, str(dest))
+    local = target / root.rsplit("/", 1)[-1] if "" in objects else target
+    return local, objects
+
+
+@contextmanager
+def _snapshot_remote(url: str, work_dir: Path, cache_dir: Path | None, attempts: int) -> Iterator[Snapshot]:
+    last = ""
+    for _ in range(attempts):
+        target = Path(tempfile.mkdtemp(prefix="release-", dir=work_dir))
+        try:
+            local, objects = _download_release(url, target)
+            now = remote_release_objects(url)
+            if now != objects:
+                changed = sorted(k for k in set(objects) | set(now) if objects.get(k) != now.get(k))
+                last = f"{', '.join(changed)} changed while it was downloaded"
+                continue
+            files = locate_release(local, cache_dir)
+            yield Snapshot(source=files, files=files, fingerprint=fingerprint(files), origin=url)
+            return
+        finally:
+            shutil.rmtree(target, ignore_errors=True)
+    raise CensusError(
+        f"{url}: the census release kept changing while it was read ({attempts} attempts; last: "
+        f"{last}); ingest it again once it has been written completely"
+    )
+
+
 @contextmanager
 def snapshot_release(
-    path: Path, work_dir: Path, cache_dir: Path | None = None, attempts: int = SNAPSHOT_ATTEMPTS
+    path: Path | str, work_dir: Path, cache_dir: Path | None = None, attempts: int = SNAPSHOT_ATTEMPTS
 ) -> Iterator[Snapshot]:
     """A private copy of one consistent release, deleted on exit.
 
     The fingerprint is of the bytes copied, so it always describes the data read from the
     copies, even if the release folder is swapped or its files rewritten meanwhile. A release
     still changing after `attempts` tries raises CensusError naming the folder and the file.
+    ``path`` may be a URL: the release is downloaded (common/locations.py).
     """
+    if is_url(path):
+        work_dir = Path(work_dir)
+        work_dir.mkdir(parents=True, exist_ok=True)
+        with _snapshot_remote(str(path), work_dir, cache_dir, attempts) as snap:
+            yield snap
+        return
+    path = Path(path)
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     last: ReleaseChanged | None = None

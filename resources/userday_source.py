@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
-from pathlib import Path
 
 import dagster as dg
 
+from common.locations import open_binary, size, version
 from resources.country_layers import countries_path
 
 # Natural Earth admin-0 at 1:10m; GEODEM_COUNTRY_LAYER=110m or GEODEM_COUNTRIES_FILE choose another.
@@ -31,16 +30,19 @@ class UserdaySource(dg.ConfigurableResource):
         return (self.log2m, self.regwidth, self.expthresh, self.sparseon)
 
     def quick_fingerprint(self) -> str:
-        """Size, modification time and the first and last MiB: cheap, changes when the file does."""
-        p = Path(self.path)
-        if not p.exists():
+        """Size, modification time (an object's ETag) and the first and last MiB: cheap, changes
+        when the file does. ``path`` may be a URL (two ranged reads). FileNotFoundError when the
+        file is missing."""
+        try:
+            stamp = version(self.path)
+            n_bytes = size(self.path)
+        except FileNotFoundError:
             raise FileNotFoundError(
-                f"{p}: userday file not found (set GEODEM_USERDAYS_CSV, or run `geodem sample userdays`)"
-            )
-        st = p.stat()
-        h = hashlib.sha256(f"{st.st_size}:{st.st_mtime_ns}".encode())
-        with open(p, "rb") as fh:
+                f"{self.path}: userday file not found (set GEODEM_USERDAYS_CSV, or run `geodem sample userdays`)"
+            ) from None
+        h = hashlib.sha256(stamp.encode())
+        with open_binary(self.path, streaming=True) as fh:
             h.update(fh.read(1 << 20))
-            fh.seek(max(st.st_size - (1 << 20), 0), os.SEEK_SET)
+            fh.seek(max(n_bytes - (1 << 20), 0))
             h.update(fh.read(1 << 20))
         return h.hexdigest()[:16]

@@ -98,10 +98,11 @@ class Warehouse(dg.ConfigurableResource):
         finally:
             con.close()
 
-    def table_name(self, table: str) -> str:
-        """The table's fully qualified DuckDB name, `<database>.main.<table>` (the database is
-        the file's stem), as Dagster's `dagster/table_name` metadata takes it."""
-        return f"{Path(self.path).stem}.main.{table}"
+    def location_metadata(self, table: str) -> dict[str, str]:
+        """Where `table` is, as keyword arguments of `resources.metadata.written_table_metadata`:
+        its fully qualified DuckDB name `<database>.main.<table>` (the database is the file's
+        stem) for Dagster's `dagster/table_name`."""
+        return {"table_name": f"{Path(self.path).stem}.main.{table}"}
 
     def replace_table(self, table: str, df: pd.DataFrame) -> None:
         """Replace a whole table with df."""
@@ -195,6 +196,7 @@ class Warehouse(dg.ConfigurableResource):
         it, so a table larger than memory can be written. ``only=(column, values)`` keeps the rows
         whose `column` is one of `values`. Replaces `path` atomically; returns rows written."""
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.partial")
         params = _where_params(only)
         with self.connect(read_only=True) as con:

@@ -62,3 +62,20 @@ def hll_database_url(pg_server_url):
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on a loopback port for the session (tests/objectstore/s3.py)."""
+    from geodem_cli.local_s3 import local_s3
+
+    with local_s3() as s3:
+        yield s3
+
+
+@pytest.fixture
+def s3(s3_server, monkeypatch):
+    """The local S3, with AWS_ENDPOINT_URL and its test credentials in the environment."""
+    for key, value in s3_server.env.items():
+        monkeypatch.setenv(key, value)
+    return s3_server

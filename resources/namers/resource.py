@@ -43,10 +43,11 @@ class ClusterNamerResource(dg.ConfigurableResource):
 
 
 def namer_resource_from_env() -> ClusterNamerResource:
-    """OPENAI_API_KEY (as an EnvVar, never its value), GEODEM_LLM_MODEL, OPENAI_BASE_URL, GEODEM_OUTPUT_DIR."""
+    """OPENAI_API_KEY (as an EnvVar, never its value), GEODEM_LLM_MODEL, OPENAI_BASE_URL; the name
+    cache in the local scratch folder (GEODEM_OUTPUT_DIR/cache unless the outputs are in an object store)."""
     return ClusterNamerResource(
         openai_api_key=dg.EnvVar("OPENAI_API_KEY") if os.environ.get("OPENAI_API_KEY") else None,
         model=os.environ.get("GEODEM_LLM_MODEL") or DEFAULT_MODEL,
         base_url=os.environ.get("OPENAI_BASE_URL") or None,
-        cache_dir=str(Settings.from_env().output_dir / "cache"),
+        cache_dir=Settings.from_env().scratch_dir,
     )

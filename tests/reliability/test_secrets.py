@@ -147,3 +147,45 @@ def test_unreachable_database_error_never_holds_the_password(template):
     with pytest.raises(HLLBackendError) as again:
         PostgresHLLBackend(url, connect_timeout=2).aggregate(rows)
     assert PASSWORD not in str(again.value)
+
+
+def test_s3_credentials_stay_out_of_every_file_object_and_log(
+    tmp_path, instance, s3, caplog, capfd, monkeypatch
+):
+    from geodem_cli.local_s3 import ACCESS_KEY, SECRET_KEY
+    from resources.defaults import resources_from_env
+
+    census = tmp_path / "census"
+    write_sample_census(census, regions=[REGION], seed=1, scale=0.05)
+    userdays = tmp_path / "userdays.csv"
+    write_sample_userdays(userdays, 800, seed=5, n_bad_rows=5)
+    bucket = s3.bucket("secrets")
+    s3.upload(census, f"s3://{bucket}/in/census")
+    s3.upload(userdays, f"s3://{bucket}/in/userdays.csv")
+    for var in ("GEODEM_WAREHOUSE", "GEODEM_HLL_DATABASE_URL", "OPENAI_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("GEODEM_CENSUS_DIR", f"s3://{bucket}/in/census")
+    monkeypatch.setenv("GEODEM_USERDAYS_CSV", f"s3://{bucket}/in/userdays.csv")
+    monkeypatch.setenv("GEODEM_OUTPUT_DIR", f"s3://{bucket}/out")
+    monkeypatch.setenv("GEODEM_SCRATCH_DIR", str(tmp_path / "scratch"))
+    resources = resources_from_env()
+    assert SECRET_KEY not in repr(resources) and ACCESS_KEY not in repr(resources)
+    defs = make_defs(resources)
+    assert run(defs, "census_release_job", instance).success
+    result = run(defs, "homeloc_range_job", instance, user_range_partitions.get_partition_keys()[0])
+    assert result.success
+    # A failing read (a missing object) words its error without the credentials either.
+    monkeypatch.setenv("GEODEM_USERDAYS_CSV", f"s3://{bucket}/in/absent.csv")
+    failed = run(make_defs(resources_from_env()), "homeloc_range_job", instance, "1")
+    assert not failed.success
+
+    # The run really read and wrote S3: its objects are there, and now on disk for the search.
+    got = s3.download(f"s3://{bucket}", tmp_path / "bucket")
+    assert any("warehouse" in p.parts for p in got) and any("homeloc" in p.parts for p in got)
+    assert leaks(tmp_path / "dagster_home", result.run_id)
+    out, err = capfd.readouterr()
+    for secret in (SECRET_KEY, ACCESS_KEY):
+        assert leaks(tmp_path, secret) == []
+        assert secret not in out and secret not in err and secret not in caplog.text
+        for run_id in (result.run_id, failed.run_id):
+            assert secret not in json.dumps([e.user_message for e in instance.all_logs(run_id)])
