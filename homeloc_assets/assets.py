@@ -128,7 +128,7 @@ def user_locations(
     kinds = read.quarantine["kind"].value_counts().to_dict() if len(read.quarantine) else {}
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(rows),
+            **storage.written(outputs, "user_locations", r.key, rows),
             "lines": read.n_lines,
             "quarantined": len(read.quarantine),
             "quarantine_kinds": dg.MetadataValue.json(kinds),
@@ -168,7 +168,7 @@ def user_country_userdays(
     storage.write(outputs, "user_total_userdays", key, per_user)
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(per_country),
+            **storage.written(outputs, "user_country_userdays", key, per_country),
             "users": len(per_user),
             "backend": type(hll).__name__,
             "mean_countries_per_user": float(len(per_country) / max(len(per_user), 1)),
@@ -208,7 +208,7 @@ def user_home_country(
     warehouse.replace_partition("user_home_country", KEY, key, home)
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(home),
+            **storage.written(outputs, "user_home_country", key, home),
             "status": dg.MetadataValue.json(home["status"].value_counts().to_dict()),
             "rules": dg.MetadataValue.json({**config.model_dump(), "log2m": userdays.log2m}),
             "confidence_of_classified": dg.MetadataValue.json(_quantiles(home)),
@@ -243,7 +243,7 @@ def user_classification(
     )
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(classified),
+            **storage.written(outputs, "user_classification", key, classified),
             "study_country": userdays.study_country,
             "classification": dg.MetadataValue.json(classified["classification"].value_counts().to_dict()),
         }
@@ -309,6 +309,10 @@ def locals_tourists_summary(
     tourists = pd.Series(summary["tourists_by_home_country"], dtype="int64")
     return dg.MaterializeResult(
         metadata={
+            # The combined home table it exported (user_classification.parquet beside it).
+            "dagster/column_schema": HOME_SCHEMA,
+            "dagster/row_count": summary["n_users"],
+            "dagster/uri": outputs.uri("homeloc", "user_home_country.parquet"),
             "users": summary["n_users"],
             "ranges_included": len(ranges_done),
             "ranges_expected": len(current),

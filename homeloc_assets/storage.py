@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import pandas as pd
 
+from homeloc_assets import columns
+from resources.metadata import written_table_metadata
 from resources.output_store import OutputStore
 
 
 def write(outputs: OutputStore, table: str, key: str, df: pd.DataFrame) -> None:
     """Write whole: a re-run replaces the range's file (or object), a killed run leaves the old one."""
     outputs.write_parquet(df, "homeloc", table, f"{key}.parquet")
+
+
+def written(outputs: OutputStore, table: str, key: str, df: pd.DataFrame) -> dict[str, object]:
+    """Dagster's metadata of one range's file as `write` wrote it: every column described
+    (`homeloc_assets.columns`), the row count and the file's URI."""
+    return written_table_metadata(
+        df, columns.describe(table, df.columns), uri=outputs.uri("homeloc", table, f"{key}.parquet")
+    )
 
 
 def read(outputs: OutputStore, table: str, key: str, columns: list[str] | None = None) -> pd.DataFrame:

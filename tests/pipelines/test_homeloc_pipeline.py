@@ -145,3 +145,17 @@ def test_postgres_and_embedded_backends_give_identical_homes(tmp_path, userdays_
         )
     pd.testing.assert_frame_equal(homes[0], homes[1])
     assert len(homes[0]) > 100
+
+
+def test_every_home_location_asset_describes_its_columns_and_where_it_wrote(tmp_path, userdays_file):
+    resources = make_resources(tmp_path, userdays=userdays_file)
+    instance = dg.DagsterInstance.ephemeral()
+    run_all(make_defs(resources), instance, keys=KEYS[:1])
+    for asset in ["user_locations", "user_country_userdays", "user_home_country", "user_classification"]:
+        meta = instance.get_latest_materialization_event(dg.AssetKey(asset)).asset_materialization.metadata
+        columns = meta["dagster/column_schema"].schema.columns
+        assert columns and all(c.description for c in columns), asset
+        assert meta["dagster/uri"].value.startswith("file://"), asset
+        assert meta["dagster/uri"].value.endswith(f"/{asset}/{KEYS[0]}.parquet"), asset
+    summary = instance.get_latest_materialization_event(dg.AssetKey("locals_tourists_summary"))
+    assert summary.asset_materialization.metadata["dagster/uri"].value.endswith("/user_home_country.parquet")
