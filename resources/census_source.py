@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
 from common.locations import is_url, local_path
 from resources.census_files import (
@@ -25,8 +26,12 @@ class CensusSource(dg.ConfigurableResource):
     """``path``: the release folder or zip, or its URL (``s3://…``); ``unpack_dir``: a local folder
     for unpacked zips and private snapshots."""
 
-    path: str
-    unpack_dir: str
+    path: str = Field(
+        description="The census release: a folder or zip in the workshop's layout, or its URL (s3://…); GEODEM_CENSUS_DIR."
+    )
+    unpack_dir: str = Field(
+        description="Local folder for unpacked zips and private snapshots of the release."
+    )
 
     def files(self) -> ReleaseFiles:
         """The release files of a local release (CensusError when there is none)."""

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+from pydantic import Field
 
 from common.locations import (
     exists,
@@ -37,8 +38,12 @@ class OutputStore(dg.ConfigurableResource):
     """Exports and per-partition Parquet under ``root`` (a local folder or a URL); ``scratch`` is
     the local folder files are staged in before an upload (default ``$TMPDIR/geodem``)."""
 
-    root: str
-    scratch: str = ""
+    root: str = Field(
+        description="Where exports and per-partition Parquet go: a local folder or a URL (s3://…); GEODEM_OUTPUT_DIR."
+    )
+    scratch: str = Field(
+        default="", description="Local folder files are staged in before an upload (empty: $TMPDIR/geodem)."
+    )
 
     @property
     def remote(self) -> bool:

@@ -25,6 +25,7 @@ from urllib.parse import quote, unquote
 
 import duckdb
 import pandas as pd
+from pydantic import Field
 
 from common.locations import (
     filesystem,
@@ -66,7 +67,9 @@ class ParquetWarehouse(Warehouse):
     raises duckdb.CatalogException naming the table and where it was looked for.
     """
 
-    scratch: str = ""
+    scratch: str = Field(
+        default="", description="Local folder objects are staged in before an upload (empty: $TMPDIR/geodem)."
+    )
 
     # ---- where things are ------------------------------------------------------------------
 

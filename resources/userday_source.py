@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import dagster as dg
+from pydantic import Field
 
 from common.locations import open_binary, size, version
 from resources.country_layers import countries_path
@@ -16,14 +17,31 @@ DEFAULT_COUNTRIES = countries_path()
 class UserdaySource(dg.ConfigurableResource):
     """Where the userday file is, the countries to join with, and the HLL parameters expected."""
 
-    path: str
-    countries_path: str = str(DEFAULT_COUNTRIES)
-    max_offshore_km: float = 25.0
-    study_country: str = "Germany"
-    log2m: int = 11
-    regwidth: int = 5
-    expthresh: int = 0
-    sparseon: int = 1
+    path: str = Field(
+        description="The userday CSV (user_guid, latitude, longitude, userday_hll), sorted by user_guid; a path or URL; GEODEM_USERDAYS_CSV."
+    )
+    countries_path: str = Field(
+        default=str(DEFAULT_COUNTRIES),
+        description="Country polygons (name, iso_a3) the points are joined with; GEODEM_COUNTRIES_FILE or GEODEM_COUNTRY_LAYER.",
+    )
+    max_offshore_km: float = Field(
+        default=25.0,
+        description="A point outside every country takes the nearest within this many km (great circle).",
+    )
+    study_country: str = Field(
+        default="Germany",
+        description="Users whose home is this country are Local, others Tourist; GEODEM_STUDY_COUNTRY.",
+    )
+    log2m: int = Field(default=11, description="HLL log2m the file's values must have (2**log2m registers).")
+    regwidth: int = Field(
+        default=5, description="HLL regwidth (bits per register) the file's values must have."
+    )
+    expthresh: int = Field(
+        default=0, description="HLL expthresh the file's values must have (0: no explicit storage)."
+    )
+    sparseon: int = Field(
+        default=1, description="HLL sparseon the file's values must have (1: sparse storage on)."
+    )
 
     @property
     def expected_params(self) -> tuple[int, int, int, int]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pandas as pd
+from pydantic import Field
 
 _LOCK_WORDS = ("lock", "Conflicting")
 
@@ -84,8 +85,12 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
 class Warehouse(dg.ConfigurableResource):
     """DuckDB file holding the census release and every partition's tables."""
 
-    path: str
-    lock_timeout_s: float = 600.0
+    path: str = Field(
+        description="The DuckDB file (or, for the Parquet record, the folder or URL) holding the tables; GEODEM_WAREHOUSE."
+    )
+    lock_timeout_s: float = Field(
+        default=600.0, description="Seconds to wait for another process's write lock on the DuckDB file."
+    )
 
     @contextmanager
     def connect(self, read_only: bool = False):

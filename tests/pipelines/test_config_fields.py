@@ -30,3 +30,15 @@ def test_method_is_a_choice_in_the_launchpad():
     for _, f in methods:
         assert f.config_type.kind == ConfigTypeKind.ENUM
         assert {v.config_value for v in f.config_type.enum_values} == {"fast", "reference"}
+
+
+def test_every_resource_and_its_fields_are_described():
+    from definitions import defs
+    from resources.hll_resource import PostgresHLLResource
+    from resources.parquet_warehouse import ParquetWarehouse
+
+    classes = {type(r) for r in defs.resources.values()} | {PostgresHLLResource, ParquetWarehouse}
+    for cls in classes:
+        assert (cls.__doc__ or "").strip(), cls.__name__
+        undescribed = [n for n, f in cls.model_fields.items() if not (f.description or "").strip()]
+        assert undescribed == [], (cls.__name__, undescribed)
