@@ -53,10 +53,12 @@ lock: install
 check-lock: install
 	$(BIN)/python .ci/check_lock.py requirements.lock
 
-# Lint and format checks (CI runs this before the tests).
+# Lint and format checks, annotated public functions in the pure modules (the list pyright checks),
+# import contracts (CI runs this before the tests).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --select ANN001,ANN201 $$($(BIN)/python .ci/pure_modules.py)
 	$(BIN)/lint-imports
 
 # Static types over the pure modules listed in pyproject.toml ([tool.pyright]).

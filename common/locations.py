@@ -15,7 +15,10 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
 from urllib.parse import urlsplit
 
 _PACKAGES = {"s3": "s3fs (pip install 'geodem-platform[s3]')", "gs": "gcsfs (pip install gcsfs)"}
@@ -59,7 +62,7 @@ def _storage_options(scheme: str) -> dict:
     return {}
 
 
-def filesystem(location: str | os.PathLike):
+def filesystem(location: str | os.PathLike) -> tuple[AbstractFileSystem, str]:
     """(fsspec filesystem, path inside it) of a URL or local path.
 
     Raises ImportError naming the package to install when the URL's scheme needs one.
@@ -88,7 +91,8 @@ def open_binary(
         return open(local_path(location), "rb")
     fs, path = filesystem(location)
     options = {"block_size": block_size} if block_size else {}
-    return fs.open(path, "rb", cache_type="none" if streaming else "readahead", **options)
+    opened = fs.open(path, "rb", cache_type="none" if streaming else "readahead", **options)
+    return cast("IO[bytes]", opened)  # binary mode: fsspec's buffered file, read as bytes
 
 
 def size(location: str | os.PathLike) -> int:
@@ -97,7 +101,10 @@ def size(location: str | os.PathLike) -> int:
         return os.path.getsize(local_path(location))
     fs, path = filesystem(location)
     fs.invalidate_cache(path)
-    return int(fs.size(path))
+    found = fs.size(path)
+    if found is None:
+        raise FileNotFoundError(f"{location}: the object store gives no size")
+    return int(found)
 
 
 def exists(location: str | os.PathLike) -> bool:
@@ -172,7 +179,8 @@ def read_bytes(location: str | os.PathLike) -> bytes:
     if not is_url(location):
         return local_path(location).read_bytes()
     fs, path = filesystem(location)
-    return fs.cat_file(path)
+    data = fs.cat_file(path)
+    return data.encode() if isinstance(data, str) else data
 
 
 def put_file(local: Path, location: str | os.PathLike) -> None:

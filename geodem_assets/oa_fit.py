@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 POOR_FIT_QUANTILE = 0.95
 FIT_COLUMNS = ("distance2", "second", "second_distance2", "silhouette", "poor_fit")
@@ -105,7 +106,7 @@ def poor_fit_threshold(distance2: np.ndarray, quantile: float = POOR_FIT_QUANTIL
     return float(np.quantile(np.asarray(distance2, dtype=np.float64), quantile))
 
 
-def worst_fitting(fit: pd.DataFrame, oas, cluster_codes, n: int = 10) -> pd.DataFrame:
+def worst_fitting(fit: pd.DataFrame, oas: ArrayLike, cluster_codes: ArrayLike, n: int = 10) -> pd.DataFrame:
     """The n OAs farthest from their centre: OA, cluster, distance2, second, silhouette."""
     table = fit.assign(OA=np.asarray(oas), cluster=np.asarray(cluster_codes))
     worst = table.sort_values("distance2", ascending=False, kind="stable").head(n)

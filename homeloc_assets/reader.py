@@ -43,7 +43,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -243,7 +246,9 @@ def _strict_hex(raws: list[bytes]) -> tuple[np.ndarray, list]:
     return ok, blobs
 
 
-def _decode_column(values: pa.Array, check_many) -> tuple[np.ndarray, np.ndarray, list]:
+def _decode_column(
+    values: pa.Array, check_many: Callable[[list], list[tuple[object, object]]]
+) -> tuple[np.ndarray, np.ndarray, list]:
     """Check each distinct value of ``values`` once with ``check_many`` (list -> list of pairs).
 
     Returns per-row values (object array), per-row problem index (int64, -1 = valid) and the
@@ -321,7 +326,7 @@ def _bom_reason(line: bytes) -> str:
 class _ChunkParser:
     """Parses successive chunks of one slice, carrying the order state across chunks."""
 
-    def __init__(self, path, lo: bytes | None, hi: bytes | None, validator: _Validator):
+    def __init__(self, path: str | os.PathLike, lo: bytes | None, hi: bytes | None, validator: _Validator):
         self.path, self.lo, self.hi, self.v = str(path), lo, hi, validator
         self.prev_key: bytes | None = None
         self.prev_line = 0
@@ -329,7 +334,7 @@ class _ChunkParser:
         self.rows: list[pd.DataFrame] = []
         self.bad: list[tuple[int, str, str, str]] = []
 
-    def _raise_unsorted(self, key, line, prev, prev_line):
+    def _raise_unsorted(self, key: object, line: int, prev: object, prev_line: int) -> NoReturn:
         raise UnsortedInputError(
             self.path,
             int(line),
@@ -401,7 +406,14 @@ class _ChunkParser:
             "cannot span lines",
         )
 
-    def _fast(self, body, cand, starts, ends, line_numbers):
+    def _fast(
+        self,
+        body: bytes,
+        cand: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        line_numbers: np.ndarray,
+    ) -> tuple[pd.DataFrame, dict[int, tuple[str, str]], pa.Array]:
         """Rows frame, quarantined {line index: problem} and guid column of the fast-path lines."""
         cand_idx = np.flatnonzero(cand)
         table = _fast_fields(body, cand, starts, ends)
@@ -519,7 +531,7 @@ def _empty_rows() -> pd.DataFrame:
 
 
 def read_slice(
-    path,
+    path: str | os.PathLike,
     start: int,
     end: int,
     *,
@@ -553,7 +565,7 @@ def read_slice(
 
 
 def read_range(
-    path,
+    path: str | os.PathLike,
     lo: str | None,
     hi: str | None,
     *,

@@ -26,7 +26,9 @@ ranged GETs of the chunk size, so a range never downloads the file.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
 
 from common.locations import open_binary, size
 
@@ -42,7 +44,7 @@ _SEEK_BLOCK = 1 << 16
 class UnsortedInputError(ValueError):
     """The file is not sorted by user_guid; carries the file and 1-based line number."""
 
-    def __init__(self, path, line_number: int | None, message: str):
+    def __init__(self, path: str | os.PathLike, line_number: int | None, message: str) -> None:
         self.path = str(path)
         self.line_number = line_number
         where = f"{self.path}: line {line_number}" if line_number is not None else self.path
@@ -143,7 +145,7 @@ def line_key(line: bytes) -> bytes | None:
     return fields[0]
 
 
-def read_header(path) -> tuple[int, bytes]:
+def read_header(path: str | os.PathLike) -> tuple[int, bytes]:
     """Byte offset of the first data line and the raw header line; HeaderError if it is wrong."""
     with open_binary(path, block_size=_SEEK_BLOCK) as f:
         raw = f.readline()
@@ -163,7 +165,7 @@ def encode_bound(bound: str | bytes | None) -> bytes | None:
     return bound.encode("utf-8")
 
 
-def _lower_bound(f, data_start: int, size: int, target: bytes | None) -> int:
+def _lower_bound(f: IO[bytes], data_start: int, size: int, target: bytes | None) -> int:
     """Offset of the first line whose next keyed line (itself if keyed) has key >= target."""
     if target is None:
         return data_start
@@ -202,7 +204,9 @@ def _lower_bound(f, data_start: int, size: int, target: bytes | None) -> int:
     return hi if run is None else run
 
 
-def find_byte_range(path, lo: str | bytes | None, hi: str | bytes | None) -> tuple[int, int]:
+def find_byte_range(
+    path: str | os.PathLike, lo: str | bytes | None, hi: str | bytes | None
+) -> tuple[int, int]:
     """Byte offsets [start, end) of the lines whose user_guid is in [lo, hi) (None = unbounded)."""
     lo_b, hi_b = encode_bound(lo), encode_bound(hi)
     if lo_b is not None and hi_b is not None and lo_b > hi_b:
@@ -222,7 +226,7 @@ def find_byte_range(path, lo: str | bytes | None, hi: str | bytes | None) -> tup
     return start, end
 
 
-def line_number_at(path, offset: int) -> int:
+def line_number_at(path: str | os.PathLike, offset: int) -> int:
     """1-based line number of the line starting at byte ``offset`` (the header is line 1)."""
     count, pos = 0, 0
     with open_binary(path, streaming=True) as f:
@@ -235,7 +239,9 @@ def line_number_at(path, offset: int) -> int:
     return count + 1
 
 
-def iter_chunks(path, start: int, end: int, chunk_bytes: int = 16 << 20) -> Iterator[bytes]:
+def iter_chunks(
+    path: str | os.PathLike, start: int, end: int, chunk_bytes: int = 16 << 20
+) -> Iterator[bytes]:
     """Bytes [start, end) in pieces of about ``chunk_bytes`` that end on a line boundary."""
     carry = b""
     with open_binary(path, streaming=True) as f:
@@ -256,7 +262,7 @@ def iter_chunks(path, start: int, end: int, chunk_bytes: int = 16 << 20) -> Iter
         yield carry
 
 
-def iter_lines(path, start: int, end: int) -> Iterator[bytes]:
+def iter_lines(path: str | os.PathLike, start: int, end: int) -> Iterator[bytes]:
     """The lines in bytes [start, end), without their LF / CRLF terminator."""
     for chunk in iter_chunks(path, start, end):
         lines = chunk.split(b"\n")
@@ -266,7 +272,7 @@ def iter_lines(path, start: int, end: int) -> Iterator[bytes]:
             yield line[:-1] if line.endswith(b"\r") else line
 
 
-def slice_fingerprint(path, start: int, end: int) -> str:
+def slice_fingerprint(path: str | os.PathLike, start: int, end: int) -> str:
     """Content hash (BLAKE2b-128 hex) of bytes [start, end): changes iff the slice changes."""
     h = hashlib.blake2b(digest_size=16)
     for chunk in iter_chunks(path, start, end, chunk_bytes=_READ_BLOCK * 8):
@@ -274,6 +280,6 @@ def slice_fingerprint(path, start: int, end: int) -> str:
     return h.hexdigest()
 
 
-def range_slices(path, ranges) -> list[tuple[object, int, int]]:
+def range_slices(path: str | os.PathLike, ranges: Iterable[Any]) -> list[tuple[object, int, int]]:
     """``(range, start, end)`` for each range with ``.lo`` / ``.hi`` (e.g. ``user_ranges(16)``)."""
     return [(r, *find_byte_range(path, r.lo, r.hi)) for r in ranges]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from common.locations import join, list_files, remove
 
@@ -48,11 +49,23 @@ class StaleRanges:
         return bool(self.keys)
 
 
+class RangeTables(Protocol):
+    """What the stale-range search needs of a warehouse (resources.warehouse.Warehouse)."""
+
+    def has_table(self, table: str) -> bool: ...
+
+    def distinct(self, table: str, column: str) -> list[str]: ...
+
+    def delete_partitions(self, table: str, key_column: str, keys: list[str]) -> int: ...
+
+
 def _folder_keys(folder: str | os.PathLike) -> list[str]:
     return [name[: -len(".parquet")] for name in list_files(folder, ".parquet")]
 
 
-def find_stale(warehouse, homeloc_dir: str | os.PathLike, current_keys: list[str]) -> StaleRanges:
+def find_stale(
+    warehouse: RangeTables, homeloc_dir: str | os.PathLike, current_keys: list[str]
+) -> StaleRanges:
     """The stale keys of every range table of ``warehouse`` (a resources.warehouse.Warehouse)
     and every per-range folder under ``homeloc_dir`` (GEODEM_OUTPUT_DIR/homeloc, a path or URL)."""
     current = set(current_keys)
@@ -68,7 +81,9 @@ def find_stale(warehouse, homeloc_dir: str | os.PathLike, current_keys: list[str
     return found
 
 
-def prune_stale(warehouse, homeloc_dir: str | os.PathLike, current_keys: list[str]) -> dict[str, int]:
+def prune_stale(
+    warehouse: RangeTables, homeloc_dir: str | os.PathLike, current_keys: list[str]
+) -> dict[str, int]:
     """Delete the rows and per-range files of every stale key; returns what went, per table or
     folder (rows for tables, files for folders). Current keys are never touched."""
     stale = find_stale(warehouse, homeloc_dir, current_keys)
