@@ -12,6 +12,7 @@ import shapely
 
 from geodem_assets.display import display_geometries, map_tolerance
 from geodem_assets.oa_fit import FIT_COLUMNS
+from geodem_assets.tables import present_levels
 
 EXPORT_FILES = (
     "classification.parquet",
@@ -25,25 +26,26 @@ EXPORT_FILES = (
 
 
 def classification_table(
-    oas: pd.Index,
-    supergroups: pd.Series,
-    subgroups: pd.Series,
+    labels: pd.DataFrame,
     embedding: pd.DataFrame,
     names: dict[str, str],
     fits: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """OA, supergroup, subgroup, UMAP1, UMAP2, the cluster names, then each OA's fit per level.
+    """OA, its code at every level, UMAP1, UMAP2, each level's cluster name, then its fit per level.
 
-    fits: level ("supergroup", "subgroup") -> frame indexed by OA with oa_fit.FIT_COLUMNS; each
-    column lands as `<level>_<column>` (supergroup_distance2, …, subgroup_poor_fit).
+    labels: indexed by OA, one column per level coarsest first (supergroup, [group,] subgroup);
+    fits: level -> frame indexed by OA with oa_fit.FIT_COLUMNS; each column lands as
+    `<level>_<column>` (supergroup_distance2, …, subgroup_poor_fit).
     """
+    levels = present_levels(labels)
+    oas = labels.index
     table = pd.DataFrame({"OA": oas})
-    table["supergroup"] = supergroups.reindex(oas).to_numpy()
-    table["subgroup"] = subgroups.reindex(oas).to_numpy()
+    for level in levels:
+        table[level] = labels[level].to_numpy()
     table["UMAP1"] = embedding["UMAP1"].reindex(oas).to_numpy()
     table["UMAP2"] = embedding["UMAP2"].reindex(oas).to_numpy()
-    table["supergroup_name"] = table["supergroup"].map(names)
-    table["subgroup_name"] = table["subgroup"].map(names)
+    for level in levels:
+        table[f"{level}_name"] = table[level].map(names)
     for level, fit in (fits or {}).items():
         for column in FIT_COLUMNS:
             table[f"{level}_{column}"] = fit[column].reindex(oas).to_numpy()
@@ -71,8 +73,9 @@ KEPLER_PIXELS = 20_000
 
 
 def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) -> None:
-    """Layers `supergroups` and `subgroups`: OA polygons (EPSG:27700) with their cluster, name and,
-    when `table` has them, the OA's fit at that level (`supergroup_distance2`, …).
+    """One layer per level of `table` (`supergroups`, [`groups`,] `subgroups`): OA polygons
+    (EPSG:27700) with the codes of the level and those above it, its name and, when `table` has
+    them, the OA's fit at that level (`supergroup_distance2`, …).
 
     boundaries: OA, geometry_wkb (the warehouse's column); the WKB is written as it is, at full
     detail (MultiPolygon layers), without building geometry objects.
@@ -83,10 +86,9 @@ def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) 
     wkb = np.array([bytes(b) for b in merged["geometry_wkb"]], dtype=object)
     if path.exists():
         path.unlink()
-    for layer, columns in (
-        ("supergroups", ["OA", "supergroup", "supergroup_name", *fit_columns(table, "supergroup")]),
-        ("subgroups", ["OA", "supergroup", "subgroup", "subgroup_name", *fit_columns(table, "subgroup")]),
-    ):
+    levels = present_levels(table)
+    for i, level in enumerate(levels):
+        layer, columns = f"{level}s", ["OA", *levels[: i + 1], f"{level}_name", *fit_columns(table, level)]
         pyogrio.raw.write(
             path,
             geometry=wkb,
@@ -97,15 +99,16 @@ def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) 
             geometry_type="MultiPolygon",
             promote_to_multi=True,
             crs="EPSG:27700",
-            append=layer != "supergroups",
+            append=i > 0,
         )
 
 
 KEPLER_DATASET = "classification"
 
 
-def kepler_config(title: str) -> dict:
-    """Two polygon layers of one dataset, supergroups (shown) and subgroups (hidden), coloured by code."""
+def kepler_config(title: str, levels: tuple[str, ...] | list[str] = ("supergroup", "subgroup")) -> dict:
+    """One polygon layer per level of one dataset, coloured by code: supergroups shown, the
+    other levels (groups, subgroups) hidden."""
 
     def layer(layer_id: str, data_id: str, field: str, visible: bool) -> dict:
         return {
@@ -126,10 +129,7 @@ def kepler_config(title: str) -> dict:
         "version": "v1",
         "config": {
             "visState": {
-                "layers": [
-                    layer("supergroups", KEPLER_DATASET, "supergroup", True),
-                    layer("subgroups", KEPLER_DATASET, "subgroup", False),
-                ]
+                "layers": [layer(f"{lvl}s", KEPLER_DATASET, lvl, i == 0) for i, lvl in enumerate(levels)]
             },
             "mapState": {"title": title},
         },
@@ -137,8 +137,8 @@ def kepler_config(title: str) -> dict:
 
 
 def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, title: str) -> None:
-    """A Kepler.gl HTML map coloured by supergroup, with subgroups as a second layer of the same
-    dataset (each polygon is embedded once)."""
+    """A Kepler.gl HTML map coloured by supergroup, with every other level as a further layer of
+    the same dataset (each polygon is embedded once)."""
     from keplergl import KeplerGl
 
     merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner")
@@ -151,10 +151,11 @@ def write_kepler_map(path: Path, geo: gpd.GeoDataFrame, table: pd.DataFrame, tit
     # The outlines go in as WKT in a CSV dataset (kepler.gl parses WKT geometry columns):
     # one string per OA written by GEOS, where a GeoDataFrame would be turned into GeoJSON
     # dicts of Python floats twice over, several GiB for the UK.
-    data = pd.DataFrame(merged[["OA", "supergroup", "supergroup_name", "subgroup", "subgroup_name"]])
+    levels = present_levels(table)
+    data = pd.DataFrame(merged[["OA", *(c for lvl in levels for c in (lvl, f"{lvl}_name"))]])
     data["geometry"] = shapely.to_wkt(merged.geometry.to_numpy(), rounding_precision=6)
     del merged
-    kmap = KeplerGl(data={KEPLER_DATASET: data}, config=kepler_config(title))
+    kmap = KeplerGl(data={KEPLER_DATASET: data}, config=kepler_config(title, levels))
     kmap.save_to_html(file_name=str(path), read_only=False)
 
 
@@ -166,7 +167,7 @@ def write_umap_html(path: Path, table: pd.DataFrame, title: str) -> None:
         x="UMAP1",
         y="UMAP2",
         color="supergroup",
-        hover_data=["OA", "subgroup", "supergroup_name", "subgroup_name"],
+        hover_data=["OA", *present_levels(table)[1:], *(f"{lvl}_name" for lvl in present_levels(table))],
         title=title,
         category_orders={"supergroup": sorted(table["supergroup"].unique())},
     )
