@@ -317,7 +317,9 @@ def _fit_of_each_oa(
     warehouse.replace_partition(f"{level}_fit", REGION, slug, table)
     poor = table.set_index("OA")["poor_fit"]
     worst = oa_fit.worst_fitting(fit, matrix.index, codes.reindex(matrix.index))
+    bars = plots.poor_fit_share_bars(poor, codes.reindex(matrix.index).str[0], level)
     return {
+        **({"poor_fit_by_supergroup": dg.MetadataValue.md(bars)} if bars else {}),
         "poor_fit_oas": int(poor.sum()),
         "poor_fit_threshold": dg.MetadataValue.float(oa_fit.poor_fit_threshold(fit["distance2"])),
         "mean_simplified_silhouette": dg.MetadataValue.float(
