@@ -1,6 +1,7 @@
 """The geodemographic asset graph: census release -> region -> matrix -> clusters -> profiles -> exports."""
 
 import datetime as dt
+import itertools
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,18 +16,20 @@ from geodem_assets import (
     columns,
     distributions,
     exports,
+    hierarchy,
     maps,
     naming,
     oa_fit,
     plots,
     profiles,
+    tiers,
     workshop,
 )
 from geodem_assets.census import NO_BOUNDARY, NO_CENSUS_ROW, numeric_variables, read_release
 from geodem_assets.config import ClusterConfig, DiagnosticsConfig, EmbeddingConfig
 from geodem_assets.embedding import UMAP_DEFAULTS, TooFewRowsForEmbedding, neighbour_search, umap_embedding
 from geodem_assets.geography import assign_lads, intersects_count, region_oas
-from geodem_assets.tables import REGION, from_wkb_frame, to_wkb_frame, wide
+from geodem_assets.tables import REGION, from_wkb_frame, present_levels, to_wkb_frame, wide
 from geodem_assets.transform import build_matrix
 from partitions.definitions import region_partitions
 from partitions.regions import get_region
@@ -297,11 +300,6 @@ def _named_level_failure(slug: str):
         raise dg.Failure(f"region {slug}: {err}") from err
 
 
-def _subgroup_number(codes: pd.Series) -> pd.Series:
-    """The number of a subgroup code (A10 after A9)."""
-    return codes.str.extract(r"(\d+)$")[0].astype(int)
-
-
 def _matrix(warehouse: Warehouse, slug: str) -> pd.DataFrame:
     return wide(warehouse.read("region_matrix", REGION, slug))
 
@@ -335,7 +333,9 @@ def _fit_of_each_oa(
     warehouse.replace_partition(f"{level}_fit", REGION, slug, table)
     poor = table.set_index("OA")["poor_fit"]
     worst = oa_fit.worst_fitting(fit, matrix.index, codes.reindex(matrix.index))
+    bars = plots.poor_fit_share_bars(poor, codes.reindex(matrix.index).str[0], level)
     return {
+        **({"poor_fit_by_supergroup": dg.MetadataValue.md(bars)} if bars else {}),
         "poor_fit_oas": int(poor.sum()),
         "poor_fit_threshold": dg.MetadataValue.float(oa_fit.poor_fit_threshold(fit["distance2"])),
         "mean_simplified_silhouette": dg.MetadataValue.float(
@@ -477,86 +477,116 @@ def supergroups(
     )
 
 
+def _counts_wanted(config: ClusterConfig, region, level: str, depth: int) -> tuple[list[int] | None, str]:
+    """The counts per parent the run config or regions.yaml give for `level`, and which gave them.
+
+    regions.yaml's counts apply only to a classification of the region's own depth.
+    """
+    given = config.groups if level == "group" else config.subgroups
+    if given:
+        return list(given), "run config"
+    mine = region.groups if level == "group" else region.subgroups
+    if mine and (region.depth or 2) == depth:
+        return list(mine), "regions.yaml"
+    return None, ""
+
+
 @dg.asset(
     group_name=GROUP,
     partitions_def=region_partitions,
     deps=[supergroups],
-    description="Top-down subgroups A1, A2, ...: multi-start k-means within each supergroup.",
+    description="The tiers below the supergroups, top-down: subgroups A1, A2, … (depth 2), or groups A1, A2, … and subgroups A1a, A1b, … (depth 3); multi-start k-means inside each parent.",
 )
 def subgroups(
     context: dg.AssetExecutionContext, config: ClusterConfig, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     region = get_region(context.partition_key)
-    matrix = _matrix(warehouse, region.slug)
-    sup = wide(warehouse.read("supergroups", REGION, region.slug))["supergroup"].reindex(matrix.index)
-    codes = sorted(sup.unique())
-    wanted = config.subgroups or (
-        list(region.subgroups) if region.subgroups and len(region.subgroups) == len(codes) else None
-    )
-    X = matrix.to_numpy()
-    if wanted is not None:
-        if len(wanted) != len(codes):
-            raise dg.Failure(
-                f"{len(wanted)} subgroup counts given for {len(codes)} supergroups ({', '.join(codes)})"
+    depth = config.depth or region.depth or 2
+    with _named_level_failure(region.slug):
+        levels = tiers.levels(depth)
+        if config.groups and depth != 3:
+            raise ValueError(
+                f"groups {config.groups} given, but groups are a depth-3 tier (depth is {depth})"
             )
-        counts, source = dict(zip(codes, wanted)), "run config" if config.subgroups else "regions.yaml"
-    else:
-        counts, source = {}, "diagnostics' suggestion per supergroup (criteria vote)"
-        for code in codes:
-            rows = X[sup.to_numpy() == code]
-            counts[code] = clustering.clustergram_fits(
-                rows,
-                range(1, 10),
-                n_init=config.n_init and max(config.n_init // 10, 5),
+    matrix = _matrix(warehouse, region.slug)
+    parents = wide(warehouse.read("supergroups", REGION, region.slug))["supergroup"].reindex(matrix.index)
+    table = pd.DataFrame({"OA": matrix.index, "supergroup": parents.to_numpy()})
+    geo = from_wkb_frame(
+        warehouse.read_matching("oa_boundaries", "OA", matrix.index, columns=["OA", "geometry_wkb"])
+    )
+    metadata: dict = {"depth": depth, "levels": ", ".join(levels)}
+    for level in levels[1:]:
+        wanted, source = _counts_wanted(config, region, level, depth)
+        parent_codes = sorted(parents.unique(), key=tiers.sort_key)
+        if source == "regions.yaml" and len(wanted or ()) != len(parent_codes):
+            context.log.warning(
+                f"region {region.slug}: regions.yaml gives {len(wanted or ())} {level} counts for "
+                f"{len(parent_codes)} parents; the criteria vote suggests them instead"
+            )
+            wanted = None
+        with _named_level_failure(region.slug):
+            counts = hierarchy.counts_for(wanted, parent_codes, f"{level} counts")
+        if counts is None:
+            source = "diagnostics' suggestion per parent (criteria vote)"
+            counts = hierarchy.suggested_counts(
+                matrix.to_numpy(),
+                parents.to_numpy(),
+                n_init=config.n_init,
                 seed=config.seed,
                 method=config.method,
-            ).suggested_k
-    with _named_level_failure(region.slug):
-        levels = clustering.subgroup_fits(
-            X,
-            sup.to_numpy(),
-            counts,
-            n_init=config.n_init,
-            seed=config.seed,
-            method=config.method,
-            on_too_few_distinct=config.on_too_few_distinct,
+            )
+        previous = (
+            warehouse.read(f"{level}_centroids", REGION, region.slug).drop(columns=REGION)
+            if warehouse.has_table(f"{level}_centroids")
+            else None
         )
-    previous = (
-        warehouse.read("subgroup_centroids", REGION, region.slug).drop(columns=REGION)
-        if warehouse.has_table("subgroup_centroids")
-        else pd.DataFrame(columns=["supergroup", "subgroup"])
-    )
-    numbers_from = {}
-    for code, level in levels.items():
-        prev = previous[previous["supergroup"] == code].sort_values("subgroup", key=_subgroup_number)
-        common = [c for c in matrix.columns if c in prev.columns]
-        if common and len(prev) == level.fit.k:
-            idx = [list(matrix.columns).index(c) for c in common]
-            order = clustering.match_previous(level.fit.centers[:, idx], prev[common].to_numpy(dtype=float))
-            level.fit = clustering.relabel(level.fit, order)
-            numbers_from[code] = "matched to previous centroids"
-        else:
-            numbers_from[code] = "canonical (largest first)"
-    fits = {code: level.fit for code, level in levels.items()}
-    lowered = {code: level.note for code, level in levels.items() if level.note}
-    for code, note in lowered.items():
-        context.log.warning(f"region {region.slug}: subgroups of supergroup {code}: {note}")
-    labels = pd.Series(index=matrix.index, dtype=object, name="subgroup")
-    for code, fit in fits.items():
-        members = sup.index[sup.to_numpy() == code]
-        labels.loc[members] = [f"{code}{i + 1}" for i in fit.labels]
-    table = pd.DataFrame({"OA": matrix.index, "supergroup": sup.to_numpy(), "subgroup": labels.to_numpy()})
+        with _named_level_failure(region.slug):
+            tier = hierarchy.fit_tier(
+                matrix,
+                parents,
+                level,
+                counts,
+                previous,
+                n_init=config.n_init,
+                seed=config.seed,
+                method=config.method,
+                on_too_few_distinct=config.on_too_few_distinct,
+            )
+        for parent, note in tier.lowered.items():
+            context.log.warning(f"region {region.slug}: {level}s of {parent}: {note}")
+        table[level] = tier.codes.to_numpy()
+        warehouse.replace_partition(
+            f"{level}_centroids", REGION, region.slug, tier.centroid_table(list(matrix.columns))
+        )
+        prefix = "" if level == "subgroup" else f"{level}_"
+        metadata.update(
+            {
+                f"{prefix}counts": dg.MetadataValue.json(tier.counts),
+                f"{prefix}counts_asked": dg.MetadataValue.json(counts),
+                f"{prefix}counts_lowered": dg.MetadataValue.json(tier.lowered),
+                f"{prefix}counts_source": source,
+                f"{prefix}numbers": dg.MetadataValue.json(tier.numbers_from),
+                f"{prefix}inertia": dg.MetadataValue.json({p: f.fit.inertia for p, f in tier.fits.items()}),
+                f"{prefix}sizes": dg.MetadataValue.json(
+                    {
+                        c: int(n)
+                        for c, n in sorted(
+                            tier.codes.value_counts().items(), key=lambda cn: tiers.sort_key(cn[0])
+                        )
+                    }
+                ),
+            }
+        )
+        fit_metadata = _fit_of_each_oa(warehouse, region.slug, level, matrix, tier.codes, tier.centres, geo)
+        metadata.update({f"{prefix}{key}": value for key, value in fit_metadata.items()})
+        parents, fitted = tier.codes, tier.children()
     warehouse.replace_partition("subgroups", REGION, region.slug, table)
-    # Every subgroup the fits produced, so that the size check also sees one no OA carries.
-    fitted = [(code, f"{code}{i + 1}") for code, fit in fits.items() for i in range(fit.k)]
-    warehouse.replace_partition(
-        "subgroup_codes", REGION, region.slug, pd.DataFrame(fitted, columns=["supergroup", "subgroup"])
-    )
-    centres = {f"{code}{i + 1}": c for code, fit in fits.items() for i, c in enumerate(fit.centers)}
-    centroids = pd.DataFrame(list(centres.values()), columns=matrix.columns)
-    centroids.insert(0, "subgroup", list(centres))
-    centroids.insert(0, "supergroup", [code for code, fit in fits.items() for _ in range(fit.k)])
-    warehouse.replace_partition("subgroup_centroids", REGION, region.slug, centroids)
+    # Every cluster the fits produced, so that the size checks also see one no OA carries.
+    codes = pd.DataFrame({"subgroup": [child for _, child in fitted]})
+    if depth == 3:
+        codes.insert(0, "group", codes["subgroup"].map(tiers.parent_code))
+    codes.insert(0, "supergroup", codes["subgroup"].str[0])
+    warehouse.replace_partition("subgroup_codes", REGION, region.slug, codes)
     # The classification of this release is complete: the next release compares with it.
     warehouse.replace_partition(
         "classified_release",
@@ -564,25 +594,7 @@ def subgroups(
         region.slug,
         pd.DataFrame({"census_fingerprint": [release_fingerprint(warehouse)]}),
     )
-    geo = from_wkb_frame(
-        warehouse.read_matching("oa_boundaries", "OA", matrix.index, columns=["OA", "geometry_wkb"])
-    )
-    fit_metadata = _fit_of_each_oa(warehouse, region.slug, "subgroup", matrix, labels, centres, geo)
-    return dg.MaterializeResult(
-        metadata={
-            "counts": dg.MetadataValue.json({code: fit.k for code, fit in fits.items()}),
-            "counts_asked": dg.MetadataValue.json(counts),
-            "counts_lowered": dg.MetadataValue.json(lowered),
-            "counts_source": source,
-            "numbers": dg.MetadataValue.json(numbers_from),
-            "inertia": dg.MetadataValue.json({c: f.inertia for c, f in fits.items()}),
-            "sizes": dg.MetadataValue.json(
-                {c: int(n) for c, n in table["subgroup"].value_counts().sort_index().items()}
-            ),
-            **_written(warehouse, "subgroups", table),
-            **fit_metadata,
-        }
-    )
+    return dg.MaterializeResult(metadata={**metadata, **_written(warehouse, "subgroups", table)})
 
 
 @dg.asset(
@@ -623,7 +635,7 @@ def cluster_embedding(
     group_name=GROUP,
     partitions_def=region_partitions,
     deps=[subgroups],
-    description="Cluster profiles: OAs, population and their shares; index scores on raw values and on the matrix.",
+    description="Cluster profiles of every tier: OAs, population and their shares; index scores on raw values, on the matrix and against the parent cluster.",
 )
 def cluster_profiles(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     slug = context.partition_key
@@ -633,13 +645,17 @@ def cluster_profiles(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
     population = warehouse.read("oa_population").set_index("OA")["population"]
     raw = raw.loc[matrix.index]
     size_rows, score_rows = [], []
-    for level, codes in (("supergroup", groups["supergroup"]), ("subgroup", groups["subgroup"])):
+    levels = present_levels(groups)
+    for level in levels:
+        codes = groups[level]
         size_rows.append(profiles.sizes(codes, population).reset_index().assign(level=level))
         for basis, values in (("raw", raw), ("matrix", matrix)):
             scores = profiles.index_scores(values, codes)
             score_rows.append(profiles.long_scores(scores).assign(level=level, basis=basis))
-    within = profiles.subgroup_scores_within(raw, groups["supergroup"], groups["subgroup"])
-    score_rows.append(profiles.long_scores(within).assign(level="subgroup", basis="raw_within_supergroup"))
+    # Each group or subgroup also against its parent: what sets it apart there.
+    for parent, level in itertools.pairwise(levels):
+        within = profiles.subgroup_scores_within(raw, groups[parent], groups[level])
+        score_rows.append(profiles.long_scores(within).assign(level=level, basis=f"raw_within_{parent}"))
     size_table = pd.concat(size_rows, ignore_index=True)[
         ["level", "cluster", "oas", "pct_oas", "population", "pct_population"]
     ]
@@ -734,7 +750,7 @@ def cluster_names(
     group_name=GROUP,
     partitions_def=region_partitions,
     deps=[cluster_names, cluster_embedding],
-    description="GeoPackage, Parquet, CSV, Kepler.gl map and Plotly pages of the classification, in the output folder.",
+    description="GeoPackage, Parquet, CSV, Kepler.gl map and Plotly pages of the classification (every tier), in the output folder.",
 )
 def classification_exports(
     context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: OutputStore
@@ -765,13 +781,12 @@ def _write_exports(folder: Path, region, warehouse: Warehouse) -> tuple[list[str
     classification table written as classification.parquet)."""
     slug = region.slug
     groups = wide(warehouse.read("subgroups", REGION, slug))
+    levels = present_levels(groups)
     embedding = wide(warehouse.read("cluster_embedding", REGION, slug))
     named = warehouse.read("cluster_names", REGION, slug)
     names = dict(zip(named["cluster"], named["name"]))
-    fits = {level: wide(warehouse.read(f"{level}_fit", REGION, slug)) for level in ("supergroup", "subgroup")}
-    table = exports.classification_table(
-        groups.index, groups["supergroup"], groups["subgroup"], embedding, names, fits
-    )
+    fits = {level: wide(warehouse.read(f"{level}_fit", REGION, slug)) for level in levels}
+    table = exports.classification_table(groups[levels], embedding, names, fits)
     table.to_parquet(folder / "classification.parquet", index=False)
     boundaries = warehouse.read_matching("oa_boundaries", "OA", table["OA"], columns=["OA", "geometry_wkb"])
     exports.write_geopackage(folder / "classification.gpkg", boundaries, table)
@@ -801,13 +816,12 @@ def _write_exports(folder: Path, region, warehouse: Warehouse) -> tuple[list[str
         folder / "map_offline.html",
         geo,
         [
-            maps.MapLevel("Supergroups", indexed["supergroup"], names),
-            maps.MapLevel("Subgroups", indexed["subgroup"], names),
+            *(maps.MapLevel(f"{level.capitalize()}s", indexed[level], names) for level in levels),
             *(
                 maps.MapLevel(
                     f"Poorly fitting OAs ({level}s)", maps.poor_fit_codes(indexed[f"{level}_poor_fit"]), {}
                 )
-                for level in ("supergroup", "subgroup")
+                for level in levels
             ),
         ],
         title,

@@ -6,7 +6,7 @@ import pandas as pd
 
 from geodem_assets.assets import census_release, region_matrix, region_output_areas, subgroups, supergroups
 from geodem_assets.census import EXPECTED_VARIABLES, validate_variables
-from geodem_assets.tables import REGION, wide
+from geodem_assets.tables import REGION, present_levels, wide
 from partitions.definitions import region_partitions
 from partitions.regions import get_region
 from resources.warehouse import Warehouse
@@ -71,24 +71,31 @@ def cluster_sizes(labels: pd.Series, expected: list[str]) -> pd.Series:
     return counts.reindex(sorted(set(expected) | set(counts.index)), fill_value=0).astype(int)
 
 
-def _cluster_sizes_check(
+def _size_problems(
     table: pd.DataFrame, column: str, minimum: int, expected: list[str]
-) -> dg.AssetCheckResult:
+) -> tuple[list[str], dict]:
     sizes = cluster_sizes(table[column], expected)
     small = {str(c): int(n) for c, n in sizes.items() if n < minimum}
     unexpected = sorted(set(sizes.index) - set(expected))
     problems = []
     if small:
-        problems.append(f"clusters below {minimum} OAs: {small}")
+        problems.append(f"{column}s below {minimum} OAs: {small}")
     if unexpected:
-        problems.append(f"labels that the fit did not produce: {unexpected}")
+        problems.append(f"{column} labels that the fit did not produce: {unexpected}")
+    return problems, {"clusters": len(expected), "smallest": int(sizes.min()), "too_small": small}
+
+
+def _cluster_sizes_check(
+    table: pd.DataFrame, column: str, minimum: int, expected: list[str]
+) -> dg.AssetCheckResult:
+    problems, found = _size_problems(table, column, minimum, expected)
     return dg.AssetCheckResult(
         passed=not problems,
         metadata={
-            "clusters": len(expected),
-            "smallest": int(sizes.min()),
+            "clusters": found["clusters"],
+            "smallest": found["smallest"],
             "minimum": minimum,
-            "too_small": dg.MetadataValue.json(small),
+            "too_small": dg.MetadataValue.json(found["too_small"]),
         },
         description="; ".join(problems) or None,
     )
@@ -112,15 +119,27 @@ def supergroups_not_tiny(context: dg.AssetCheckExecutionContext, warehouse: Ware
     asset=subgroups,
     partitions_def=region_partitions,
     blocking=True,
-    description=f"No empty or tiny subgroup (each fitted subgroup ≥ {MIN_SUBGROUP_OAS} OAs).",
+    description=f"No empty or tiny group or subgroup (each fitted ≥ {MIN_SUBGROUP_OAS} OAs).",
 )
 def subgroups_not_tiny(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-    expected = warehouse.read("subgroup_codes", REGION, context.partition_key)["subgroup"]
-    return _cluster_sizes_check(
-        warehouse.read("subgroups", REGION, context.partition_key),
-        "subgroup",
-        MIN_SUBGROUP_OAS,
-        expected.tolist(),
+    codes = warehouse.read("subgroup_codes", REGION, context.partition_key)
+    table = warehouse.read("subgroups", REGION, context.partition_key)
+    problems, metadata = [], {"minimum": MIN_SUBGROUP_OAS}
+    for level in present_levels(codes):
+        if level == "supergroup":
+            continue
+        found, sizes = _size_problems(table, level, MIN_SUBGROUP_OAS, codes[level].dropna().unique().tolist())
+        problems += found
+        prefix = "" if level == "subgroup" else f"{level}_"
+        metadata.update(
+            {
+                f"{prefix}clusters": sizes["clusters"],
+                f"{prefix}smallest": sizes["smallest"],
+                f"{prefix}too_small": dg.MetadataValue.json(sizes["too_small"]),
+            }
+        )
+    return dg.AssetCheckResult(
+        passed=not problems, metadata=metadata, description="; ".join(problems) or None
     )
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from geodem_assets import choose_k
+from geodem_assets import choose_k, tiers
 from geodem_assets.choose_k import KSuggestion
 from geodem_assets.distinct import TooFewDistinctRows as TooFewDistinctRows  # raised here, caught by assets
 from geodem_assets.distinct import check_distinct, count_distinct_rows
@@ -270,23 +270,27 @@ def subgroup_fits(
     seed: int = 507,
     method: str = "fast",
     on_too_few_distinct: str = "fail",
+    child_level: str = "subgroup",
 ) -> dict[str, LevelFit]:
-    """Per supergroup code, k-means of its rows with counts[code] clusters, canonically ordered.
+    """Per parent code, k-means of its rows with counts[code] clusters, canonically ordered.
 
-    ValueError when a supergroup has fewer OAs than its count; fewer distinct rows than its
-    count: see fit_level (the level is named "subgroups of supergroup <code>").
+    supergroups: the parent code of each row of X (a supergroup, or at depth 3 a group for the
+    subgroups); child_level names the children in errors. ValueError when a parent has fewer
+    OAs than its count; fewer distinct rows than its count: see fit_level (the level is named
+    "<child_level>s of <parent level> <code>", e.g. "subgroups of supergroup A").
     """
     out = {}
     for code, k in counts.items():
         rows = X[supergroups == code]
+        parent = "supergroup" if tiers.code_depth(code) == 1 else "group"
         if k > rows.shape[0]:
             raise ValueError(
-                f"supergroup {code} has {rows.shape[0]} OAs, fewer than the {k} subgroups asked for"
+                f"{parent} {code} has {rows.shape[0]} OAs, fewer than the {k} {child_level}s asked for"
             )
         level = fit_level(
             rows,
             k,
-            f"subgroups of supergroup {code}",
+            f"{child_level}s of {parent} {code}",
             on_too_few_distinct=on_too_few_distinct,
             n_init=n_init,
             seed=seed,

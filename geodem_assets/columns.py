@@ -15,7 +15,7 @@ from geodem_assets import choose_k, transitions, variables
 OA = "Output Area code (E00/W00 England and Wales, S00 Scotland, N20 Northern Ireland)"
 REGION_COLUMN = "region partition key (slug in partitions/regions.yaml)"
 LEVEL = "supergroup, group or subgroup"
-CLUSTER = "cluster code: supergroup letter A, B, …; subgroup letter and number A1, A2, …"
+CLUSTER = "cluster code: supergroup A, B, …; subgroup A1, A2, … (depth 3: group A1, subgroup A1a)"
 
 
 def fit_descriptions(level: str) -> dict[str, str]:
@@ -48,7 +48,8 @@ COLUMNS: dict[str, dict[str, str]] = {
     "subgroups": {
         "OA": OA,
         "supergroup": "supergroup letter",
-        "subgroup": "subgroup code: its supergroup's letter and a number (A1, A2, …)",
+        "group": "group code at depth 3: its supergroup's letter and a number (A1, A2, …)",
+        "subgroup": "subgroup code: A1, A2, … at depth 2; its group's code and a letter (A1a, A1b, …) at depth 3",
     },
     "cluster_embedding": {
         "OA": OA,
@@ -77,11 +78,14 @@ COLUMNS: dict[str, dict[str, str]] = {
         "OA": OA,
         "supergroup": "supergroup letter",
         "supergroup_name": "supergroup name",
+        "group": "group code (depth 3 only)",
+        "group_name": "group name (depth 3 only)",
         "subgroup": "subgroup code",
         "subgroup_name": "subgroup name",
         "UMAP1": "first UMAP coordinate (unitless)",
         "UMAP2": "second UMAP coordinate (unitless)",
         **fit_descriptions("supergroup"),
+        **fit_descriptions("group"),
         **fit_descriptions("subgroup"),
     },
 }

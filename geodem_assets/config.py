@@ -17,8 +17,9 @@ _SEED = "Random seed of the k-means starts: the same seed gives the same cluster
 
 
 class ClusterConfig(dg.Config):
-    """Run config of `supergroups` and `subgroups`; unset values fall back to regions.yaml, then
-    to the diagnostics' suggestion (a vote of five criteria).
+    """Run config of `supergroups` and `subgroups` (which fits every tier below the supergroups);
+    unset values fall back to regions.yaml, then to the diagnostics' suggestion (a vote of five
+    criteria).
 
     method "fast" (default) runs the multi-start search of geodem_assets.kmeans, n_init its
     k-means++ starts (default 18); "reference" runs the reference workflow's scikit-learn call,
@@ -29,10 +30,21 @@ class ClusterConfig(dg.Config):
         default=None,
         description="Number of supergroups. Unset: the region's k in regions.yaml, else the diagnostics' suggestion (a vote of five criteria).",
     )
+    depth: int | None = Field(
+        default=None,
+        description="Tiers: 2 = supergroups A, B and subgroups A1, A2 (the workshop's); 3 = supergroups A, "
+        "groups A1, A2 and subgroups A1a, A1b (the OAC's). Unset: the region's depth in regions.yaml, else 2.",
+    )
+    groups: list[int] | None = Field(
+        default=None,
+        description="Depth 3: groups per supergroup, in supergroup order (A, B, …), e.g. [3, 3, 3, 3, 2, 3, 2, 2]. "
+        "Unset: regions.yaml, else the same vote on each supergroup's own clustergram.",
+    )
     subgroups: list[int] | None = Field(
         default=None,
-        description="Subgroups per supergroup, in supergroup order (A, B, …), e.g. [3, 3, 4, 3, 3]. "
-        "Unset: regions.yaml, else the same vote on each supergroup's own clustergram.",
+        description="Subgroups per supergroup (depth 2), in supergroup order (A, B, …), e.g. [3, 3, 4, 3, 3]; "
+        "at depth 3 per group, in group order (A1, A2, …, B1, …). "
+        "Unset: regions.yaml, else the same vote on each parent's own clustergram.",
     )
     method: Method = Field(default="fast", description=_METHOD)
     n_init: int | None = Field(

@@ -15,6 +15,7 @@ import shapely
 
 from geodem_assets.display import display_geometries, map_tolerance
 from geodem_assets.oa_fit import FIT_COLUMNS
+from geodem_assets.tables import present_levels
 
 EXPORT_FILES = (
     "classification.parquet",
@@ -28,25 +29,26 @@ EXPORT_FILES = (
 
 
 def classification_table(
-    oas: pd.Index,
-    supergroups: pd.Series,
-    subgroups: pd.Series,
+    labels: pd.DataFrame,
     embedding: pd.DataFrame,
     names: dict[str, str],
     fits: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """OA, supergroup, subgroup, UMAP1, UMAP2, the cluster names, then each OA's fit per level.
+    """OA, its code at every level, UMAP1, UMAP2, each level's cluster name, then its fit per level.
 
-    fits: level ("supergroup", "subgroup") -> frame indexed by OA with oa_fit.FIT_COLUMNS; each
-    column lands as `<level>_<column>` (supergroup_distance2, …, subgroup_poor_fit).
+    labels: indexed by OA, one column per level coarsest first (supergroup, [group,] subgroup);
+    fits: level -> frame indexed by OA with oa_fit.FIT_COLUMNS; each column lands as
+    `<level>_<column>` (supergroup_distance2, …, subgroup_poor_fit).
     """
+    levels = present_levels(labels)
+    oas = labels.index
     table = pd.DataFrame({"OA": oas})
-    table["supergroup"] = supergroups.reindex(oas).to_numpy()
-    table["subgroup"] = subgroups.reindex(oas).to_numpy()
+    for level in levels:
+        table[level] = labels[level].to_numpy()
     table["UMAP1"] = embedding["UMAP1"].reindex(oas).to_numpy()
     table["UMAP2"] = embedding["UMAP2"].reindex(oas).to_numpy()
-    table["supergroup_name"] = table["supergroup"].map(names)
-    table["subgroup_name"] = table["subgroup"].map(names)
+    for level in levels:
+        table[f"{level}_name"] = table[level].map(names)
     for level, fit in (fits or {}).items():
         for column in FIT_COLUMNS:
             table[f"{level}_{column}"] = fit[column].reindex(oas).to_numpy()
@@ -74,8 +76,9 @@ KEPLER_PIXELS = 20_000
 
 
 def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) -> None:
-    """Layers `supergroups` and `subgroups`: OA polygons (EPSG:27700) with their cluster, name and,
-    when `table` has them, the OA's fit at that level (`supergroup_distance2`, …).
+    """One layer per level of `table` (`supergroups`, [`groups`,] `subgroups`): OA polygons
+    (EPSG:27700) with the codes of the level and those above it, its name and, when `table` has
+    them, the OA's fit at that level (`supergroup_distance2`, …).
 
     boundaries: OA, geometry_wkb (the warehouse's column); the WKB is written as it is, at full
     detail (MultiPolygon layers), without building geometry objects.
@@ -86,10 +89,9 @@ def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) 
     wkb = np.array([bytes(b) for b in merged["geometry_wkb"]], dtype=object)
     if path.exists():
         path.unlink()
-    for layer, columns in (
-        ("supergroups", ["OA", "supergroup", "supergroup_name", *fit_columns(table, "supergroup")]),
-        ("subgroups", ["OA", "supergroup", "subgroup", "subgroup_name", *fit_columns(table, "subgroup")]),
-    ):
+    levels = present_levels(table)
+    for i, level in enumerate(levels):
+        layer, columns = f"{level}s", ["OA", *levels[: i + 1], f"{level}_name", *fit_columns(table, level)]
         pyogrio.raw.write(
             path,
             geometry=wkb,
@@ -100,14 +102,13 @@ def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) 
             geometry_type="MultiPolygon",
             promote_to_multi=True,
             crs="EPSG:27700",
-            append=layer != "supergroups",
+            append=i > 0,
         )
 
 
 KEPLER_DATASET = "classification"
 # (layer label, column coloured by): the first layer is shown, the others start hidden.
 CLASSIFICATION_LAYERS = (("supergroups", "supergroup"), ("subgroups", "subgroup"))
-CLASSIFICATION_COLUMNS = ("OA", "supergroup", "supergroup_name", "subgroup", "subgroup_name")
 
 
 def kepler_config(title: str, layers: Sequence[tuple[str, str]] = CLASSIFICATION_LAYERS) -> dict:
@@ -147,14 +148,16 @@ def write_kepler_map(
     geo: gpd.GeoDataFrame,
     table: pd.DataFrame,
     title: str,
-    layers: Sequence[tuple[str, str]] = CLASSIFICATION_LAYERS,
-    columns: Sequence[str] = CLASSIFICATION_COLUMNS,
+    layers: Sequence[tuple[str, str]] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> None:
-    """A Kepler.gl HTML map of `geo` (OA, geometry in EPSG:27700) joined to `table` on OA: by
-    default coloured by supergroup with subgroups as a second layer; `layers` as in
-    kepler_config, `columns` (OA first) the table's columns carried into the map's tooltips.
-    Each polygon is embedded once. The file loads Kepler.gl's viewer and basemap from the
-    internet when opened (the self-contained maps are in `geodem_assets.maps`)."""
+    """A Kepler.gl HTML map of `geo` (OA, geometry in EPSG:27700) joined to `table` on OA.
+
+    By default one layer per classification level present in `table` (supergroups shown;
+    groups and subgroups hidden) with each level's code and name in the tooltips; `layers` as
+    in kepler_config and `columns` (OA first) the table's columns carried into the map give
+    any other map. Each polygon is embedded once. The file loads Kepler.gl's viewer and
+    basemap from the internet when opened (the self-contained maps are in `geodem_assets.maps`)."""
     from keplergl import KeplerGl
 
     merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner")
@@ -167,7 +170,11 @@ def write_kepler_map(
     # The outlines go in as WKT in a CSV dataset (kepler.gl parses WKT geometry columns):
     # one string per OA written by GEOS, where a GeoDataFrame would be turned into GeoJSON
     # dicts of Python floats twice over, several GiB for the UK.
-    data = pd.DataFrame(merged[list(columns)])
+    if layers is None:
+        levels = present_levels(table)
+        layers = [(f"{lvl}s", lvl) for lvl in levels]
+        columns = ["OA", *(c for lvl in levels for c in (lvl, f"{lvl}_name"))]
+    data = pd.DataFrame(merged[list(columns or table.columns)])
     data["geometry"] = shapely.to_wkt(merged.geometry.to_numpy(), rounding_precision=6)
     del merged
     kmap = KeplerGl(data={KEPLER_DATASET: data}, config=kepler_config(title, layers))
@@ -183,7 +190,7 @@ def write_umap_html(path: Path, table: pd.DataFrame, title: str) -> None:
         x="UMAP1",
         y="UMAP2",
         color="supergroup",
-        hover_data=["OA", "subgroup", "supergroup_name", "subgroup_name"],
+        hover_data=["OA", *present_levels(table)[1:], *(f"{lvl}_name" for lvl in present_levels(table))],
         title=title,
         category_orders={"supergroup": sorted(table["supergroup"].unique())},
     )

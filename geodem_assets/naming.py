@@ -7,12 +7,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from geodem_assets import tiers
 from geodem_assets.variables import BY_CODE
 from resources.namers import ClusterName, ClusterProfile
 from resources.namers.chat_prompt import chat_prompts
 
-# Supergroups are described against the region, subgroups against their own supergroup.
-NAMING_BASIS = {"supergroup": "raw", "subgroup": "raw_within_supergroup"}
+
+def naming_basis(code: str) -> str:
+    """The index scores a cluster is named from: a supergroup's against the region ("raw"), a
+    group's or subgroup's against its parent ("raw_within_supergroup", or "raw_within_group"
+    for a depth-3 subgroup)."""
+    depth = tiers.code_depth(code)
+    return "raw" if depth == 1 else f"raw_within_{'supergroup' if depth == 2 else 'group'}"
 
 
 def profiles_for_naming(
@@ -20,8 +26,8 @@ def profiles_for_naming(
 ) -> list[ClusterProfile]:
     """ClusterProfiles from the cluster_profiles and cluster_index_scores tables, scores keyed by variable name.
 
-    Supergroups are scored against the region (basis "raw"); subgroups against their
-    supergroup ("raw_within_supergroup"), with their regional scores in `region_scores`.
+    Supergroups are scored against the region (basis "raw"); groups and subgroups against
+    their parent (naming_basis), with their regional scores in `region_scores`.
 
     Each variable's kind and unit come from geodem_assets.variables, so that the namers
     speak of the density and the Standardised Illness Ratio as levels, not as shares.
@@ -42,14 +48,17 @@ def profiles_for_naming(
         }
 
     for row in sizes.itertuples(index=False):
-        index_scores = scores_of(row.level, NAMING_BASIS[row.level], row.cluster)
-        # A subgroup's regional scores let the offline namer check what it shares with its supergroup.
-        region_scores = scores_of(row.level, "raw", row.cluster) if row.level == "subgroup" else {}
+        basis = naming_basis(row.cluster)
+        index_scores = scores_of(row.level, basis, row.cluster)
+        parent = tiers.parent_code(row.cluster) if row.level != "supergroup" else None
+        # A child's regional scores let the offline namer check what it shares with its parent.
+        region_scores = scores_of(row.level, "raw", row.cluster) if parent else {}
         out.append(
             ClusterProfile(
                 code=row.cluster,
                 level=row.level,
-                parent=row.cluster[0] if row.level == "subgroup" else None,
+                parent=parent,
+                parent_level=basis.removeprefix("raw_within_") if parent else "",
                 index_scores=index_scores,
                 domains={n: domains.get(n, "") for n in index_scores},
                 kinds={n: known[n].kind for n in index_scores if n in known},
@@ -82,7 +91,12 @@ def names_table(names: list[ClusterName], profiles: list[ClusterProfile]) -> pd.
                 for n in names
             ]
         )
-        .sort_values(["level", "cluster"], ascending=[False, True])
+        .sort_values(
+            ["level", "cluster"],
+            key=lambda col: (
+                col.map(tiers.ALL_LEVELS.index) if col.name == "level" else col.map(tiers.sort_key)
+            ),
+        )
         .reset_index(drop=True)
     )
 
@@ -112,8 +126,8 @@ def write_name_prompts(
 
 
 CLASSIFICATION_COLUMNS = {
-    "level": "supergroup or subgroup",
-    "code": "cluster code: A, B, … for supergroups; A1, A2, … for the subgroups of A",
+    "level": "supergroup, group (depth 3) or subgroup",
+    "code": "cluster code: A, B, … for supergroups; A1, A2, … for the subgroups of A (depth 2) or its groups (depth 3); A1a, A1b, … for the subgroups of group A1",
     "name": "the cluster's name (model, offline namer or a reviewed override)",
     "oas": "Output Areas in the cluster",
     "pct_oas": "share of the region's Output Areas, %",
@@ -123,7 +137,7 @@ CLASSIFICATION_COLUMNS = {
 
 
 def classification_summary(sizes: pd.DataFrame, names: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per cluster, each supergroup followed by its subgroups: level, code, name, OAs,
+    """One row per cluster, each parent followed by its children: level, code, name, OAs,
     % OAs, population, % population (shares rounded to 0.1).
 
     sizes: cluster_profiles' size table (level, cluster, oas, pct_oas, population, pct_population);
@@ -142,8 +156,5 @@ def classification_summary(sizes: pd.DataFrame, names: pd.DataFrame | None = Non
     out.insert(2, "name", out["code"].map(by_code).fillna(""))
     out["pct_oas"] = out["pct_oas"].astype(float).round(1)
     out["pct_population"] = out["pct_population"].astype(float).round(1)
-    # Supergroup A, then A1, A2, …; then B and its subgroups (A10 after A9).
-    parent = out["code"].str.extract(r"^([A-Za-z]+)")[0]
-    number = pd.to_numeric(out["code"].str.extract(r"(\d+)$")[0], errors="coerce").fillna(0)
-    out = out.assign(_parent=parent, _number=number).sort_values(["_parent", "_number"])
-    return out.drop(columns=["_parent", "_number"]).reset_index(drop=True)
+    # Supergroup A, then A1, A1a, A1b, A2, …; then B and its children (A10 after A9).
+    return out.sort_values("code", key=lambda c: c.map(tiers.sort_key)).reset_index(drop=True)

@@ -143,3 +143,21 @@ def transition_heatmap(matrix: pd.DataFrame, title: str) -> str:
     fig.colorbar(im, ax=ax, shrink=0.7, label="% of the previous cluster's OAs")
     ax.set_title(title, fontsize=9)
     return figure_markdown(fig, "transitions between releases")
+
+
+def poor_fit_share_bars(poor: pd.Series, supergroup: pd.Series, level: str) -> str | None:
+    """An inline bar chart (under the UI's 1000-character Markdown limit): the % of each
+    supergroup's OAs that fit their `level` poorly. poor, supergroup: per OA, same index.
+    None when even the smallest picture does not fit (many supergroups): the table says it."""
+    from common.figures import inline_figure_markdown
+
+    share = (100 * poor.astype(float).groupby(supergroup.reindex(poor.index)).mean()).sort_index()
+    fig, ax = plt.subplots(figsize=(3, 0.4 + 0.17 * len(share)))
+    ax.barh(list(share.index)[::-1], share.to_numpy()[::-1], color="#d62728")
+    ax.set_xlabel(f"% poor fit ({level})", fontsize=7)
+    ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    try:
+        return inline_figure_markdown(fig, f"poorly fitting OAs by supergroup, {level}s")
+    except ValueError:
+        return None

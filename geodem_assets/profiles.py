@@ -44,7 +44,8 @@ def index_scores(
 def subgroup_scores_within(
     values: pd.DataFrame, supergroups: pd.Series, subgroups: pd.Series
 ) -> pd.DataFrame:
-    """Index scores of each subgroup relative to its own supergroup's mean (variables x subgroups)."""
+    """Index scores of each child cluster relative to its own parent's mean (variables x children):
+    the subgroups against their supergroup or group, the groups against their supergroup."""
     parts = []
     for code in sorted(supergroups.unique()):
         members = supergroups == code

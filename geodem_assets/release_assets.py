@@ -6,7 +6,7 @@ import pandas as pd
 from common.metadata import DEFAULT_MAX_ROWS
 from geodem_assets import plots, transitions
 from geodem_assets.assets import GROUP, release_fingerprint, subgroups
-from geodem_assets.tables import REGION, wide
+from geodem_assets.tables import REGION, present_levels, wide
 from partitions.definitions import region_partitions
 from resources.metadata import table_metadata, written_table_metadata
 from resources.output_store import OutputStore
@@ -14,7 +14,6 @@ from resources.warehouse import Warehouse
 
 CHANGED_OAS_FILE = "changed_oas.parquet"
 TRANSITIONS_FILE = "transitions.csv"
-LEVELS = ["supergroup", "subgroup"]
 
 
 def _written(warehouse: Warehouse, table: pd.DataFrame) -> dict:
@@ -63,11 +62,13 @@ def release_changes(
         )
     before_fp = str(previous["census_fingerprint"].iloc[0])
     before = wide(previous.drop(columns="census_fingerprint"))
-    tables = {lvl: transitions.transition_table(before[lvl], current[lvl], lvl) for lvl in LEVELS}
+    # The levels both classifications have (a change of depth compares the shared ones).
+    levels = [lvl for lvl in present_levels(before) if lvl in present_levels(current)]
+    tables = {lvl: transitions.transition_table(before[lvl], current[lvl], lvl) for lvl in levels}
     table = pd.concat(tables.values(), ignore_index=True)
     warehouse.replace_partition("cluster_transitions", REGION, slug, table)
     table.to_csv(folder / TRANSITIONS_FILE, index=False)
-    changed = transitions.changed_oas(before, current, LEVELS)
+    changed = transitions.changed_oas(before, current, levels)
     changed.to_parquet(folder / CHANGED_OAS_FILE, index=False)
     compared = len(before.index.intersection(current.index))
     metadata = {
@@ -77,18 +78,18 @@ def release_changes(
         "oas_new": int((changed["change"] == transitions.NEW_OA).sum()),
         "oas_gone": int((changed["change"] == transitions.GONE_OA).sum()),
     }
-    for lvl in LEVELS:
+    for lvl in levels:
         moved = tables[lvl][tables[lvl]["from_cluster"] != tables[lvl]["to_cluster"]]["oas"].sum()
         metadata[f"oas_changed_{lvl}"] = int(moved)
         metadata[f"pct_changed_{lvl}"] = dg.MetadataValue.float(
             round(100.0 * float(moved) / max(compared, 1), 2)
         )
-    for lvl in LEVELS:
+    for lvl in levels:
         metadata[f"{lvl}_transitions"] = table_metadata(
             _moves_table(tables[lvl]).round({"pct_of_from": 2, "pct_of_all": 2}),
             transitions.TRANSITION_COLUMNS,
         )
-    for lvl in LEVELS:
+    for lvl in levels:
         metadata[f"{lvl}_heatmap"] = dg.MetadataValue.md(
             plots.transition_heatmap(
                 transitions.transition_matrix(tables[lvl]), f"{lvl}s: previous release (rows) -> this release"

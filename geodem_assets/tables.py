@@ -25,3 +25,12 @@ def from_wkb_frame(df: pd.DataFrame, crs: str = BNG) -> gpd.GeoDataFrame:
 def wide(df: pd.DataFrame, drop=(REGION,)) -> pd.DataFrame:
     """A warehouse table of OA rows -> frame indexed by OA, without bookkeeping columns."""
     return df.drop(columns=[c for c in drop if c in df.columns]).set_index("OA").sort_index()
+
+
+def present_levels(table: pd.DataFrame) -> list[str]:
+    """The classification levels a table of OA labels holds, coarsest first (supergroup, group,
+    subgroup): a level column empty for this region (a depth-2 region in a table that a depth-3
+    region also wrote) is not one of them."""
+    from geodem_assets.tiers import ALL_LEVELS
+
+    return [lvl for lvl in ALL_LEVELS if lvl in table.columns and table[lvl].notna().any()]

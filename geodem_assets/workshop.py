@@ -15,6 +15,8 @@ import pandas as pd
 
 from geodem_assets import clustering
 from geodem_assets.distinct import count_distinct_rows
+from geodem_assets.tables import present_levels
+from geodem_assets.tiers import ALL_LEVELS, sort_key
 
 CLASSIFICATION_CSV = "classification.csv"
 DESCRIPTIONS_CSV = "cluster_descriptions.csv"
@@ -36,22 +38,36 @@ def clustergram_subgroups_file(code: str) -> str:
     return f"clustergram_{code}.png"
 
 
+def _with_groups(columns: list[str], table: pd.DataFrame) -> list[str]:
+    """The workshop's columns, with the group's beside the subgroup's for a depth-3 table."""
+    if "group" not in present_levels(table):
+        return columns
+    out = []
+    for c in columns:
+        out += {"subgroup": ["group", "subgroup"], "subgroup_name": ["group_name", "subgroup_name"]}.get(
+            c, [c]
+        )
+    return out
+
+
 def classification_csv(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per OA: OA, supergroup, subgroup, supergroup_name, subgroup_name.
+    """One row per OA: OA, supergroup, subgroup, supergroup_name, subgroup_name (at depth 3 also
+    group after supergroup and group_name after supergroup_name).
 
     table: `exports.classification_table` output. Raises KeyError naming a missing column.
     """
-    missing = [c for c in CLASSIFICATION_COLUMNS if c not in table.columns]
+    columns = _with_groups(CLASSIFICATION_COLUMNS, table)
+    missing = [c for c in columns if c not in table.columns]
     if missing:
         raise KeyError(f"classification table lacks columns {', '.join(missing)}")
-    return table[CLASSIFICATION_COLUMNS].sort_values("OA").reset_index(drop=True)
+    return table[columns].sort_values("OA").reset_index(drop=True)
 
 
 def cluster_descriptions(names: pd.DataFrame) -> pd.DataFrame:
-    """One row per cluster: level (supergroup/subgroup), code, name, pen_portrait, source.
+    """One row per cluster: level (supergroup/group/subgroup), code, name, pen_portrait, source.
 
     names: the `cluster_names` table (level, cluster, name, description, source). Supergroups
-    first, then subgroups, each in code order.
+    first, then groups (depth 3), then subgroups, each in code order (A2 before A10).
     """
     out = pd.DataFrame(
         {
@@ -62,13 +78,14 @@ def cluster_descriptions(names: pd.DataFrame) -> pd.DataFrame:
             "source": names["source"].to_numpy(),
         }
     )
-    out["_order"] = out["level"].map({"supergroup": 0, "subgroup": 1})
-    return out.sort_values(["_order", "code"]).drop(columns="_order").reset_index(drop=True)
+    out["_order"] = out["level"].map(ALL_LEVELS.index)
+    out["_code"] = out["code"].map(sort_key)
+    return out.sort_values(["_order", "_code"]).drop(columns=["_order", "_code"]).reset_index(drop=True)
 
 
 def umap_table(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per OA: OA, UMAP1, UMAP2, supergroup, subgroup (from the classification table)."""
-    return table[UMAP_COLUMNS].sort_values("OA").reset_index(drop=True)
+    """One row per OA: OA, UMAP1, UMAP2, supergroup, [group,] subgroup (from the classification table)."""
+    return table[_with_groups(UMAP_COLUMNS, table)].sort_values("OA").reset_index(drop=True)
 
 
 @dataclass(frozen=True)

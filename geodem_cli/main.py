@@ -29,13 +29,13 @@ def _console(run_config: dict | None = None) -> dict:
     return {**(run_config or {}), "loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
-def _parse_counts(text: str | None) -> list[int] | None:
+def _parse_counts(text: str | None, flag: str = "--subgroups") -> list[int] | None:
     if not text:
         return None
     try:
         return [int(x) for x in text.split(",")]
     except ValueError:
-        raise SystemExit(f"--subgroups must be comma-separated integers, got {text!r}") from None
+        raise SystemExit(f"{flag} must be comma-separated integers, got {text!r}") from None
 
 
 def cmd_sample_census(args) -> int:
@@ -102,6 +102,8 @@ def materialize_region(
     *,
     k: int | None = None,
     subgroups: list[int] | None = None,
+    depth: int | None = None,
+    groups: list[int] | None = None,
     instance=None,
     launched_by: str = "cli",
 ) -> bool:
@@ -127,7 +129,8 @@ def materialize_region(
         )
         if not result.success:
             return False
-    cluster = {k_: v for k_, v in (("k", k), ("subgroups", subgroups)) if v is not None}
+    given = (("k", k), ("subgroups", subgroups), ("depth", depth), ("groups", groups))
+    cluster = {k_: v for k_, v in given if v is not None}
     run_config = (
         {"ops": {name: {"config": cluster} for name in ("supergroups", "subgroups")}} if cluster else {}
     )
@@ -198,7 +201,13 @@ def cmd_materialize(args) -> int:
     if args.pipeline == "geodem":
         if not args.region:
             raise SystemExit("geodem materialize geodem needs --region SLUG")
-        ok = materialize_region(args.region, k=args.k, subgroups=_parse_counts(args.subgroups))
+        ok = materialize_region(
+            args.region,
+            k=args.k,
+            subgroups=_parse_counts(args.subgroups),
+            depth=args.depth,
+            groups=_parse_counts(args.groups, "--groups"),
+        )
         s = Settings.from_env()
         print(
             f"{'done' if ok else 'FAILED'}: region {args.region}; exports in {join(s.output_dir, 'geodem', args.region)}"
@@ -366,7 +375,13 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--range", help="one user-guid range partition key")
     mat.add_argument("--all", action="store_true", help="every user range, then the summary")
     mat.add_argument("--k", type=int)
-    mat.add_argument("--subgroups", help="subgroups per supergroup, e.g. 3,3,4,3,3")
+    mat.add_argument(
+        "--depth", type=int, choices=[2, 3], help="tiers: 2 (supergroup, subgroup) or 3 (+ group)"
+    )
+    mat.add_argument("--groups", help="depth 3: groups per supergroup, e.g. 3,3,3,3,2,3,2,2")
+    mat.add_argument(
+        "--subgroups", help="subgroups per supergroup (depth 2), e.g. 3,3,4,3,3, or per group (depth 3)"
+    )
     mat.set_defaults(func=cmd_materialize)
 
     bf = sub.add_parser("backfill", help="backfill partitions through a running webserver and daemon")

@@ -24,7 +24,9 @@ class Region:
     name: str
     lads: tuple[str, ...] | None  # None = every LAD in the release
     k: int | None = None
-    subgroups: tuple[int, ...] | None = None
+    subgroups: tuple[int, ...] | None = None  # per supergroup (depth 2) or per group (depth 3)
+    depth: int | None = None  # tiers: 2 (supergroup, subgroup) or 3 (+ group); None = 2
+    groups: tuple[int, ...] | None = None  # groups per supergroup, depth 3 only
     drop_variables: tuple[str, ...] = field(default_factory=tuple)
     umap_epochs: int | None = None  # None = the reference's 500
 
@@ -46,12 +48,26 @@ def parse_regions(text: str, source: str = "regions.yaml") -> dict[str, Region]:
         k = entry.get("k")
         if k is not None and (not isinstance(k, int) or not 1 <= k <= 26):
             raise ValueError(f"{where} ({slug}): k must be an integer from 1 to 26, got {k!r}")
-        subgroups = entry.get("subgroups")
-        if subgroups is not None:
-            if not all(isinstance(s, int) and s >= 1 for s in subgroups):
-                raise ValueError(f"{where} ({slug}): subgroups must be positive integers, got {subgroups!r}")
-            if k is not None and len(subgroups) != k:
-                raise ValueError(f"{where} ({slug}): {len(subgroups)} subgroup counts for k={k}")
+        depth = entry.get("depth")
+        if depth is not None and depth not in (2, 3):
+            raise ValueError(f"{where} ({slug}): depth must be 2 or 3, got {depth!r}")
+        groups = _counts(entry, "groups", where, slug)
+        subgroups = _counts(entry, "subgroups", where, slug)
+        if groups is not None and depth != 3:
+            raise ValueError(f"{where} ({slug}): groups are a depth-3 tier; set depth: 3 or drop groups")
+        if depth == 3:
+            if groups is not None and k is not None and len(groups) != k:
+                raise ValueError(f"{where} ({slug}): {len(groups)} group counts for k={k}")
+            if subgroups is not None and groups is None:
+                raise ValueError(
+                    f"{where} ({slug}): at depth 3 subgroups are counted per group; give groups too"
+                )
+            if subgroups is not None and groups is not None and len(subgroups) != sum(groups):
+                raise ValueError(
+                    f"{where} ({slug}): {len(subgroups)} subgroup counts for the {sum(groups)} groups"
+                )
+        elif subgroups is not None and k is not None and len(subgroups) != k:
+            raise ValueError(f"{where} ({slug}): {len(subgroups)} subgroup counts for k={k}")
         epochs = entry.get("umap_epochs")
         if epochs is not None and (not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1):
             raise ValueError(f"{where} ({slug}): umap_epochs must be a positive integer, got {epochs!r}")
@@ -60,13 +76,26 @@ def parse_regions(text: str, source: str = "regions.yaml") -> dict[str, Region]:
             name=str(entry.get("name") or slug),
             lads=None if lads == "all" else tuple(str(c) for c in lads),
             k=k,
-            subgroups=tuple(subgroups) if subgroups is not None else None,
+            subgroups=subgroups,
+            depth=depth,
+            groups=groups,
             drop_variables=tuple(entry.get("drop_variables") or ()),
             umap_epochs=epochs,
         )
     if not out:
         raise ValueError(f"{source}: no regions defined")
     return out
+
+
+def _counts(entry: dict, key: str, where: str, slug: str) -> tuple[int, ...] | None:
+    values = entry.get(key)
+    if values is None:
+        return None
+    if not isinstance(values, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values
+    ):
+        raise ValueError(f"{where} ({slug}): {key} must be a list of positive integers, got {values!r}")
+    return tuple(values)
 
 
 @cache

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-LEVELS = ("supergroup", "subgroup")
+LEVELS = ("supergroup", "group", "subgroup")  # coarsest first; groups only at depth 3
+_CODE = re.compile(r"^([A-Z])(?:(\d+)([a-z])?)?$")
+
+
+def parent_of(code: str) -> str | None:
+    """A cluster code's parent (A1a -> A1, A1 -> A, A -> None), by the classification's code
+    convention (geodem_assets.tiers); None also for a string that is not such a code."""
+    found = _CODE.match(code)
+    if not found or found.group(2) is None:
+        return None
+    return found.group(1) + (found.group(2) if found.group(3) else "")
 
 
 @dataclass(frozen=True)
 class ClusterProfile:
     """One cluster's index scores (100 = reference average) keyed by census variable name.
 
-    For a subgroup the reference population is its supergroup, so 100 means "as in the
-    supergroup"; for a supergroup it is the whole region.
+    For a group or subgroup the reference population is its parent (`parent_level`: the
+    supergroup, or at depth 3 the group of a subgroup), so 100 means "as in the parent"; for a
+    supergroup it is the whole region.
     """
 
     code: str
@@ -35,6 +47,9 @@ class ClusterProfile:
     # relative to its supergroup in `index_scores`; empty for a supergroup (its scores already
     # are regional) and when unknown. The offline namer checks every word against them.
     region_scores: dict[str, float] = field(default_factory=dict)
+    # The parent's level: "supergroup" (the default for a group or subgroup), or "group" for
+    # the subgroup of a depth-3 classification.
+    parent_level: str = ""
 
     def is_share(self, variable: str) -> bool:
         """False for a variable whose kind is a density or a ratio."""
@@ -45,10 +60,17 @@ class ClusterProfile:
             raise ValueError("cluster profile has an empty code")
         if self.level not in LEVELS:
             raise ValueError(f"cluster {self.code}: level must be one of {LEVELS}, got {self.level!r}")
-        if self.level == "subgroup" and not self.parent:
-            raise ValueError(f"subgroup {self.code} has no parent supergroup")
-        if self.level == "supergroup" and self.parent is not None:
+        if self.level != "supergroup" and not self.parent_level:
+            object.__setattr__(self, "parent_level", "supergroup")
+        if self.level != "supergroup" and not self.parent:
+            raise ValueError(f"{self.level} {self.code} has no parent {self.parent_level}")
+        if self.level == "supergroup" and (self.parent is not None or self.parent_level):
             raise ValueError(f"supergroup {self.code} cannot have a parent (got {self.parent!r})")
+        allowed = {"group": ("supergroup",), "subgroup": ("supergroup", "group")}.get(self.level, ())
+        if self.level != "supergroup" and self.parent_level not in allowed:
+            raise ValueError(
+                f"{self.level} {self.code}: a parent {self.parent_level!r} is not one of {allowed}"
+            )
         for variable, score in [*self.index_scores.items(), *self.region_scores.items()]:
             if not isinstance(score, (int, float)) or not math.isfinite(score):
                 raise ValueError(
@@ -90,7 +112,7 @@ class ClusterNamer(Protocol):
 
 
 def naming_order(profiles: list[ClusterProfile]) -> list[ClusterProfile]:
-    """Supergroups before subgroups, each by code, so a subgroup can refer to its parent's name."""
+    """Supergroups, then groups, then subgroups, each by code, so a cluster can refer to its parent's name."""
     seen: set[str] = set()
     for profile in profiles:
         if profile.code in seen:

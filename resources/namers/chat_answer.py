@@ -14,10 +14,13 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 
+from resources.namers.base import parent_of
 from resources.namers.rules import validate_name
 
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n(.*?)```", re.DOTALL)
-_KEY = re.compile(r"^\s*(?:(?:cluster|supergroup|subgroup|group)\s*)?([A-Za-z]\d*)\s*:?\s*$", re.IGNORECASE)
+_KEY = re.compile(
+    r"^\s*(?:(?:cluster|supergroup|subgroup|group)\s*)?([A-Za-z])(\d*)([A-Za-z]?)\s*:?\s*$", re.IGNORECASE
+)
 _FIELDS = ("name", "description")
 
 
@@ -50,9 +53,12 @@ def extract_json(text: str) -> dict:
 
 
 def cluster_code(key: str) -> str | None:
-    """ "A", "Cluster A", "cluster a1", "Subgroup A1" -> "A" / "A1"; None for anything else."""
+    """ "A", "Cluster A", "cluster a1", "Subgroup A1", "Subgroup A1a" -> "A" / "A1" / "A1a"; None
+    for anything else (a trailing letter only after a number: the depth-3 subgroups)."""
     found = _KEY.match(str(key))
-    return found.group(1).upper() if found else None
+    if not found or (found.group(3) and not found.group(2)):
+        return None
+    return found.group(1).upper() + found.group(2) + found.group(3).lower()
 
 
 def read_answer(
@@ -60,10 +66,11 @@ def read_answer(
 ) -> dict[str, dict[str, str]]:
     """Code -> {"name", "description"} from a pasted answer, checked against the classification.
 
-    levels: code -> "supergroup" | "subgroup" for every cluster of the region (a subgroup's
-    supergroup is its first letter). existing_names: the region's current names by code; those
-    of clusters the answer does not name count as taken. The answer must name a whole prompt's
-    clusters: every supergroup, or every subgroup of each supergroup it names subgroups of.
+    levels: code -> "supergroup" | "group" | "subgroup" for every cluster of the region (a
+    code's parent is the code without its last part: A1a -> A1 -> A). existing_names: the
+    region's current names by code; those of clusters the answer does not name count as taken.
+    The answer must name a whole prompt's clusters: every supergroup, or every child of each
+    parent it names children of.
     Raises AnswerError listing every problem.
     """
     data = extract_json(text)
@@ -112,8 +119,8 @@ def _missing(entries: Mapping[str, object], levels: Mapping[str, str], data: Map
         return ["the answer names no cluster"]
     supergroups = sorted(c for c, level in levels.items() if level == "supergroup")
     named_sup = any(levels.get(c) == "supergroup" for c in entries)
-    parents = {c[0] for c in entries if levels.get(c) == "subgroup"}
+    parents = {parent_of(c) for c in entries if levels.get(c) not in (None, "supergroup")}
     expected: Iterable[str] = (supergroups if named_sup else []) + sorted(
-        c for c, level in levels.items() if level == "subgroup" and c[0] in parents
+        c for c, level in levels.items() if level != "supergroup" and parent_of(c) in parents
     )
     return [f"{code}: missing from the answer" for code in expected if code not in entries]

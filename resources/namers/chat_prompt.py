@@ -1,7 +1,8 @@
 """One prompt for a whole level of a region, to paste into any chat LLM (the workshop's route to names).
 
 The API path (resources.namers.prompt) asks for one cluster at a time; a person without an API
-key pastes one prompt for all supergroups, then one per supergroup for its subgroups, and
+key pastes one prompt for all supergroups, then one per parent for its children (each
+supergroup's subgroups; at depth 3 each supergroup's groups and each group's subgroups), and
 imports the JSON answers (resources.namers.chat_answer). Both say the same: the rules are
 prompt.RULES, the scores are listed by prompt.score_lines.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from resources.namers.base import ClusterProfile
+from resources.namers.base import LEVELS, ClusterProfile, naming_order
 from resources.namers.prompt import RULES, reference_population, score_lines
 
 _INTRO = """\
@@ -33,23 +34,25 @@ def _answer_shape(codes: list[str]) -> str:
 def chat_prompt(
     profiles: list[ClusterProfile], region_name: str, parent_name: str | None = None, taken_names=()
 ) -> str:
-    """The prompt naming `profiles` (all supergroups of a region, or all subgroups of one supergroup).
+    """The prompt naming `profiles` (all supergroups of a region, or all children of one parent).
 
-    profiles: of one level; subgroups all of one parent. parent_name: the supergroup's name,
-    for subgroups. taken_names: names the answer must not reuse (e.g. the supergroups' names).
-    Raises ValueError for an empty list, mixed levels or subgroups of several supergroups.
+    profiles: of one level; children all of one parent. parent_name: the parent's name, for
+    children. taken_names: names the answer must not reuse (e.g. the supergroups' names).
+    Raises ValueError for an empty list, mixed levels or children of several parents.
     """
     if not profiles:
         raise ValueError("no clusters to name")
     levels = {p.level for p in profiles}
     parents = {p.parent for p in profiles}
     if len(levels) > 1 or len(parents) > 1:
-        raise ValueError(
-            f"one prompt names one level of one supergroup, got {sorted(levels)} under {parents}"
-        )
+        raise ValueError(f"one prompt names one level of one parent, got {sorted(levels)} under {parents}")
     ordered = sorted(profiles, key=lambda p: p.code)
     first = ordered[0]
-    what = "supergroups" if first.level == "supergroup" else f"subgroups of supergroup {first.parent}"
+    what = (
+        "supergroups"
+        if first.level == "supergroup"
+        else f"{first.level}s of {first.parent_level} {first.parent}"
+    )
     lines = [
         _INTRO + RULES,
         "",
@@ -73,19 +76,22 @@ def chat_prompt(
 def chat_prompts(
     profiles: list[ClusterProfile], region_name: str, names: dict[str, str] | None = None
 ) -> dict[str, str]:
-    """File name -> prompt: "names_prompt.txt" for the supergroups, "names_prompt_<S>.txt" per supergroup S.
+    """File name -> prompt: "names_prompt.txt" for the supergroups, "names_prompt_<P>.txt" for
+    the children of each parent P (the subgroups of supergroup A; at depth 3 the groups of A and
+    the subgroups of group A1).
 
-    names: the current names by code; the supergroup prompts' parents are named with them and
-    the subgroup prompts list every supergroup name as taken.
+    names: the current names by code; each prompt gives its parent's name and lists the names
+    of every level above its clusters as taken.
     """
     names = names or {}
     supergroups = [p for p in profiles if p.level == "supergroup"]
     out = {"names_prompt.txt": chat_prompt(supergroups, region_name)}
-    taken = [names[p.code] for p in supergroups if p.code in names]
-    for sup in sorted(supergroups, key=lambda p: p.code):
-        children = [p for p in profiles if p.parent == sup.code]
+    for parent in naming_order(profiles):
+        children = [p for p in profiles if p.parent == parent.code]
         if children:
-            out[f"names_prompt_{sup.code}.txt"] = chat_prompt(
-                children, region_name, names.get(sup.code), taken
+            above = LEVELS[: LEVELS.index(children[0].level)]
+            taken = [names[p.code] for p in profiles if p.level in above and p.code in names]
+            out[f"names_prompt_{parent.code}.txt"] = chat_prompt(
+                children, region_name, names.get(parent.code), taken
             )
     return out

@@ -197,7 +197,7 @@ def _subgroup_names(profile: ClusterProfile, parent_name: str | None) -> Iterato
 
 def candidate_names(profile: ClusterProfile, parent_name: str | None = None) -> Iterator[str]:
     """Names for the profile, best first; the caller takes the first one not yet used in the region."""
-    if profile.level == "subgroup":
+    if profile.parent is not None:  # a group or subgroup: named against its parent
         yield from _subgroup_names(profile, parent_name)
         shared, _ = subgroup_words(profile, parent_name)
         heads = [r.concept.word for r in shared if r.concept.slot == "head"]

@@ -138,8 +138,9 @@ def pen_portrait(profile: ClusterProfile, name: str, region_name: str, parent_na
         ref, ref_short = f"the {region_name} average", "the regional average"
         chosen = contrasts(profile)
     else:
-        parent = f"the {parent_name} supergroup" if parent_name else f"supergroup {profile.parent}"
-        ref, ref_short = f"the average for {parent}", "the supergroup average"
+        kind = profile.parent_level
+        parent = f"the {parent_name} {kind}" if parent_name else f"{kind} {profile.parent}"
+        ref, ref_short = f"the average for {parent}", f"the {kind} average"
         chosen = contrasts(profile)
         if profile.region_scores:
             regional, evidence = _regional(profile, name, region_name)

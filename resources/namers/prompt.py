@@ -71,7 +71,7 @@ Answer with a JSON object holding "name" and "description" only."""
 def reference_population(profile: ClusterProfile, region_name: str, parent_name: str | None) -> str:
     if profile.level == "supergroup":
         return f"the average of {region_name}"
-    parent = f"supergroup {profile.parent}" + (f" ({parent_name})" if parent_name else "")
+    parent = f"{profile.parent_level} {profile.parent}" + (f" ({parent_name})" if parent_name else "")
     return f"the average of {parent} within {region_name}"
 
 

@@ -18,6 +18,7 @@ def test_region_file_holds_the_workshop_regions_and_uk():
     assert lcr.k == 5 and lcr.subgroups == (3, 3, 4, 3, 3) and len(lcr.lads) == 6
     assert regions["uk"].lads is None
     assert regions["uk"].umap_epochs == 200 and lcr.umap_epochs is None  # Liverpool keeps the reference's 500
+    assert lcr.depth is None and regions["uk"].depth == 3  # the workshop's two tiers; the OAC's three
 
 
 def test_no_lad_belongs_to_two_regions():
@@ -47,6 +48,18 @@ def test_unknown_region_error_lists_known_regions():
             "regions:\n  - slug: a\n    lads: [E1]\n    umap_epochs: 0\n",
             "umap_epochs must be a positive integer",
         ),
+        ("regions:\n  - slug: a\n    lads: [E1]\n    depth: 4\n", "depth must be 2 or 3"),
+        ("regions:\n  - slug: a\n    lads: [E1]\n    groups: [2, 2]\n", "groups are a depth-3 tier"),
+        ("regions:\n  - slug: a\n    lads: [E1]\n    depth: 3\n    subgroups: [2, 2]\n", "give groups too"),
+        (
+            "regions:\n  - slug: a\n    lads: [E1]\n    depth: 3\n    groups: [2, 2]\n    subgroups: [2, 2, 2]\n",
+            "3 subgroup counts for the 4 groups",
+        ),
+        (
+            "regions:\n  - slug: a\n    lads: [E1]\n    depth: 3\n    k: 3\n    groups: [2, 2]\n",
+            "2 group counts for k=3",
+        ),
+        ("regions:\n  - slug: a\n    lads: [E1]\n    depth: 3\n    groups: [2, 0]\n", "positive integers"),
     ],
 )
 def test_bad_region_entries_name_the_problem(text, message):

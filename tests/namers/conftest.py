@@ -30,11 +30,18 @@ def liverpool_scores() -> dict[str, dict[str, float]]:
     return {code: {row["Variable_Name"]: float(row[code]) for row in rows} for code in "ABCDE"}
 
 
-def make_profile(code: str, scores: dict[str, float], parent: str | None = None) -> ClusterProfile:
+def make_profile(
+    code: str,
+    scores: dict[str, float],
+    parent: str | None = None,
+    level: str | None = None,
+    parent_level: str = "",
+) -> ClusterProfile:
     return ClusterProfile(
         code=code,
-        level="subgroup" if parent else "supergroup",
+        level=level or ("subgroup" if parent else "supergroup"),
         parent=parent,
+        parent_level=parent_level,
         index_scores=scores,
         domains=_domains(),
         n_oas=100,

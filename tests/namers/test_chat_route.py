@@ -157,3 +157,45 @@ def test_answers_that_break_the_schema_say_what_is_wrong(text, message):
     with pytest.raises(AnswerError) as raised:
         read_answer(text, LEVELS)
     assert any(message in p for p in raised.value.problems), raised.value.problems
+
+
+DEPTH3 = {
+    "A": "supergroup",
+    "B": "supergroup",
+    "A1": "group",
+    "A2": "group",
+    "A1a": "subgroup",
+    "A1b": "subgroup",
+    "A2a": "subgroup",
+}
+
+
+@pytest.mark.parametrize("prefix", ["", "Subgroup ", "cluster "])
+def test_depth_three_subgroup_answers_keep_their_lower_case_letter(prefix):
+    answer = {f"{prefix}a1A": SUPERGROUPS["A"], f"{prefix}A1b": SUPERGROUPS["B"]}
+    got = read_answer(json.dumps(answer), DEPTH3, {"A": "Retired Homeowners", "A1": "Urban Flats"})
+    assert got == {"A1a": SUPERGROUPS["A"], "A1b": SUPERGROUPS["B"]}
+    with pytest.raises(AnswerError, match="A1b: missing from the answer"):
+        read_answer(json.dumps({"A1a": SUPERGROUPS["A"]}), DEPTH3)
+    # A group's answer must hold every group of its supergroup, and no subgroup is expected with it.
+    with pytest.raises(AnswerError, match="A2: missing") as raised:
+        read_answer(json.dumps({"Group A1": SUPERGROUPS["A"]}), DEPTH3)
+    assert not any("A1a" in p for p in raised.value.problems)
+
+
+def test_depth_three_prompts_name_groups_against_the_supergroup_and_subgroups_against_the_group():
+    scores = liverpool_scores()["A"]
+    profiles = [
+        make_profile("A", scores),
+        *(make_profile(g, scores, parent="A", level="group") for g in ("A1", "A2")),
+        *(
+            make_profile(s, scores, parent="A1", level="subgroup", parent_level="group")
+            for s in ("A1a", "A1b")
+        ),
+    ]
+    prompts = chat_prompts(profiles, REGION, {"A": "Old Town", "A1": "Old Terraces"})
+    assert sorted(prompts) == ["names_prompt.txt", "names_prompt_A.txt", "names_prompt_A1.txt"]
+    assert "the 2 groups of supergroup A" in prompts["names_prompt_A.txt"]
+    subgroups = prompts["names_prompt_A1.txt"]
+    assert "the 2 subgroups of group A1" in subgroups and "group A1 (Old Terraces)" in subgroups
+    assert '"Old Terraces", "Old Town"' in subgroups  # the names above are taken

@@ -129,3 +129,21 @@ def test_any_region_gets_unique_valid_names(score_sets):
     for named in names:
         others = [n.name for n in names if n.code != named.code]
         assert validate_name(named.name, named.description, others) == [], (named.name, named.description)
+
+
+def test_depth_three_groups_and_subgroups_are_named_against_their_parent():
+    from tests.namers.conftest import REGION, liverpool_scores, make_profile
+
+    scores = liverpool_scores()
+    sharper = {v: 100 + (s - 100) * 1.5 for v, s in scores["B"].items()}
+    profiles = [
+        make_profile("A", scores["A"]),
+        make_profile("A1", scores["B"], parent="A", level="group"),
+        make_profile("A1a", sharper, parent="A1", level="subgroup", parent_level="group"),
+    ]
+    report = OfflineNamer().name_clusters(profiles, REGION)
+    by_code = {n.code: n for n in report.names}
+    assert len({n.name for n in report.names}) == 3
+    assert "supergroup" in by_code["A1"].description and "the group average" in by_code["A1a"].description
+    for n in report.names:
+        assert validate_name(n.name, n.description, []) == [], n

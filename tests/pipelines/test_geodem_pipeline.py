@@ -298,6 +298,7 @@ def test_each_oas_fit_reaches_parquet_geopackage_and_the_asset_pages(region_run)
         meta = _latest_metadata(region_run, asset)
         assert meta["poor_fit_oas"].value == int(table[f"{level}_poor_fit"].sum())
         assert "data:image/png;base64," in meta["poor_fit_map"].value
+        assert len(meta["poor_fit_by_supergroup"].value) < 1000  # inline on the asset page
         worst = [r.data for r in meta["worst_fitting_oas"].records]
         assert worst[0]["OA"] == table.loc[table[f"{level}_distance2"].idxmax(), "OA"]
 
