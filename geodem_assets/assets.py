@@ -840,7 +840,9 @@ def _write_exports(folder: Path, region, warehouse: Warehouse) -> tuple[list[str
     workshop.classification_csv(table).to_csv(folder / workshop.CLASSIFICATION_CSV, index=False)
     workshop.cluster_descriptions(named).to_csv(folder / workshop.DESCRIPTIONS_CSV, index=False)
     workshop.umap_table(table).to_parquet(folder / workshop.UMAP_PARQUET, index=False)
-    grams = workshop.clustergrams(_matrix(warehouse, slug), groups["supergroup"])
+    grams = workshop.clustergrams(
+        _matrix(warehouse, slug), groups["supergroup"], groups=groups["group"] if "group" in levels else None
+    )
     for gram in grams:
         workshop.write_clustergram_png(folder / gram.file, gram)
     return [*exports.EXPORT_FILES, *workshop.WORKSHOP_FILES, *(g.file for g in grams[1:]), *prompts], table

@@ -34,7 +34,8 @@ CLUSTERGRAM_KS = range(1, 10)
 
 
 def clustergram_subgroups_file(code: str) -> str:
-    """File name of supergroup `code`'s clustergram (`clustergram_A.png`, …)."""
+    """File name of a parent's clustergram: supergroup A's `clustergram_A.png`, group A1's
+    `clustergram_A1.png`, …"""
     return f"clustergram_{code}.png"
 
 
@@ -99,18 +100,23 @@ class Clustergram:
 
 
 def clustergrams(
-    matrix: pd.DataFrame, supergroups: pd.Series, *, seed: int = 507, n_init: int | None = None
+    matrix: pd.DataFrame,
+    supergroups: pd.Series,
+    *,
+    groups: pd.Series | None = None,
+    seed: int = 507,
+    n_init: int | None = None,
 ) -> list[Clustergram]:
-    """The workshop's clustergrams: k = 1..9 over the whole matrix, and within each supergroup.
+    """The workshop's clustergrams: k = 1..9 over the whole matrix, within each supergroup, and
+    (depth 3, `groups` given) within each group.
 
-    matrix: OA × variables (the transformed matrix); supergroups: code per OA (same index).
-    Labels are recomputed here with the project's k-means (`clustering.kmeans_range`, fast
-    method, `n_init` starts per k, seed 507) on the matrix, as the clustergram package's
+    matrix: OA × variables (the transformed matrix); supergroups, groups: code per OA (same
+    index). Labels are recomputed here with the project's k-means (`clustering.kmeans_range`,
+    fast method, `n_init` starts per k, seed 507) on the matrix, as the clustergram package's
     reference did with scikit-learn (Fonseca & Cardoso's clustergram, as in the `clustergram`
-    package); a supergroup of fewer OAs than 9 gets k up to its size.
+    package); a cluster of fewer OAs than 9 gets k up to its size.
     """
     X = matrix.to_numpy(dtype=np.float64)
-    codes = supergroups.reindex(matrix.index).to_numpy()
     out = [
         Clustergram(
             "Clustergram of the supergroups (k = 1..9)",
@@ -119,16 +125,22 @@ def clustergrams(
             X,
         )
     ]
-    for code in sorted(pd.unique(codes)):
-        rows = X[codes == code]
-        out.append(
-            Clustergram(
-                f"Clustergram of the subgroups of supergroup {code}",
-                clustergram_subgroups_file(code),
-                _labels(rows, seed, n_init),
-                rows,
+    children = "groups" if groups is not None else "subgroups"
+    parents = [("supergroup", supergroups, children)]
+    if groups is not None:
+        parents.append(("group", groups, "subgroups"))
+    for level, codes_of, what in parents:
+        codes = codes_of.reindex(matrix.index).to_numpy()
+        for code in sorted(pd.unique(codes), key=sort_key):
+            rows = X[codes == code]
+            out.append(
+                Clustergram(
+                    f"Clustergram of the {what} of {level} {code}",
+                    clustergram_subgroups_file(code),
+                    _labels(rows, seed, n_init),
+                    rows,
+                )
             )
-        )
     return out
 
 

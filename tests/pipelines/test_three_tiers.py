@@ -103,6 +103,8 @@ def test_the_third_tier_reaches_every_output(planted_run):
     assert '"groups"' in (folder / "map.html").read_text()
     assert "groups of supergroup A" in (folder / "names_prompt_A.txt").read_text()
     assert "subgroups of group A1" in (folder / "names_prompt_A1.txt").read_text()
+    for png in ("clustergram_A.png", "clustergram_A1.png", "clustergram_C2.png"):
+        assert (folder / png).read_bytes()[:4] == b"\x89PNG", png
     profiles = pd.read_csv(folder / "profiles.csv")
     assert profiles.groupby("level")["pct_oas"].sum().round(6).to_dict() == {
         "group": 100.0,
