@@ -213,13 +213,18 @@ class ParquetWarehouse(Warehouse):
         """Write a table to one Parquet file or object at ``path`` (a path or URL), sorted, without
         the `exclude` column; streamed by DuckDB, replaced whole. Returns rows written."""
         params = [self._sources(table, only), *_where_params(only)]
-        source = f"read_parquet(?, union_by_name = true){_where(only)}"
         with self._duckdb() as con:
             rows = con.sql(
-                f"SELECT {_exclude(exclude)} FROM {source} ORDER BY {_ident(order_by)}", params=params
+                f"SELECT {_exclude(exclude)} FROM read_parquet(?, union_by_name = true){_where(only)} "
+                f"ORDER BY {_ident(order_by)}",
+                params=params,
             )
             self._write(con, rows, str(path))
-            return int(con.execute(f"SELECT count(*) FROM {source}", params).fetchone()[0])
+            return int(
+                con.execute(
+                    f"SELECT count(*) FROM read_parquet(?, union_by_name = true){_where(only)}", params
+                ).fetchone()[0]
+            )
 
     def distinct(self, table: str, column: str) -> list[str]:
         """Sorted distinct non-NULL values of `column`; for the partition key, the partitions
