@@ -29,7 +29,7 @@ from resources.parquet_warehouse import ParquetWarehouse
 from tests.objectstore.conftest import REGION_RUN, REGIONS
 from tests.objectstore.test_s3_pipeline import assert_same_record
 
-pytestmark = [pytest.mark.postgres]
+pytestmark = [pytest.mark.postgres, pytest.mark.distributed]
 # What this project makes in a temporary directory: the default scratch folder ($TMPDIR/geodem)
 # and, were the scratch folder the temporary directory itself, the staging folders in it.
 OUR_TEMP_NAMES = ("outputs-", "release-")
