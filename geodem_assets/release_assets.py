@@ -40,7 +40,6 @@ def release_changes(
     context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: OutputStore
 ) -> dg.MaterializeResult:
     slug = context.partition_key
-    folder = outputs.folder("geodem", slug)
     fingerprint = release_fingerprint(warehouse)
     previous = (
         warehouse.read("previous_release_labels", REGION, slug)
@@ -51,7 +50,7 @@ def release_changes(
     if previous.empty:
         # Nothing to compare yet: leave no stale comparison of another release behind.
         for name in (CHANGED_OAS_FILE, TRANSITIONS_FILE):
-            (folder / name).unlink(missing_ok=True)
+            outputs.remove_matching("geodem", slug, pattern=name)
         warehouse.replace_partition("cluster_transitions", REGION, slug, transitions.empty_transition_table())
         return dg.MaterializeResult(
             metadata={
@@ -67,9 +66,10 @@ def release_changes(
     tables = {lvl: transitions.transition_table(before[lvl], current[lvl], lvl) for lvl in levels}
     table = pd.concat(tables.values(), ignore_index=True)
     warehouse.replace_partition("cluster_transitions", REGION, slug, table)
-    table.to_csv(folder / TRANSITIONS_FILE, index=False)
     changed = transitions.changed_oas(before, current, levels)
-    changed.to_parquet(folder / CHANGED_OAS_FILE, index=False)
+    with outputs.writing("geodem", slug) as folder:  # a local folder, or staged for an object store
+        table.to_csv(folder / TRANSITIONS_FILE, index=False)
+        changed.to_parquet(folder / CHANGED_OAS_FILE, index=False)
     compared = len(before.index.intersection(current.index))
     metadata = {
         "previous_release": before_fp,
@@ -97,8 +97,8 @@ def release_changes(
         )
     metadata.update(
         {
-            "changed_oas_file": dg.MetadataValue.path(str(folder / CHANGED_OAS_FILE)),
-            "transitions_file": dg.MetadataValue.path(str(folder / TRANSITIONS_FILE)),
+            "changed_oas_file": dg.MetadataValue.path(outputs.location("geodem", slug, CHANGED_OAS_FILE)),
+            "transitions_file": dg.MetadataValue.path(outputs.location("geodem", slug, TRANSITIONS_FILE)),
             **_written(warehouse, table),
             "changed_oas": len(changed),
         }
