@@ -66,10 +66,10 @@ typecheck: install
 	$(BIN)/pyright
 
 test: install system-deps
-	GEODEM_FORBID_SKIPS=1 $(BIN)/python -m pytest -q -m "not distributed" tests
+	GEODEM_FORBID_SKIPS=1 $(BIN)/python -m pytest -q tests
 
-# The no-shared-disk proof (two Celery workers, RabbitMQ, moto S3, PostgreSQL): kept out of
-# `make test` until it passes reliably there (see benchmarks/RESULTS.md, "No shared disk").
+# The no-shared-disk proof alone (two Celery workers, RabbitMQ, moto S3, PostgreSQL); part of
+# `make test` too.
 test-distributed: install system-deps
 	GEODEM_FORBID_SKIPS=1 $(BIN)/python -m pytest -q -m distributed tests
 
