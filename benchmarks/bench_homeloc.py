@@ -340,14 +340,16 @@ def throughput_benchmark(path, database_url: str, reference_users: int) -> dict:
 # ---- part 2: scale, one subprocess per range ------------------------------------------------
 
 
-def range_worker(path, key: str, n_ranges: int, database_url: str, max_offshore_km: float) -> dict:
-    """Run one range with the PostgreSQL backend (the body of a ``--range-worker`` subprocess)."""
+def range_worker(
+    path, key: str, n_ranges: int, database_url: str, max_offshore_km: float, backend: str = "postgres"
+) -> dict:
+    """Run one range (the body of a ``--range-worker`` subprocess) with the ``postgres`` or ``embedded`` HLL backend."""
     t0 = time.perf_counter()
     index = CountryIndex(load_countries())
     res = process_range(
         path,
         range_by_key(key, user_ranges(n_ranges)),
-        PostgresHLLBackend(database_url),
+        PostgresHLLBackend(database_url) if backend == "postgres" else EmbeddedHLLBackend(),
         index,
         max_offshore_km,
     )
@@ -374,11 +376,15 @@ def run_ranges(
     keys: list[str] | None = None,
     jobs: int = 1,
     max_offshore_km: float = MAX_OFFSHORE_KM,
+    backend: str = "postgres",
 ) -> dict:
-    """Each range (``keys``, default all) in a fresh subprocess, ``jobs`` at a time; peak RSS per run from wait4."""
+    """Each range (``keys``, default all) in a fresh subprocess, ``jobs`` at a time; peak RSS per run from wait4.
+
+    ``backend`` is ``postgres`` (``database_url``) or ``embedded``; the server's CPU is only counted for ``postgres``.
+    """
     keys = [r.key for r in user_ranges(n_ranges)] if keys is None else keys
     todo, running, done = list(keys), {}, []
-    server = server_cpu_seconds(database_url)
+    server = server_cpu_seconds(database_url) if backend == "postgres" else None
     t0 = time.perf_counter()
     while todo or running:
         while todo and len(running) < jobs:
@@ -397,6 +403,8 @@ def run_ranges(
                 database_url,
                 "--max-offshore-km",
                 str(max_offshore_km),
+                "--backend",
+                backend,
             ]
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
             running[proc.pid] = (proc, key, time.perf_counter())
@@ -422,10 +430,11 @@ def run_ranges(
             flush=True,
         )
     wall = time.perf_counter() - t0
-    server = _delta(server_cpu_seconds(database_url), server)
+    server = _delta(server_cpu_seconds(database_url), server) if backend == "postgres" else None
     users = sum(r["users"] for r in done)
     return {
         "file": str(path),
+        "backend": backend,
         "n_ranges": n_ranges,
         "ranges_run": len(done),
         "jobs": jobs,
@@ -434,6 +443,7 @@ def run_ranges(
         "rows": sum(r["rows"] for r in done),
         "bytes": sum(r["bytes"] for r in done),
         "users_per_second": users / wall,
+        "bytes_per_second": sum(r["bytes"] for r in done) / wall,
         "cpu_seconds": sum(r["cpu_seconds"] for r in done),
         "server_cpu_seconds": server,
         "peak_rss_max": max(r["peak_rss"] for r in done),
@@ -471,13 +481,20 @@ def scale_benchmark(
     fine_sample: int,
     jobs: int,
 ) -> dict:
-    """16 ranges of the small and the large file, then ``fine_ranges`` ranges of the large one (a sample of them)."""
+    """16 ranges of the small and the large file, then ``fine_ranges`` ranges of the large one (a sample of them),
+    with the PostgreSQL backend; then the large file's 16 ranges again with the embedded backend."""
     small, large = sample_file(out_dir, small_users), sample_file(out_dir, scale_users)
     runs = []
-    for path, n, sample in ((small, 16, 0), (large, 16, 0), (large, fine_ranges, fine_sample)):
+    plan = (
+        (small, 16, 0, "postgres"),
+        (large, 16, 0, "postgres"),
+        (large, fine_ranges, fine_sample, "postgres"),
+        (large, 16, 0, "embedded"),
+    )
+    for path, n, sample, backend in plan:
         keys = _spread([r.key for r in user_ranges(n)], sample)
-        print(f"scale: {path.name}, {len(keys)} of {n} ranges ...", file=sys.stderr, flush=True)
-        run = run_ranges(path, database_url, n, keys=keys, jobs=jobs)
+        print(f"scale: {path.name}, {len(keys)} of {n} ranges, {backend} ...", file=sys.stderr, flush=True)
+        run = run_ranges(path, database_url, n, keys=keys, jobs=jobs, backend=backend)
         run["file_users"] = json.loads(path.with_suffix(".json").read_text())["n_users"]
         runs.append(run)
     return {"runs": runs}
@@ -601,24 +618,32 @@ def render(results: dict) -> str:
     s = results.get("scale")
     if s:
         lines += [
-            "### Scale, one subprocess per range (PostgreSQL backend)",
+            "### Scale, one subprocess per range",
             "",
             "Peak RSS is each range subprocess's own high-water mark (`wait4` rusage `ru_maxrss`), "
-            "interpreter and imports included; the PostgreSQL server's memory is not in it.",
+            "interpreter and imports included; the PostgreSQL server's memory is not in it. "
+            "Input MB/s is the bytes of the ranges' slices (together the file) over the wall time.",
             "",
-            "| file users | ranges | ranges run (jobs) | users run | rows | slice bytes (max) | rows per range (max) | wall time | "
-            "CPU time client / server | users/s | peak RSS per range (max / mean) | load after |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+            "| backend | file users | ranges | ranges run (jobs) | users run | rows | slice bytes (max) | rows per range (max) | "
+            "wall time | CPU time client / server | users/s | input MB/s | peak RSS per range (max / mean) | load after |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         for r in s["runs"]:
+            backend = r.get("backend", "postgres")
+            mbs = r.get("bytes_per_second", r["bytes"] / r["wall_seconds"]) / 1e6
             lines.append(
-                f"| {r['file_users']:,} | {r['n_ranges']} | {r['ranges_run']} ({r['jobs']}) | {r['users']:,} | {r['rows']:,} | "
+                f"| {'PostgreSQL' if backend == 'postgres' else 'embedded'} | "
+                f"{r['file_users']:,} | {r['n_ranges']} | {r['ranges_run']} ({r['jobs']}) | {r['users']:,} | {r['rows']:,} | "
                 f"{r['max_range_bytes'] / 2**20:,.1f} MiB | {r['max_range_rows']:,} | {r['wall_seconds'] / 60:.1f} min | "
                 f"{_cpu(r, 60, 'min')} | "
-                f"{r['users_per_second']:,.0f} | {_gib(r['peak_rss_max'])} / {_gib(r['peak_rss_mean'])} | "
+                f"{r['users_per_second']:,.0f} | {mbs:,.1f} | {_gib(r['peak_rss_max'])} / {_gib(r['peak_rss_mean'])} | "
                 f"{_load(r['load_after'])} |"
             )
-        full = [r for r in s["runs"] if r["ranges_run"] == r["n_ranges"]]
+        full = [
+            r
+            for r in s["runs"]
+            if r["ranges_run"] == r["n_ranges"] and r.get("backend", "postgres") == "postgres"
+        ]
         big = max(full, key=lambda r: r["file_users"]) if full else None
         if big:
             c = big["classes"]
@@ -632,13 +657,26 @@ def render(results: dict) -> str:
                 f"Classified {c.get('Local', 0):,} Local and {c.get('Tourist', 0):,} Tourist users "
                 f"(1:{ratio:.2f}), {c.get('Unclassified', 0):,} Unclassified.",
             ]
-        shown = big or s["runs"][-1]
-        lines += [
-            "",
-            f"Stage seconds summed over the ranges of the {shown['file_users']:,}-user, {shown['n_ranges']}-range run: "
-            + ", ".join(f"{k} {v:.0f} s" for k, v in shown["stages"].items())
-            + ".",
+        embedded = [
+            r for r in s["runs"] if r.get("backend") == "embedded" and r["ranges_run"] == r["n_ranges"]
         ]
+        emb = max(embedded, key=lambda r: r["file_users"]) if embedded else None
+        if emb:
+            lines += [
+                "",
+                f"Embedded backend: {emb['file_users']:,} users in {emb['wall_seconds']:.0f} s "
+                f"(goal ≤ 60 s: **{'reached' if emb['wall_seconds'] <= 60 else 'not reached'}**), "
+                f"{emb['bytes'] / 1e9:.2f} GB of input at {emb['bytes_per_second'] / 1e6:.1f} MB/s; "
+                f"peak RSS per range {_gib(emb['peak_rss_max'])} (goal ≤ 1 GiB: "
+                f"**{'reached' if emb['peak_rss_max'] <= GIB else 'not reached'}**).",
+            ]
+        for shown in [r for r in (big, emb) if r] or [s["runs"][-1]]:
+            name = "PostgreSQL" if shown.get("backend", "postgres") == "postgres" else "embedded"
+            lines += [
+                "",
+                f"Stage seconds summed over the ranges of the {shown['file_users']:,}-user, {shown['n_ranges']}-range "
+                f"run ({name}): " + ", ".join(f"{k} {v:.0f} s" for k, v in shown["stages"].items()) + ".",
+            ]
     notes = results.get("notes")
     if notes:
         lines += ["", "### Not reached, and why", "", *[f"- {n}" for n in notes]]
@@ -699,6 +737,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--file", help=argparse.SUPPRESS)
     p.add_argument("--ranges", type=int, default=16, help=argparse.SUPPRESS)
     p.add_argument("--max-offshore-km", type=float, default=MAX_OFFSHORE_KM, help=argparse.SUPPRESS)
+    p.add_argument("--backend", choices=["postgres", "embedded"], default="postgres", help=argparse.SUPPRESS)
     return p
 
 
@@ -708,7 +747,12 @@ def main(argv: list[str] | None = None) -> dict | None:
         print(
             json.dumps(
                 range_worker(
-                    args.file, args.range_worker, args.ranges, args.database_url, args.max_offshore_km
+                    args.file,
+                    args.range_worker,
+                    args.ranges,
+                    args.database_url,
+                    args.max_offshore_km,
+                    args.backend,
                 )
             )
         )

@@ -107,48 +107,74 @@ def infer_home(
         raise ValueError(f"z must be finite and >= 0, got {z!r}")
     _require(per_country, ["user_guid", "country", "userdays"], "per_country")
     _require(per_user, ["user_guid", "total_userdays"], "per_user")
-    pc = per_country[["user_guid", "country", "userdays"]].copy()
-    pc["user_guid"] = pc["user_guid"].astype("str")
-    pc["country"] = pc["country"].astype("str")
-    pc["userdays"] = pd.to_numeric(pc["userdays"], errors="raise").astype(np.float64)
-    bad = ~np.isfinite(pc["userdays"].to_numpy()) | (pc["userdays"].to_numpy() < 0)
+    pc_guid = per_country["user_guid"].astype("str")
+    pc_country = per_country["country"].astype("str")
+    userdays = pd.to_numeric(per_country["userdays"], errors="raise").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(userdays) | (userdays < 0)
     if bad.any():
-        row = pc[bad].iloc[0]
+        i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"per_country: userdays must be finite and >= 0; user {row.user_guid!r}, country {row.country!r} has {row.userdays!r}"
+            f"per_country: userdays must be finite and >= 0; user {pc_guid.iloc[i]!r}, "
+            f"country {pc_country.iloc[i]!r} has {userdays[i]!r}"
         )
-    dup = pc.duplicated(["user_guid", "country"])
+    pu_guid = per_user["user_guid"].astype("str")
+    pu_total = per_user["total_userdays"].to_numpy(dtype=np.float64)
+
+    # Every user once (per_user first, then users with points only outside every country),
+    # numbered in code-point order of the guid, as a sort of the strings gives; each per-country
+    # row's user and country as integer codes (country codes follow the names, so equal
+    # user-days break by name). Hash lookups, not string sorts, except one sort of the users.
+    pu_index = pd.Index(pu_guid)
+    if pu_index.has_duplicates:
+        raise ValueError(f"per_user: duplicate user_guid {pu_index[pu_index.duplicated()][0]!r}")
+    pu_pos = pu_index.get_indexer(pd.Index(pc_guid))
+    if (pu_pos < 0).any():
+        raise ValueError(
+            f"per_country: user {pc_guid.iloc[int(np.flatnonzero(pu_pos < 0)[0])]!r} is missing from per_user"
+        )
+    users = pu_index.append(_users_of(no_country_users)).unique().sort_values()
+    pu_rank = users.get_indexer(pu_index)
+    user = pu_rank[pu_pos]
+    country, countries = pd.factorize(pc_country, sort=True)
+    pair = user.astype(np.int64) * max(len(countries), 1) + country
+    dup = pd.Index(pair).duplicated()
     if dup.any():
-        row = pc[dup].iloc[0]
-        raise ValueError(f"per_country: duplicate row for user {row.user_guid!r}, country {row.country!r}")
-    pu = per_user[["user_guid", "total_userdays"]].copy()
-    pu["user_guid"] = pu["user_guid"].astype("str")
-    if pu["user_guid"].duplicated().any():
+        i = int(np.flatnonzero(dup)[0])
         raise ValueError(
-            f"per_user: duplicate user_guid {pu.loc[pu['user_guid'].duplicated(), 'user_guid'].iloc[0]!r}"
-        )
-    unknown = ~pc["user_guid"].isin(pu["user_guid"])
-    if unknown.any():
-        raise ValueError(
-            f"per_country: user {pc.loc[unknown, 'user_guid'].iloc[0]!r} is missing from per_user"
+            f"per_country: duplicate row for user {pc_guid.iloc[i]!r}, country {pc_country.iloc[i]!r}"
         )
 
-    pc = pc.sort_values(["user_guid", "userdays", "country"], ascending=[True, False, True], kind="stable")
-    rank = pc.groupby("user_guid", sort=False).cumcount()
-    first = pc[rank == 0].set_index("user_guid")
-    second = pc[rank == 1].set_index("user_guid")
-    n_countries = pc.groupby("user_guid", sort=False).size()
+    order = np.lexsort((country, -userdays, user))
+    user, country, userdays = user[order], country[order], userdays[order]
+    starts = np.flatnonzero(np.r_[True, user[1:] != user[:-1]]) if len(user) else np.zeros(0, np.int64)
+    n_countries = np.bincount(user, minlength=len(users)).astype(np.int64)
+    seconds = starts[n_countries[user[starts]] > 1] + 1
 
-    users = pu["user_guid"].pipe(pd.Index).union(_users_of(no_country_users)).union(first.index)
-    out = pd.DataFrame(index=pd.Index(users, name="user_guid", dtype="str")).sort_index()
-    out["home_country"] = first["country"].reindex(out.index).astype(object)
-    out["home_userdays"] = first["userdays"].reindex(out.index).fillna(0.0).astype(np.float64)
-    out["total_userdays"] = pu.set_index("user_guid")["total_userdays"].reindex(out.index).astype(np.float64)
-    out["runner_up_country"] = second["country"].reindex(out.index).astype(object)
-    out["runner_up_userdays"] = second["userdays"].reindex(out.index).fillna(0.0).astype(np.float64)
-    out["n_countries"] = n_countries.reindex(out.index).fillna(0).astype(np.int64)
-    out["home_country"] = out["home_country"].where(out["home_country"].notna(), None)
-    out["runner_up_country"] = out["runner_up_country"].where(out["runner_up_country"].notna(), None)
+    n = len(users)
+    home_code = np.full(n, -1, np.int64)
+    home_code[user[starts]] = country[starts]
+    home_days = np.zeros(n)
+    home_days[user[starts]] = userdays[starts]
+    runner_code = np.full(n, -1, np.int64)
+    runner_code[user[seconds]] = country[seconds]
+    runner_days = np.zeros(n)
+    runner_days[user[seconds]] = userdays[seconds]
+    total = np.full(n, np.nan)
+    total[pu_rank] = pu_total
+    names = np.empty(len(countries) + 1, dtype=object)  # code -1 reads the None at the end
+    names[:-1] = np.asarray(countries, dtype=object)
+
+    out = pd.DataFrame(
+        {
+            "user_guid": pd.Series(users, dtype="str", copy=False),
+            "home_country": pd.Series(names[home_code], dtype=object),
+            "home_userdays": home_days,
+            "total_userdays": total,
+            "runner_up_country": pd.Series(names[runner_code], dtype=object),
+            "runner_up_userdays": runner_days,
+            "n_countries": n_countries,
+        }
+    )
 
     home, runner = out["home_userdays"].to_numpy(), out["runner_up_userdays"].to_numpy()
     has_country = out["n_countries"].to_numpy() > 0
@@ -168,7 +194,7 @@ def infer_home(
         default="classified",
     )
     out["status"] = pd.Series(status, index=out.index, dtype="str")
-    return out.reset_index()[HOME_COLUMNS]
+    return out[HOME_COLUMNS]
 
 
 def classify(home: pd.DataFrame, study_country: str = "Germany") -> pd.DataFrame:

@@ -129,3 +129,31 @@ def test_range_subprocesses_cover_every_user_and_report_peak_memory(tiny_userday
     assert run["users"] == tiny_userdays.n_users
     assert run["rows"] == tiny_userdays.n_rows
     assert all(r["peak_rss"] > 10 * 2**20 for r in run["ranges"])
+
+
+@pytest.mark.postgres
+def test_embedded_range_subprocesses_agree_with_postgres_and_render_their_own_goal_line(
+    tiny_userdays, hll_database_url
+):
+    pg = run_ranges(tiny_userdays.path, hll_database_url, 2, jobs=2)
+    emb = run_ranges(tiny_userdays.path, hll_database_url, 2, jobs=2, backend="embedded")
+    assert emb["backend"] == "embedded" and emb["server_cpu_seconds"] is None
+    assert (emb["users"], emb["rows"], emb["classes"]) == (pg["users"], pg["rows"], pg["classes"])
+    assert (
+        emb["bytes"]
+        == pg["bytes"]
+        == tiny_userdays.path.stat().st_size - len(tiny_userdays.path.read_bytes().split(b"\n", 1)[0]) - 1
+    )
+    for run in (pg, emb):
+        run["file_users"] = tiny_userdays.n_users
+    section = render(
+        {
+            "date": "today",
+            "machine": machine_info(hll_database_url),
+            "command": "cmd",
+            "scale": {"runs": [pg, emb]},
+        }
+    )
+    assert "| PostgreSQL | " in section and "| embedded | " in section
+    assert f"Embedded backend: {tiny_userdays.n_users:,} users in" in section
+    assert "run (embedded): read" in section and "run (PostgreSQL): read" in section

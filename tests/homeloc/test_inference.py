@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from homeloc_assets.inference import HOME_COLUMNS, classify, infer_home, summarise
 
@@ -210,3 +212,37 @@ def test_summary_without_tourists_or_locals():
     assert s["locals_per_tourist"] is None and s["ratio"] == "1:0.00"
     s = summarise(classify(infer_home(pc, _per_user(pc)), study_country="France"))
     assert s["n_local"] == 0 and s["ratio"] is None
+
+
+_GUIDS = st.text(alphabet="0123456789abcdefé", min_size=1, max_size=3)
+_COUNTRIES = st.sampled_from(["Germany", "France", "Italy", "Åland", "Côte d'Ivoire", "Spain"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(_GUIDS, _COUNTRIES, st.sampled_from([0.0, 1.0, 4.0, 5.0, 5.000244, 9.0, 30.0])),
+        max_size=40,
+        unique_by=lambda r: (r[0], r[1]),
+    ),
+    outside=st.lists(_GUIDS, max_size=5),
+    rule=st.sampled_from(["hll_error", "argmax"]),
+)
+def test_each_user_ranked_alone_gives_the_same_homes(rows, outside, rule):
+    """infer_home works on whole columns; ranking each user's countries on their own must agree."""
+    pc = _per_country([(u, c, d, 1) for u, c, d in rows])
+    home = infer_home(pc, _per_user(pc), outside, rule=rule).set_index("user_guid")
+    users = sorted({u for u, _, _ in rows} | set(outside))
+    assert list(home.index) == users
+    for u in users:
+        ranked = sorted(((-d, c) for v, c, d in rows if v == u))
+        got = home.loc[u]
+        assert got["n_countries"] == len(ranked)
+        assert got["home_country"] == (ranked[0][1] if ranked else None)
+        assert got["home_userdays"] == (-ranked[0][0] if ranked else 0.0)
+        assert got["runner_up_country"] == (ranked[1][1] if len(ranked) > 1 else None)
+        assert got["runner_up_userdays"] == (-ranked[1][0] if len(ranked) > 1 else 0.0)
+        if not ranked:
+            assert got["status"] == "no_country" and pd.isna(got["total_userdays"])
+        else:
+            assert got["total_userdays"] == sum(-d for d, _ in ranked)
