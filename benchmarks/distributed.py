@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -237,9 +238,14 @@ def _range_keys() -> list[str]:
 
 
 def tasks_taken(worker_dir: Path) -> int:
-    """Runs a worker executed, from its log."""
+    """Runs a worker took, from its log: the distinct ``execute_job`` tasks it received.
+
+    Received, not finished: Celery logs a task's "succeeded" line only after the run inside it
+    has recorded its success in the Dagster storage, so a count of finished tasks taken as soon
+    as every run has succeeded can miss the last one.
+    """
     text = (worker_dir / "worker.log").read_text(errors="replace")
-    return text.count("Task execute_job[") - text.count("] received")  # its "succeeded"/"failed" lines
+    return len(set(re.findall(r"Task execute_job\[([0-9a-f-]+)\] received", text)))
 
 
 def main(argv=None) -> int:
