@@ -1,11 +1,20 @@
 """2-D UMAP embedding of the classification matrix, with the reference workflow's parameters.
 
-UMAP's own neighbour search (pynndescent's NN-descent) is compiled by numba in every new
-process, and a Dagster run is a new process: on a Liverpool-size region the compilation took
-three times as long as the search and the layout together. Up to EXACT_KNN_MAX_ROWS rows the
-neighbours are therefore found exactly here, with BLAS, and handed to UMAP; NN-descent only
-approximates these same neighbours. Larger matrices keep NN-descent, whose compilation is then
-small beside the search.
+A Dagster run is a new process, and two things made UMAP slow there, both outside the layout
+itself (measured on random matrices of 58 columns, first call in a fresh process against a
+second call in the same process: 5,258 rows 13.7 s against 6.6 s, 3,000 rows 22.7 s against
+10.1 s, 800 rows 12.7 s against 1.3 s):
+
+- **Neighbours.** Below 4,096 rows UMAP measures every pair of rows through a numba metric
+  called from Python once per pair; above, pynndescent's NN-descent is compiled in every new
+  process. For the cosine metric the neighbours are found exactly here instead (BLAS, in
+  blocks) and handed to UMAP as ``precomputed_knn``, up to EXACT_KNN_MAX_ROWS rows: the same
+  neighbours as the all-pairs search, which NN-descent only approximates.
+- **Compilation.** Some of umap-learn's numba kernels (the layout epoch, the membership
+  strengths, the kNN smoothing) are not declared ``cache=True``, so numba compiles them in every
+  process. ``cache_umap_kernels`` turns numba's on-disk cache on for them before the first call,
+  as ``cache=True`` would have; the cache is keyed by the library's source files, so an upgrade
+  recompiles.
 """
 
 from __future__ import annotations
@@ -66,10 +75,40 @@ def cosine_knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def neighbour_search(n_rows: int, metric: str = "cosine", forced: bool = False) -> str:
-    """How umap_embedding finds the neighbours of n_rows rows: 'all pairs (UMAP)', 'exact' or 'NN-descent'."""
+    """How umap_embedding finds the neighbours of n_rows rows: 'exact' (cosine, up to
+    EXACT_KNN_MAX_ROWS rows), else UMAP's own: 'all pairs (UMAP)' below UMAP_SMALL_ROWS rows
+    unless ``forced`` (UMAP's force_approximation_algorithm), 'NN-descent' otherwise."""
+    if metric == "cosine" and n_rows <= EXACT_KNN_MAX_ROWS:
+        return "exact"
     if n_rows < UMAP_SMALL_ROWS and not forced:
         return "all pairs (UMAP)"
-    return "exact" if metric == "cosine" and n_rows <= EXACT_KNN_MAX_ROWS else "NN-descent"
+    return "NN-descent"
+
+
+_UMAP_KERNEL_MODULES = ("umap.layouts", "umap.umap_", "umap.utils", "umap.distances", "umap.sparse")
+
+
+def cache_umap_kernels() -> list[str]:
+    """Turn numba's on-disk cache on for umap-learn's jitted functions that lack it; their names.
+
+    Only functions not compiled yet in this process are changed (a function compiled before
+    keeps its in-memory code); calling this twice changes nothing the second time. Relies on
+    numba's ``Dispatcher.enable_caching``, which ``numba.njit(cache=True)`` itself calls.
+    """
+    import importlib
+
+    from numba.core.caching import NullCache
+    from numba.core.dispatcher import Dispatcher
+
+    changed = []
+    for name in _UMAP_KERNEL_MODULES:
+        module = importlib.import_module(name)
+        for attr, obj in vars(module).items():
+            cache = getattr(obj, "_cache", None)  # set by numba's Dispatcher.__init__
+            if isinstance(obj, Dispatcher) and isinstance(cache, NullCache) and not obj.signatures:
+                obj.enable_caching()
+                changed.append(f"{name}.{attr}")
+    return changed
 
 
 def umap_embedding(X: np.ndarray, **params) -> np.ndarray:
@@ -84,6 +123,7 @@ def umap_embedding(X: np.ndarray, **params) -> np.ndarray:
         )
     import umap  # deferred: importing umap compiles numba code
 
+    cache_umap_kernels()
     options = {**UMAP_DEFAULTS, **params}
     options["n_neighbors"] = min(options["n_neighbors"], max(X.shape[0] - 1, 2))
     X32 = np.asarray(X, dtype=np.float32)
