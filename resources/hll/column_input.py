@@ -52,9 +52,15 @@ def column_buffer(values: list[object]) -> tuple[bytes | np.ndarray, np.ndarray,
     bytes or a uint8 array ending in PADDING zero bytes. Raises RowError for a bad value."""
     column = np.asarray(values, dtype=object).reshape(-1)
     is_null = pd.isna(column)
-    fast = _clean_hex(column[~is_null].tolist(), is_null)
+    present = column[~is_null].tolist()
+    fast = _clean_hex(present, is_null)
     if fast is not None:
         return fast
+    if present and pd.api.types.infer_dtype(present, skipna=False) == "bytes":
+        # Stored bytes, as the userday reader hands them over: one join, no per-value loop.
+        lengths = np.zeros(column.size, dtype=np.int64)
+        lengths[~is_null] = np.fromiter(map(len, present), dtype=np.int64, count=len(present))
+        return b"".join([*present, bytes(PADDING)]), np.cumsum(lengths) - lengths, lengths, is_null
     blobs: list[bytes] = []
     lengths = np.zeros(column.size, dtype=np.int64)
     for i in np.flatnonzero(~is_null).tolist():
