@@ -1,9 +1,8 @@
 """2-D UMAP embedding of the classification matrix, with the reference workflow's parameters.
 
 A Dagster run is a new process, and two things made UMAP slow there, both outside the layout
-itself (measured on random matrices of 58 columns, first call in a fresh process against a
-second call in the same process: 5,258 rows 13.7 s against 6.6 s, 3,000 rows 22.7 s against
-10.1 s, 800 rows 12.7 s against 1.3 s):
+itself (`make bench-region`: `cluster_embedding` of the Liverpool-size region took 13.0 s warm
+before, 7.8 s after, on two 2-core machines of different CPUs):
 
 - **Neighbours.** Below 4,096 rows UMAP measures every pair of rows through a numba metric
   called from Python once per pair; above, pynndescent's NN-descent is compiled in every new
@@ -92,7 +91,9 @@ def cache_umap_kernels() -> list[str]:
     """Turn numba's on-disk cache on for umap-learn's jitted functions that lack it; their names.
 
     Only functions not compiled yet in this process are changed (a function compiled before
-    keeps its in-memory code); calling this twice changes nothing the second time. Relies on
+    keeps its in-memory code); calling this twice changes nothing the second time. Where numba
+    finds no writable cache folder (NUMBA_CACHE_DIR, the package's __pycache__, the user's
+    cache) nothing more is changed and the kernels compile in each process, as before. Relies on
     numba's ``Dispatcher.enable_caching``, which ``numba.njit(cache=True)`` itself calls.
     """
     import importlib
@@ -106,7 +107,10 @@ def cache_umap_kernels() -> list[str]:
         for attr, obj in vars(module).items():
             cache = getattr(obj, "_cache", None)  # set by numba's Dispatcher.__init__
             if isinstance(obj, Dispatcher) and isinstance(cache, NullCache) and not obj.signatures:
-                obj.enable_caching()
+                try:
+                    obj.enable_caching()
+                except RuntimeError:  # numba found no writable cache folder: compile per process
+                    return changed
                 changed.append(f"{name}.{attr}")
     return changed
 

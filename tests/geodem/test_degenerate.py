@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from geodem_assets import clustering, plots
-from geodem_assets.checks import cluster_sizes
+from geodem_assets.checks import cluster_sizes, min_supergroup_oas
 from geodem_assets.embedding import TooFewRowsForEmbedding, umap_embedding
 from geodem_assets.kmeans import fast_kmeans, fast_kmeans_range, nonempty
 
@@ -115,3 +115,10 @@ def test_umap_refuses_fewer_than_three_rows(rows):
     X = np.random.default_rng(0).uniform(size=(rows, 4))
     with pytest.raises(TooFewRowsForEmbedding, match=f"at least 3 rows.*got shape \\({rows}, 4\\)"):
         umap_embedding(X)
+
+
+@pytest.mark.parametrize("n_oas, fewest", [(100, 2), (5_258, 52), (50_000, 500), (239_023, 500)])
+def test_a_supergroup_is_tiny_below_one_percent_or_below_enough_oas_for_a_nation(n_oas, fewest):
+    # A national supergroup of 2,371 OAs (0.99 % of the UK) is a real neighbourhood type, not a
+    # degenerate split; a regional one of 40 OAs out of 5,258 is.
+    assert min_supergroup_oas(n_oas) == fewest
