@@ -180,8 +180,9 @@ def region_output_areas(
         )
     # The first map: the region's OAs before any clustering, to check it is the region meant.
     lad_names = dict(zip(lads["LAD22CD"], lads["LAD22NM"]))
+    outputs.remove("geodem", region.slug, maps.OUTPUT_AREAS_MAP)  # a region too large for one gets none
     with outputs.writing("geodem", region.slug) as folder:
-        maps.write_offline_map(
+        refused = maps.write_offline_map(
             folder / maps.OUTPUT_AREAS_MAP,
             geo[["OA", "geometry"]],
             [maps.MapLevel("Local Authority Districts", table.set_index("OA")["LAD22CD"], lad_names)],
@@ -195,8 +196,10 @@ def region_output_areas(
             layers=[("Local Authority Districts", "LAD22CD")],
             columns=["OA", "LAD22CD", "LAD22NM"],
         )
-    metadata["map_file"] = dg.MetadataValue.path(
-        outputs.location("geodem", region.slug, maps.OUTPUT_AREAS_MAP)
+    metadata["map_file"] = (
+        dg.MetadataValue.text(refused)
+        if refused
+        else dg.MetadataValue.path(outputs.location("geodem", region.slug, maps.OUTPUT_AREAS_MAP))
     )
     metadata["kepler_map_file"] = dg.MetadataValue.path(
         outputs.location("geodem", region.slug, maps.OUTPUT_AREAS_KEPLER)
@@ -759,6 +762,7 @@ def classification_exports(
     slug = region.slug
     # Clustergrams of an earlier run with more supergroups would otherwise stay beside the new ones.
     outputs.remove_matching("geodem", slug, pattern="clustergram_*.png")
+    outputs.remove("geodem", slug, "map_offline.html")  # a region too large for one gets none
     with outputs.writing("geodem", slug) as folder:
         written, table = _write_exports(folder, region, warehouse)
         sizes = {name: (folder / name).stat().st_size for name in written}
@@ -812,7 +816,7 @@ def _write_exports(folder: Path, region, warehouse: Warehouse) -> tuple[list[str
     title = f"{region.name} geodemographic classification"
     exports.write_kepler_map(folder / "map.html", geo, table, title)
     indexed = table.set_index("OA")
-    maps.write_offline_map(
+    offline_refused = maps.write_offline_map(
         folder / "map_offline.html",
         geo,
         [
@@ -845,7 +849,8 @@ def _write_exports(folder: Path, region, warehouse: Warehouse) -> tuple[list[str
     )
     for gram in grams:
         workshop.write_clustergram_png(folder / gram.file, gram)
-    return [*exports.EXPORT_FILES, *workshop.WORKSHOP_FILES, *(g.file for g in grams[1:]), *prompts], table
+    files = [f for f in exports.EXPORT_FILES if not (offline_refused and f == "map_offline.html")]
+    return [*files, *workshop.WORKSHOP_FILES, *(g.file for g in grams[1:]), *prompts], table
 
 
 assets = [

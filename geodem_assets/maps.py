@@ -25,6 +25,21 @@ OUTPUT_AREAS_KEPLER = "output_areas_map_kepler.html"  # the same OAs in Kepler.g
 # region, so the file stays a few MB for a city region.
 OFFLINE_MAP_TOLERANCE_M = 10.0
 OFFLINE_MAP_PIXELS = 20_000
+# Above this many OAs no offline map is written: every OA is an SVG path in the page, and on
+# the UK's 239,023 detailed OAs the two maps took 849 s of a run and would not open usably in a
+# browser. Every region of regions.yaml but `uk` is below it (Scotland about 46,000 OAs); the
+# GeoPackage and the Kepler.gl map carry the larger ones.
+OFFLINE_MAP_MAX_OAS = 50_000
+
+
+def offline_map_refused(n_oas: int) -> str | None:
+    """Why no offline map is written for ``n_oas`` OAs (above OFFLINE_MAP_MAX_OAS), else None."""
+    if n_oas <= OFFLINE_MAP_MAX_OAS:
+        return None
+    return (
+        f"not written: {n_oas:,} OAs is above {OFFLINE_MAP_MAX_OAS:,}, beyond what a self-contained "
+        "HTML map draws usably; open classification.gpkg in a GIS or the Kepler.gl map"
+    )
 
 
 # Qualitative colours: Plotly's "Dark24" then "Light24", enough for every subgroup of a usual
@@ -149,8 +164,15 @@ def offline_map_figure(geo, levels: list[MapLevel], title: str, tolerance_m: flo
     return fig
 
 
-def write_offline_map(path: Path, geo, levels: list[MapLevel], title: str) -> None:
+def write_offline_map(path: Path, geo, levels: list[MapLevel], title: str) -> str | None:
     """Write `offline_map_figure` as one HTML file with plotly.js inlined (no script, stylesheet
-    or tile fetched from the network; plotly.js itself is about 4.8 MB of it)."""
+    or tile fetched from the network; plotly.js itself is about 4.8 MB of it).
+
+    Returns None, or, for more than OFFLINE_MAP_MAX_OAS OAs, writes nothing and returns why
+    (`offline_map_refused`)."""
+    refused = offline_map_refused(len(geo))
+    if refused:
+        return refused
     fig = offline_map_figure(geo, levels, title)
     fig.write_html(path, include_plotlyjs=True, full_html=True, config={"displaylogo": False})
+    return None

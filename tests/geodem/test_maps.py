@@ -134,3 +134,17 @@ def test_bad_levels_are_refused():
     stranger = pd.Series(["A"], index=["W99999999"])
     with pytest.raises(ValueError, match="no OA of the map has a code at level 'Supergroups'"):
         maps.offline_map_figure(geo, [maps.MapLevel("Supergroups", stranger, {})], "t")
+
+
+def test_no_offline_map_above_the_limit_and_the_reason_names_the_count(tmp_path, monkeypatch):
+    monkeypatch.setattr(maps, "OFFLINE_MAP_MAX_OAS", 3)
+    geo = gpd.GeoDataFrame(
+        {"OA": [f"E0{i}" for i in range(4)]},
+        geometry=[shapely.box(i, 0, i + 1, 1) for i in range(4)],
+        crs="EPSG:27700",
+    )
+    level = maps.MapLevel("LADs", pd.Series(["a", "a", "b", "b"], index=geo["OA"]), {})
+    why = maps.write_offline_map(tmp_path / "m.html", geo, [level], "t")
+    assert why is not None and "4 OAs is above 3" in why and not (tmp_path / "m.html").exists()
+    assert maps.write_offline_map(tmp_path / "m.html", geo.iloc[:3], [level], "t") is None
+    assert (tmp_path / "m.html").exists()
