@@ -324,6 +324,21 @@ def render(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _shown_args(args: list[str]) -> list[str]:
+    """The command line as recorded in RESULTS.md: folders and files as DIR / FILE, never a
+    path of the machine it ran on."""
+    shown, hide = [], {"--work": "DIR", "--profile": "DIR", "--output": "FILE"}
+    for i, arg in enumerate(args):
+        flag, _, value = arg.partition("=")
+        if value and flag in hide:
+            shown.append(f"{flag}={hide[flag]}")
+        elif i and args[i - 1] in hide:
+            shown.append(hide[args[i - 1]])
+        else:
+            shown.append(arg)
+    return shown
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -381,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
             detail=args.detail,
         )
         result["command"] = "python -m benchmarks.bench_region " + " ".join(
-            argv if argv is not None else sys.argv[1:]
+            _shown_args(argv if argv is not None else sys.argv[1:])
         )
         (work / "result.json").write_text(json.dumps(result, indent=1))
         section = render(result)
