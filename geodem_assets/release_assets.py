@@ -50,7 +50,7 @@ def release_changes(
     if previous.empty:
         # Nothing to compare yet: leave no stale comparison of another release behind.
         for name in (CHANGED_OAS_FILE, TRANSITIONS_FILE):
-            outputs.remove_matching("geodem", slug, pattern=name)
+            outputs.remove("geodem", slug, name)
         warehouse.replace_partition("cluster_transitions", REGION, slug, transitions.empty_transition_table())
         return dg.MaterializeResult(
             metadata={
