@@ -85,8 +85,9 @@ def _rings_xy(geoms: np.ndarray, decimals: int) -> tuple[list, list]:
     return xs, ys
 
 
-def offline_map_figure(geo, levels: list[MapLevel], title: str, tolerance_m: float | None = None):
-    """A Plotly figure of OA polygons coloured by code, one trace per code, one level visible.
+def offline_map_figure(geo, levels: list[MapLevel], title: str, tolerance_m: float | None = None) -> dict:
+    """A Plotly figure, as a plain dict ({"data": [...], "layout": {...}}), of OA polygons
+    coloured by code, one trace per code, one level visible.
 
     geo: GeoDataFrame with columns OA and geometry in a projected CRS in metres (EPSG:27700);
     levels: one or more `MapLevel`s (a dropdown switches between them when there are several);
@@ -94,9 +95,11 @@ def offline_map_figure(geo, levels: list[MapLevel], title: str, tolerance_m: flo
     Each code is one filled trace named "code name": the legend and the hover show the names
     (hovering a polygon shows its cluster; holes are drawn filled, as web maps of OAs usually
     are). Raises ValueError when `levels` is empty or no OA of `geo` has a code.
-    """
-    import plotly.graph_objects as go
 
+    Built as plain data rather than `plotly.graph_objects`: Plotly validates a list-valued x or
+    y element by element, which was most of a map's time for a city region (the rings are
+    hundreds of thousands of numbers). `go.Figure(offline_map_figure(...))` validates it.
+    """
     if not levels:
         raise ValueError("offline_map_figure: give at least one level")
     geoms = geo.geometry.to_numpy()
@@ -104,64 +107,62 @@ def offline_map_figure(geo, levels: list[MapLevel], title: str, tolerance_m: flo
         tolerance_m = max(OFFLINE_MAP_TOLERANCE_M, map_tolerance(geoms, OFFLINE_MAP_PIXELS))
     simple = pd.Series(display_geometries(geoms, tolerance_m), index=geo["OA"].to_numpy())
     palette = _palette()
-    fig = go.Figure()
+    data: list[dict] = []
     visibility: list[list[bool]] = []
     for i, level in enumerate(levels):
         codes = level.codes.reindex(simple.index).dropna()
         if codes.empty:
             raise ValueError(f"offline_map_figure: no OA of the map has a code at level {level.label!r}")
-        first = len(fig.data)
+        first = len(data)
         for j, code in enumerate(sorted(codes.unique(), key=str)):
             members = codes.index[codes.to_numpy() == code]
             xs, ys = _rings_xy(simple.loc[members].to_numpy(), decimals=0)
             label = f"{code} {level.names.get(code, '')}".strip() + f" ({len(members)} OAs)"
-            fig.add_trace(
-                go.Scatter(
-                    x=xs,
-                    y=ys,
-                    mode="lines",
-                    fill="toself",
-                    fillcolor=palette[j % len(palette)],
-                    line={"width": 0.3, "color": "white"},
-                    name=label,
-                    legendgroup=level.label,
-                    legendgrouptitle_text=level.label,
-                    hoveron="fills",
-                    hoverinfo="name",
-                    hoverlabel={"namelength": -1},
-                    opacity=0.85,
-                    visible=i == 0,
-                )
-            )
-        visibility.append([first <= t < len(fig.data) for t in range(len(fig.data))])
-    total = len(fig.data)
-    visibility = [v + [False] * (total - len(v)) for v in visibility]
-    fig.update_layout(
-        title=title,
-        xaxis={"visible": False},
-        yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1},
-        plot_bgcolor="white",
-        height=800,
-        legend={"itemsizing": "constant"},
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-    )
-    if len(levels) > 1:
-        fig.update_layout(
-            title={"text": title, "x": 0.5, "xanchor": "center"},  # clear of the dropdown at the left
-            updatemenus=[
+            data.append(
                 {
-                    "type": "dropdown",
-                    "x": 0.0,
-                    "y": 1.06,
-                    "xanchor": "left",
-                    "buttons": [
-                        {"label": level.label, "method": "update", "args": [{"visible": visible}]}
-                        for level, visible in zip(levels, visibility)
-                    ],
+                    "type": "scatter",
+                    "x": xs,
+                    "y": ys,
+                    "mode": "lines",
+                    "fill": "toself",
+                    "fillcolor": palette[j % len(palette)],
+                    "line": {"width": 0.3, "color": "white"},
+                    "name": label,
+                    "legendgroup": level.label,
+                    "legendgrouptitle": {"text": level.label},
+                    "hoveron": "fills",
+                    "hoverinfo": "name",
+                    "hoverlabel": {"namelength": -1},
+                    "opacity": 0.85,
+                    "visible": i == 0,
                 }
-            ],
-        )
-    return fig
+            )
+        visibility.append([first <= t < len(data) for t in range(len(data))])
+    visibility = [v + [False] * (len(data) - len(v)) for v in visibility]
+    layout: dict = {
+        "title": {"text": title},
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False, "scaleanchor": "x", "scaleratio": 1},
+        "plot_bgcolor": "white",
+        "height": 800,
+        "legend": {"itemsizing": "constant"},
+        "margin": {"l": 10, "r": 10, "t": 60, "b": 10},
+    }
+    if len(levels) > 1:
+        layout["title"] = {"text": title, "x": 0.5, "xanchor": "center"}  # clear of the dropdown
+        layout["updatemenus"] = [
+            {
+                "type": "dropdown",
+                "x": 0.0,
+                "y": 1.06,
+                "xanchor": "left",
+                "buttons": [
+                    {"label": level.label, "method": "update", "args": [{"visible": visible}]}
+                    for level, visible in zip(levels, visibility)
+                ],
+            }
+        ]
+    return {"data": data, "layout": layout}
 
 
 def write_offline_map(path: Path, geo, levels: list[MapLevel], title: str) -> str | None:
@@ -173,6 +174,14 @@ def write_offline_map(path: Path, geo, levels: list[MapLevel], title: str) -> st
     refused = offline_map_refused(len(geo))
     if refused:
         return refused
-    fig = offline_map_figure(geo, levels, title)
-    fig.write_html(path, include_plotlyjs=True, full_html=True, config={"displaylogo": False})
+    import plotly.io as pio
+
+    pio.write_html(
+        offline_map_figure(geo, levels, title),
+        path,
+        include_plotlyjs=True,
+        full_html=True,
+        config={"displaylogo": False},
+        validate=False,  # built as plain data; tests validate it through go.Figure
+    )
     return None

@@ -95,14 +95,64 @@ def embedding_scatter(xy: np.ndarray, codes: np.ndarray) -> str:
     return figure_markdown(fig, "UMAP")
 
 
+def polygon_paths(geoms: np.ndarray, groups: np.ndarray, n_groups: int) -> list:
+    """One matplotlib compound Path per group of polygons, for drawing thousands of them at once.
+
+    geoms (n,) Polygons/MultiPolygons (None and empty ones draw nothing); groups (n,) ints in
+    0..n_groups-1. Returns n_groups `matplotlib.path.Path`s, a group without polygons an empty
+    path. Rings are oriented (exteriors counter-clockwise, holes clockwise) so matplotlib's
+    non-zero fill cuts each hole, and a polygon inside another's hole is filled as its own group.
+
+    Drawing one PathPatch per polygon (geopandas' `GeoDataFrame.plot`) costs a Python object
+    per polygon; a compound path per colour builds the same picture from a few NumPy arrays.
+    """
+    import shapely
+    from matplotlib.path import Path as MplPath
+
+    geoms = np.asarray(geoms, dtype=object)
+    groups = np.asarray(groups)
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    parts = shapely.orient_polygons(parts, exterior_cw=False)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    xy, vertex_ring = shapely.get_coordinates(rings, return_index=True)
+    codes = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
+    if len(xy):
+        starts = np.flatnonzero(np.r_[True, vertex_ring[1:] != vertex_ring[:-1]])
+        codes[starts] = MplPath.MOVETO
+        codes[np.r_[starts[1:] - 1, len(xy) - 1]] = MplPath.CLOSEPOLY
+    vertex_group = groups[part_of[ring_of[vertex_ring]]] if len(xy) else np.zeros(0, dtype=int)
+    out = []
+    for g in range(n_groups):
+        mine = vertex_group == g
+        out.append(MplPath(xy[mine], codes[mine]) if mine.any() else MplPath(np.zeros((0, 2))))
+    return out
+
+
+def _draw_polygons(ax, geoms: np.ndarray, groups: np.ndarray, colors: list) -> None:
+    """Fill geoms on ax, polygon i in colors[groups[i]]; equal scales, no axes."""
+    from matplotlib.collections import PathCollection
+
+    paths = polygon_paths(geoms, groups, len(colors))
+    ax.add_collection(PathCollection(paths, facecolors=colors, linewidths=0))
+    ax.autoscale_view()
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+
+
 def cluster_map(gdf, column: str) -> str:
-    """A static map of gdf coloured by column; outlines simplified to the figure's resolution."""
+    """A static map of gdf coloured by column (categories in sorted order, tab10's colours,
+    repeating after ten); outlines simplified to the figure's resolution."""
+    from matplotlib.patches import Patch
+
     from geodem_assets.display import static_map_geometries
 
-    gdf = gdf.set_geometry(static_map_geometries(gdf.geometry.to_numpy()), crs=gdf.crs)
+    geoms = static_map_geometries(gdf.geometry.to_numpy())
+    categories, groups = np.unique(gdf[column].astype(str).to_numpy(), return_inverse=True)
+    tab10 = plt.get_cmap("tab10")
+    colors = [tab10(i % 10) for i in range(len(categories))]
     fig, ax = plt.subplots(figsize=(6, 6))
-    gdf.plot(column=column, ax=ax, categorical=True, legend=True, linewidth=0, cmap="tab10")
-    ax.set_axis_off()
+    _draw_polygons(ax, geoms, groups, colors)
+    ax.legend(handles=[Patch(color=c, label=name) for c, name in zip(colors, categories)], fontsize=8)
     ax.set_title(f"{column} map")
     return figure_markdown(fig, f"{column} map")
 
@@ -111,13 +161,10 @@ def poor_fit_map(gdf, poor: pd.Series, title: str) -> str:
     """A static map of the OAs (gdf: OA, geometry), those flagged in `poor` (bool per OA) in red."""
     from geodem_assets.display import static_map_geometries
 
-    gdf = gdf.set_geometry(static_map_geometries(gdf.geometry.to_numpy()), crs=gdf.crs)
+    geoms = static_map_geometries(gdf.geometry.to_numpy())
     flagged = poor.reindex(gdf["OA"]).fillna(False).to_numpy(dtype=bool)
     fig, ax = plt.subplots(figsize=(6, 6))
-    gdf[~flagged].plot(ax=ax, color="#d9d9d9", linewidth=0)
-    if flagged.any():
-        gdf[flagged].plot(ax=ax, color="#d62728", linewidth=0)
-    ax.set_axis_off()
+    _draw_polygons(ax, geoms, flagged.astype(int), ["#d9d9d9", "#d62728"])
     ax.set_title(f"{title}: {int(flagged.sum())} of {len(gdf)} OAs fit poorly (red)", fontsize=9)
     return figure_markdown(fig, "poorly fitting OAs")
 

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 import shapely
 
@@ -107,16 +108,17 @@ def test_offline_map_has_no_network_references_and_every_name(tmp_path):
 
 def test_dropdown_switches_between_levels():
     geo = _region()
-    fig = maps.offline_map_figure(geo, _levels(geo), "t")
+    fig = go.Figure(maps.offline_map_figure(geo, _levels(geo), "t"))  # validates the plain data
     buttons = fig.layout.updatemenus[0].buttons
     assert [b.label for b in buttons] == ["Supergroups", "Subgroups"]
     assert buttons[0].args[0]["visible"] == [True] * 3 + [False] * 4
     assert buttons[1].args[0]["visible"] == [False] * 3 + [True] * 4
+    assert fig.data[0].legendgrouptitle.text == "Supergroups"
 
 
 def test_display_simplification_only_reduces_what_is_drawn():
     geo = _region()
-    fig = maps.offline_map_figure(geo, _levels(geo)[:1], "t", tolerance_m=20.0)
+    fig = go.Figure(maps.offline_map_figure(geo, _levels(geo)[:1], "t", tolerance_m=20.0))
     drawn = sum(len(t.x) - t.x.count(None) for t in fig.data)
     assert drawn < shapely.get_num_coordinates(geo.geometry.to_numpy()).sum()
     assert not fig.layout.updatemenus  # one level: no dropdown
