@@ -7,8 +7,9 @@ Five criteria read the k-means fits of a clustergram (k = 1..max_k) and each nam
   Raghavan 2011; yellowbrick's KElbowVisualizer locates elbows the same way). The OAC teams
   read the clustergram and the within-cluster distances for this bend (Vickers and Rees 2007;
   Gale, Singleton, Bates and Longley 2016; Wyszomierski et al. 2024 for OAC 2021).
-- silhouette: the k of the highest mean silhouette (Rousseeuw 1987), scikit-learn's
-  silhouette_score on a sample of rows for large n.
+- silhouette: the k of the highest mean silhouette (Rousseeuw 1987): scikit-learn's
+  silhouette_score, on the same sample of rows for large n, computed for every k in one pass
+  (`silhouettes`).
 - calinski_harabasz: the k of the highest Calinski-Harabasz score (1974), scikit-learn.
 - davies_bouldin: the k of the lowest Davies-Bouldin index (1979), scikit-learn.
 - gap: the gap statistic (Tibshirani, Walther and Hastie 2001) with uniform references over the
@@ -151,6 +152,70 @@ def gap_statistic(
     )
 
 
+def silhouettes(
+    X: np.ndarray, labels: dict[int, np.ndarray], *, sample_size: int | None = None, seed: int = 507
+) -> dict[int, float]:
+    """The mean silhouette (Rousseeuw 1987) of every labelling, from one pass over the distances.
+
+    X (n, p); labels k -> (n,) cluster labels, each with at least 2 and at most n - 1 distinct
+    values among the rows scored (ValueError naming the k otherwise). With `sample_size` the
+    rows scored are scikit-learn's sample for that size and `seed`
+    (`RandomState(seed).permutation(n)[:sample_size]`), so each value equals
+    `sklearn.metrics.silhouette_score(X, labels[k], sample_size=sample_size, random_state=seed)`
+    to rounding; a point alone in its cluster scores 0, as there.
+
+    scikit-learn computes the pairwise distances once per labelling; here each block of rows'
+    Euclidean distances (the same expansion, ||x||² - 2 x·y + ||y||², clipped at 0) is
+    multiplied once by the one-hot matrix of every labelling at once, so a clustergram's k = 2..9
+    costs about one silhouette. Memory: a block of about 64 MB plus (rows scored) × (sum of k).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    rows = np.arange(X.shape[0])
+    if sample_size is not None:
+        rows = np.random.RandomState(seed).permutation(X.shape[0])[:sample_size]
+    Xs = X[rows]
+    m = len(Xs)
+    ks = list(labels)
+    codes, sizes, offsets = [], [], [0]
+    for k in ks:
+        uniq, inverse = np.unique(np.asarray(labels[k])[rows], return_inverse=True)
+        if not 2 <= len(uniq) <= m - 1:
+            raise ValueError(
+                f"silhouette of k = {k}: {len(uniq)} distinct labels among {m} rows (needs 2 to {m - 1})"
+            )
+        codes.append(inverse)
+        sizes.append(np.bincount(inverse).astype(np.float64))
+        offsets.append(offsets[-1] + len(uniq))
+    onehot = np.zeros((m, offsets[-1]))
+    for inverse, start in zip(codes, offsets):
+        onehot[np.arange(m), start + inverse] = 1.0
+    sums = np.empty_like(onehot)  # distance of each row to every cluster of every labelling, summed
+    norms = np.einsum("ij,ij->i", Xs, Xs)
+    block = max(1, 8_000_000 // max(m, 1))
+    for start in range(0, m, block):
+        stop = min(start + block, m)
+        d = Xs[start:stop] @ Xs.T
+        d *= -2.0
+        d += norms[start:stop, None]
+        d += norms[None, :]
+        np.maximum(d, 0.0, out=d)
+        d[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        np.sqrt(d, out=d)
+        sums[start:stop] = d @ onehot
+    out = {}
+    every = np.arange(m)
+    for k, inverse, size, start, stop in zip(ks, codes, sizes, offsets, offsets[1:]):
+        total = sums[:, start:stop]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = total[every, inverse] / (size[inverse] - 1.0)
+            mean_to = total / size
+            mean_to[every, inverse] = np.inf
+            b = mean_to.min(axis=1)
+            s = np.nan_to_num((b - a) / np.maximum(a, b))
+        out[k] = float(s.mean())
+    return out
+
+
 def _best(values: dict[int, float], highest: bool) -> int | None:
     finite = {k: v for k, v in values.items() if np.isfinite(v)}
     if not finite:
@@ -174,19 +239,19 @@ def criteria(
     silhouette, Calinski-Harabasz and Davies-Bouldin need 2 <= k < n and at least two labels
     used; a k without them has no value. Silhouette on `score_sample` rows at most.
     """
-    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
     ks = sorted(labels)
     n = X.shape[0]
-    sil, ch, db = {}, {}, {}
+    ch, db = {}, {}
     for k in ks:
         used = len(np.unique(labels[k]))
         if k < 2 or used < 2 or used >= n:
             continue
-        size = min(score_sample, n) if n > score_sample else None
-        sil[k] = float(silhouette_score(X, labels[k], sample_size=size, random_state=seed))
         ch[k] = float(calinski_harabasz_score(X, labels[k]))
         db[k] = float(davies_bouldin_score(X, labels[k]))
+    sample = score_sample if n > score_sample else None
+    sil = silhouettes(X, {k: labels[k] for k in ch}, sample_size=sample, seed=seed) if ch else {}
     elbow_k, elbow_d = kneedle_elbow(ks, [inertia[k] for k in ks])
     out = [
         Criterion("elbow", elbow_d, elbow_k, None if elbow_k else "needs at least 3 k and a falling inertia"),

@@ -75,3 +75,25 @@ def _criteria(**best):
 def test_vote_and_its_tie_rules(best, k, words):
     suggestion = choose_k.vote(_criteria(**best), list(range(1, 10)))
     assert suggestion.k == k and words in suggestion.reason, suggestion.reason
+
+
+@pytest.mark.parametrize("n, sample", [(300, None), (1_000, 400), (57, None)])
+def test_silhouettes_of_every_k_equal_scikit_learns_one_by_one(n, sample):
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(n)
+    X = np.vstack([rng.normal(c, 1.0, size=(n // 3 + 1, 4)) for c in (0.0, 3.0, 6.0)])[:n]
+    X[1] = X[0]  # a duplicate row: a distance of exactly 0
+    labels = {k: rng.integers(0, k, size=n) for k in range(2, 8)}
+    labels[3] = np.repeat([0, 1, 2], [n - 2, 1, 1])  # two points alone in their clusters
+    labels[4] = labels[4] * 10 + 7  # labels need not be 0..k-1
+    got = choose_k.silhouettes(X, labels, sample_size=sample, seed=11)
+    for k, y in labels.items():
+        want = silhouette_score(X, y, sample_size=sample, random_state=11)
+        assert got[k] == pytest.approx(want, rel=1e-9, abs=1e-12), k
+
+
+def test_silhouettes_name_a_labelling_with_one_cluster():
+    X = np.arange(20.0).reshape(10, 2)
+    with pytest.raises(ValueError, match="k = 2: 1 distinct labels among 10 rows"):
+        choose_k.silhouettes(X, {2: np.zeros(10, dtype=int)})
