@@ -27,6 +27,7 @@ from geodem_assets import (
 )
 from geodem_assets.census import NO_BOUNDARY, NO_CENSUS_ROW, numeric_variables, read_release
 from geodem_assets.config import ClusterConfig, DiagnosticsConfig, EmbeddingConfig
+from geodem_assets.display import web_map_geometries
 from geodem_assets.embedding import UMAP_DEFAULTS, TooFewRowsForEmbedding, neighbour_search, umap_embedding
 from geodem_assets.geography import assign_lads, intersects_count, region_oas
 from geodem_assets.tables import REGION, from_wkb_frame, present_levels, to_wkb_frame, wide
@@ -178,23 +179,31 @@ def region_output_areas(
         geo = from_wkb_frame(
             warehouse.read_matching("oa_boundaries", "OA", oas, columns=["OA", "geometry_wkb"])
         )
+    # The outlines every web map of the region draws, simplified once (display only).
+    shown = to_wkb_frame(geo[["OA", "geometry"]].set_geometry(web_map_geometries(geo.geometry.to_numpy())))
+    warehouse.replace_partition(
+        "region_display_geometry", REGION, region.slug, shown.assign(census_fingerprint=fp)
+    )
+    shown = from_wkb_frame(shown)
     # The first map: the region's OAs before any clustering, to check it is the region meant.
     lad_names = dict(zip(lads["LAD22CD"], lads["LAD22NM"]))
     outputs.remove("geodem", region.slug, maps.OUTPUT_AREAS_MAP)  # a region too large for one gets none
     with outputs.writing("geodem", region.slug) as folder:
         refused = maps.write_offline_map(
             folder / maps.OUTPUT_AREAS_MAP,
-            geo[["OA", "geometry"]],
+            shown,
             [maps.MapLevel("Local Authority Districts", table.set_index("OA")["LAD22CD"], lad_names)],
             f"{region.name}: {len(table):,} Output Areas in {metadata['lads']} LADs (before clustering)",
+            tolerance_m=0.0,
         )
         exports.write_kepler_map(
             folder / maps.OUTPUT_AREAS_KEPLER,
-            geo[["OA", "geometry"]],
+            shown,
             table.assign(LAD22NM=table["LAD22CD"].map(lad_names)),
             f"{region.name}: Output Areas by LAD",
             layers=[("Local Authority Districts", "LAD22CD")],
             columns=["OA", "LAD22CD", "LAD22NM"],
+            tolerance_m=0.0,
         )
     metadata["map_file"] = (
         dg.MetadataValue.text(refused)
@@ -366,7 +375,8 @@ def cluster_diagnostics(
     context: dg.AssetExecutionContext, config: DiagnosticsConfig, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     slug = context.partition_key
-    X = _matrix(warehouse, slug).to_numpy()
+    matrix = _matrix(warehouse, slug)
+    X = matrix.to_numpy()
     cg = clustering.clustergram_fits(
         X, range(1, config.max_k + 1), n_init=config.n_init, seed=config.seed, method=config.method
     )
@@ -376,6 +386,12 @@ def cluster_diagnostics(
     table = choose_k.scores_table({k: cg.fits[k].inertia for k in ks}, cg.suggestion)
     table["suggested_k"] = cg.suggested_k
     warehouse.replace_partition("cluster_diagnostics", REGION, slug, table)
+    # The fits' labels, for the workshop's clustergram picture (classification_exports).
+    labels = pd.DataFrame({f"k{k}": cg.fits[k].labels.astype(np.int16) for k in ks})
+    labels.insert(0, "OA", matrix.index.to_numpy())
+    warehouse.replace_partition(
+        "clustergram_labels", REGION, slug, labels.assign(census_fingerprint=release_fingerprint(warehouse))
+    )
     picks = {c.name: c.best_k for c in cg.suggestion.criteria}
     return dg.MaterializeResult(
         metadata={
@@ -780,6 +796,36 @@ def classification_exports(
     )
 
 
+def _clustergram_labels(warehouse: Warehouse, slug: str, oas: pd.Index) -> dict[int, np.ndarray] | None:
+    """cluster_diagnostics' labels k -> (n,) in the order of `oas`, when they are of this release
+    and of exactly these OAs; else None (the picture refits)."""
+    if not warehouse.has_table("clustergram_labels"):
+        return None
+    stored = warehouse.read("clustergram_labels", REGION, slug)
+    if (
+        len(stored) != len(oas)
+        or not (stored["census_fingerprint"] == release_fingerprint(warehouse)).all()
+        or not stored["OA"].isin(oas).all()
+    ):
+        return None
+    stored = stored.set_index("OA").reindex(oas)
+    ks = [c for c in stored.columns if c.startswith("k") and c[1:].isdigit() and stored[c].notna().all()]
+    return {int(c[1:]): stored[c].to_numpy(dtype=np.int64) for c in ks}
+
+
+def _web_map_outlines(warehouse: Warehouse, slug: str, boundaries: pd.DataFrame):
+    """(the OAs of `boundaries` as the web maps draw them, the tolerance to pass on): the outlines
+    `region_output_areas` simplified for this release (tolerance 0: draw as given), else the
+    boundaries themselves (None: simplify them in the map)."""
+    if warehouse.has_table("region_display_geometry"):
+        shown = warehouse.read("region_display_geometry", REGION, slug)
+        shown = shown[shown["OA"].isin(boundaries["OA"])]
+        current = (shown["census_fingerprint"] == release_fingerprint(warehouse)).all()
+        if current and len(shown) == len(boundaries):
+            return from_wkb_frame(shown[["OA", "geometry_wkb"]]), 0.0
+    return from_wkb_frame(boundaries), None
+
+
 def _write_exports(folder: Path, region, warehouse: Warehouse) -> tuple[list[str], pd.DataFrame]:
     """Every export file of a region into the local ``folder``: (the names written, the
     classification table written as classification.parquet)."""
@@ -794,8 +840,8 @@ def _write_exports(folder: Path, region, warehouse: Warehouse) -> tuple[list[str
     table.to_parquet(folder / "classification.parquet", index=False)
     boundaries = warehouse.read_matching("oa_boundaries", "OA", table["OA"], columns=["OA", "geometry_wkb"])
     exports.write_geopackage(folder / "classification.gpkg", boundaries, table)
-    geo = from_wkb_frame(boundaries)
-    del boundaries  # the WKB of a large region is hundreds of MB; the map needs only geo
+    geo, tolerance = _web_map_outlines(warehouse, slug, boundaries)
+    del boundaries  # the WKB of a large region is hundreds of MB; the maps need only geo
     sizes = warehouse.read("cluster_profiles", REGION, slug).drop(columns=REGION)
     scores = warehouse.read("cluster_index_scores", REGION, slug)
     raw_scores = scores[scores["basis"] == "raw"].pivot_table(
@@ -814,7 +860,7 @@ def _write_exports(folder: Path, region, warehouse: Warehouse) -> tuple[list[str
         region.name,
     )
     title = f"{region.name} geodemographic classification"
-    exports.write_kepler_map(folder / "map.html", geo, table, title)
+    exports.write_kepler_map(folder / "map.html", geo, table, title, tolerance_m=tolerance)
     indexed = table.set_index("OA")
     offline_refused = maps.write_offline_map(
         folder / "map_offline.html",
@@ -829,6 +875,7 @@ def _write_exports(folder: Path, region, warehouse: Warehouse) -> tuple[list[str
             ),
         ],
         title,
+        tolerance_m=tolerance,
     )
     exports.write_umap_html(folder / "umap.html", table, f"{region.name}: UMAP of Output Areas")
     lookup = profiles.variable_labels(
@@ -844,8 +891,12 @@ def _write_exports(folder: Path, region, warehouse: Warehouse) -> tuple[list[str
     workshop.classification_csv(table).to_csv(folder / workshop.CLASSIFICATION_CSV, index=False)
     workshop.cluster_descriptions(named).to_csv(folder / workshop.DESCRIPTIONS_CSV, index=False)
     workshop.umap_table(table).to_parquet(folder / workshop.UMAP_PARQUET, index=False)
+    matrix = _matrix(warehouse, slug)
     grams = workshop.clustergrams(
-        _matrix(warehouse, slug), groups["supergroup"], groups=groups["group"] if "group" in levels else None
+        matrix,
+        groups["supergroup"],
+        groups=groups["group"] if "group" in levels else None,
+        whole=_clustergram_labels(warehouse, slug, matrix.index),
     )
     for gram in grams:
         workshop.write_clustergram_png(folder / gram.file, gram)

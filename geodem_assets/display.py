@@ -7,6 +7,11 @@ import shapely
 
 # A static map of this many pixels across cannot show finer detail.
 MAP_PIXELS = 1500
+# The web maps (Kepler.gl and the offline Plotly map): about what a web map shows at street
+# level, metres, coarser for a large region (its extent over WEB_MAP_PIXELS, about 50 m for the
+# UK) so the files stay near the size plain cells give.
+WEB_MAP_TOLERANCE_M = 10.0
+WEB_MAP_PIXELS = 20_000
 
 
 def display_geometries(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
@@ -21,6 +26,14 @@ def display_geometries(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
     if len(geoms) == 0 or tolerance_m <= 0:
         return geoms
     return shapely.coverage_simplify(geoms, tolerance_m)
+
+
+def web_map_geometries(geoms: np.ndarray) -> np.ndarray:
+    """`display_geometries` at the web maps' tolerance: the larger of WEB_MAP_TOLERANCE_M and the
+    extent over WEB_MAP_PIXELS. A region's OAs are simplified so once (`region_output_areas`
+    stores them as `region_display_geometry`) and every web map of the region reuses them."""
+    geoms = np.asarray(geoms, dtype=object)
+    return display_geometries(geoms, max(WEB_MAP_TOLERANCE_M, map_tolerance(geoms, WEB_MAP_PIXELS)))
 
 
 def static_map_geometries(geoms: np.ndarray, pixels: int = MAP_PIXELS) -> np.ndarray:

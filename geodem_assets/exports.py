@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodem_assets.display import display_geometries, map_tolerance
+from geodem_assets.display import display_geometries, web_map_geometries
 from geodem_assets.oa_fit import FIT_COLUMNS
 from geodem_assets.tables import present_levels
 
@@ -65,14 +65,6 @@ def _field(values: pd.Series) -> np.ndarray:
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_float_dtype(values):
         return values.to_numpy()
     return values.astype(object).where(values.notna(), None).to_numpy()
-
-
-# Display simplification of the Kepler.gl map, metres (British National Grid): about what a
-# web map shows at street level, coarser for a large region (its extent over KEPLER_PIXELS,
-# e.g. about 50 m for the UK) so the embedded GeoJSON stays near the size plain cells give.
-# Never applied to the GeoPackage or to any assignment.
-MAP_TOLERANCE_M = 10.0
-KEPLER_PIXELS = 20_000
 
 
 def write_geopackage(path: Path, boundaries: pd.DataFrame, table: pd.DataFrame) -> None:
@@ -150,6 +142,7 @@ def write_kepler_map(
     title: str,
     layers: Sequence[tuple[str, str]] | None = None,
     columns: Sequence[str] | None = None,
+    tolerance_m: float | None = None,
 ) -> None:
     """A Kepler.gl HTML map of `geo` (OA, geometry in EPSG:27700) joined to `table` on OA.
 
@@ -157,15 +150,18 @@ def write_kepler_map(
     groups and subgroups hidden) with each level's code and name in the tooltips; `layers` as
     in kepler_config and `columns` (OA first) the table's columns carried into the map give
     any other map. Each polygon is embedded once. The file loads Kepler.gl's viewer and
-    basemap from the internet when opened (the self-contained maps are in `geodem_assets.maps`)."""
+    basemap from the internet when opened (the self-contained maps are in `geodem_assets.maps`).
+    The outlines are simplified for display (`display.web_map_geometries`) unless tolerance_m
+    is given (0: `geo` is drawn as given, already simplified)."""
     from keplergl import KeplerGl
 
     merged = geo[["OA", "geometry"]].merge(table, on="OA", how="inner")
     # Map rendering does not need survey-grade outlines: simplified (display only, shared
     # edges kept matched) before the projection, which then has fewer points to move.
     geoms = merged.geometry.to_numpy()
-    tolerance = max(MAP_TOLERANCE_M, map_tolerance(geoms, KEPLER_PIXELS))
-    merged["geometry"] = display_geometries(geoms, tolerance)
+    merged["geometry"] = (
+        web_map_geometries(geoms) if tolerance_m is None else display_geometries(geoms, tolerance_m)
+    )
     merged = merged.to_crs(4326)
     # The outlines go in as WKT in a CSV dataset (kepler.gl parses WKT geometry columns):
     # one string per OA written by GEOS, where a GeoDataFrame would be turned into GeoJSON

@@ -15,16 +15,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodem_assets.display import display_geometries, map_tolerance
+from geodem_assets.display import display_geometries, web_map_geometries
 
 # The region's Output Areas coloured by LAD, written by `region_output_areas` before clustering.
 OUTPUT_AREAS_MAP = "output_areas_map.html"
 OUTPUT_AREAS_KEPLER = "output_areas_map_kepler.html"  # the same OAs in Kepler.gl (needs internet)
 
-# Display tolerance, metres: street level, or the extent over OFFLINE_MAP_PIXELS for a large
-# region, so the file stays a few MB for a city region.
-OFFLINE_MAP_TOLERANCE_M = 10.0
-OFFLINE_MAP_PIXELS = 20_000
 # Above this many OAs no offline map is written: every OA is an SVG path in the page, and on
 # the UK's 239,023 detailed OAs the two maps took 849 s of a run and would not open usably in a
 # browser. Every region of regions.yaml but `uk` is below it (Scotland about 46,000 OAs); the
@@ -91,7 +87,8 @@ def offline_map_figure(geo, levels: list[MapLevel], title: str, tolerance_m: flo
 
     geo: GeoDataFrame with columns OA and geometry in a projected CRS in metres (EPSG:27700);
     levels: one or more `MapLevel`s (a dropdown switches between them when there are several);
-    tolerance_m: display simplification (default the larger of 10 m and extent / 20,000).
+    tolerance_m: display simplification (default `display.web_map_geometries`'s: the larger of
+    10 m and extent / 20,000; 0 draws the geometries as given, already simplified).
     Each code is one filled trace named "code name": the legend and the hover show the names
     (hovering a polygon shows its cluster; holes are drawn filled, as web maps of OAs usually
     are). Raises ValueError when `levels` is empty or no OA of `geo` has a code.
@@ -103,9 +100,8 @@ def offline_map_figure(geo, levels: list[MapLevel], title: str, tolerance_m: flo
     if not levels:
         raise ValueError("offline_map_figure: give at least one level")
     geoms = geo.geometry.to_numpy()
-    if tolerance_m is None:
-        tolerance_m = max(OFFLINE_MAP_TOLERANCE_M, map_tolerance(geoms, OFFLINE_MAP_PIXELS))
-    simple = pd.Series(display_geometries(geoms, tolerance_m), index=geo["OA"].to_numpy())
+    shown = web_map_geometries(geoms) if tolerance_m is None else display_geometries(geoms, tolerance_m)
+    simple = pd.Series(shown, index=geo["OA"].to_numpy())
     palette = _palette()
     data: list[dict] = []
     visibility: list[list[bool]] = []
@@ -165,19 +161,21 @@ def offline_map_figure(geo, levels: list[MapLevel], title: str, tolerance_m: flo
     return {"data": data, "layout": layout}
 
 
-def write_offline_map(path: Path, geo, levels: list[MapLevel], title: str) -> str | None:
+def write_offline_map(
+    path: Path, geo, levels: list[MapLevel], title: str, tolerance_m: float | None = None
+) -> str | None:
     """Write `offline_map_figure` as one HTML file with plotly.js inlined (no script, stylesheet
     or tile fetched from the network; plotly.js itself is about 4.8 MB of it).
 
     Returns None, or, for more than OFFLINE_MAP_MAX_OAS OAs, writes nothing and returns why
-    (`offline_map_refused`)."""
+    (`offline_map_refused`). tolerance_m as in `offline_map_figure`."""
     refused = offline_map_refused(len(geo))
     if refused:
         return refused
     import plotly.io as pio
 
     pio.write_html(
-        offline_map_figure(geo, levels, title),
+        offline_map_figure(geo, levels, title, tolerance_m),
         path,
         include_plotlyjs=True,
         full_html=True,

@@ -106,9 +106,13 @@ def clustergrams(
     groups: pd.Series | None = None,
     seed: int = 507,
     n_init: int | None = None,
+    whole: dict[int, np.ndarray] | None = None,
 ) -> list[Clustergram]:
     """The workshop's clustergrams: k = 1..9 over the whole matrix, within each supergroup, and
     (depth 3, `groups` given) within each group.
+
+    whole: labels k -> (n,) of the whole matrix already fitted (`cluster_diagnostics` keeps its
+    own as `clustergram_labels`); used when it holds every k the picture needs, else refitted.
 
     matrix: OA × variables (the transformed matrix); supergroups, groups: code per OA (same
     index). Labels are recomputed here with the project's k-means (`clustering.kmeans_range`,
@@ -121,7 +125,7 @@ def clustergrams(
         Clustergram(
             "Clustergram of the supergroups (k = 1..9)",
             CLUSTERGRAM_SUPERGROUPS,
-            _labels(X, seed, n_init),
+            _labels(X, seed, n_init, whole),
             X,
         )
     ]
@@ -144,10 +148,14 @@ def clustergrams(
     return out
 
 
-def _labels(X: np.ndarray, seed: int, n_init: int | None) -> dict[int, np.ndarray]:
+def _labels(
+    X: np.ndarray, seed: int, n_init: int | None, fitted: dict[int, np.ndarray] | None = None
+) -> dict[int, np.ndarray]:
     # k up to the distinct rows, as the clustergram asset does: no k-means with an empty cluster.
     distinct = count_distinct_rows(X, at_most=max(CLUSTERGRAM_KS))
     ks = [k for k in CLUSTERGRAM_KS if k <= distinct]
+    if fitted is not None and all(k in fitted and len(fitted[k]) == len(X) for k in ks):
+        return {k: np.asarray(fitted[k]) for k in ks}
     fits = clustering.kmeans_range(X, ks, n_init=n_init, seed=seed)
     return {k: fits[k].labels for k in ks}
 

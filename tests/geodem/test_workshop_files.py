@@ -93,3 +93,25 @@ def test_clustergrams_one_for_supergroups_and_one_per_supergroup(tmp_path):
     for gram in grams[:2]:
         workshop.write_clustergram_png(tmp_path / gram.file, gram)
         assert (tmp_path / gram.file).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_whole_matrix_clustergram_uses_labels_already_fitted_only_when_complete(monkeypatch):
+    from geodem_assets import clustering
+
+    rng = np.random.default_rng(2)
+    oas = [f"E{i:08d}" for i in range(90)]
+    matrix = pd.DataFrame(rng.uniform(size=(90, 3)), index=oas, columns=["v01", "v02", "v03"])
+    sup = pd.Series(np.repeat(["A", "B"], 45), index=oas)
+    fitted = {k: (np.arange(90) % k) for k in range(1, 10)}
+    calls = []
+    real = clustering.kmeans_range
+    monkeypatch.setattr(
+        clustering, "kmeans_range", lambda X, ks, **kw: calls.append(len(X)) or real(X, ks, **kw)
+    )
+    grams = workshop.clustergrams(matrix, sup, n_init=2, whole=fitted)
+    assert calls == [45, 45]  # only the supergroups' own clustergrams were fitted
+    assert all(np.array_equal(grams[0].labels_by_k[k], fitted[k]) for k in range(1, 10))
+    calls.clear()
+    del fitted[7]  # a k missing: the whole matrix is refitted
+    grams = workshop.clustergrams(matrix, sup, n_init=2, whole=fitted)
+    assert calls == [90, 45, 45]
