@@ -378,7 +378,8 @@ def run_ranges(
     max_offshore_km: float = MAX_OFFSHORE_KM,
     backend: str = "postgres",
 ) -> dict:
-    """Each range (``keys``, default all) in a fresh subprocess, ``jobs`` at a time; peak RSS per run from wait4.
+    """Each range (``keys``, default all) in a fresh subprocess, ``jobs`` at a time; peak RSS per run
+    is the worker's own VmHWM (wait4's ru_maxrss where /proc is missing).
 
     ``backend`` is ``postgres`` (``database_url``) or ``embedded``; the server's CPU is only counted for ``postgres``.
     """
@@ -421,7 +422,9 @@ def run_ranges(
             )
         rec = json.loads(text.strip().splitlines()[-1])
         rec["seconds"] = time.perf_counter() - started
-        rec["peak_rss"] = usage.ru_maxrss * 1024  # KiB on Linux
+        # The worker's own VmHWM: wait4's ru_maxrss also carries this (large) process's peak,
+        # which Linux keeps across fork and exec.
+        rec["peak_rss"] = rec.get("vmhwm") or usage.ru_maxrss * 1024  # KiB on Linux
         rec["cpu_seconds"] = usage.ru_utime + usage.ru_stime
         done.append(rec)
         print(
@@ -619,7 +622,7 @@ def render(results: dict) -> str:
         lines += [
             "### Scale, one subprocess per range",
             "",
-            "Peak RSS is each range subprocess's own high-water mark (`wait4` rusage `ru_maxrss`), "
+            "Peak RSS is each range subprocess's own high-water mark (its `VmHWM`), "
             "interpreter and imports included; the PostgreSQL server's memory is not in it. "
             "Input MB/s is the bytes of the ranges' slices (together the file) over the wall time.",
             "",
