@@ -1,6 +1,7 @@
 """The geodemographic asset graph: census release -> region -> matrix -> clusters -> profiles -> exports."""
 
 import datetime as dt
+import hashlib
 import itertools
 from contextlib import contextmanager
 from pathlib import Path
@@ -390,7 +391,7 @@ def cluster_diagnostics(
     labels = pd.DataFrame({f"k{k}": cg.fits[k].labels.astype(np.int16) for k in ks})
     labels.insert(0, "OA", matrix.index.to_numpy())
     warehouse.replace_partition(
-        "clustergram_labels", REGION, slug, labels.assign(census_fingerprint=release_fingerprint(warehouse))
+        "clustergram_labels", REGION, slug, labels.assign(matrix_fingerprint=matrix_fingerprint(matrix))
     )
     picks = {c.name: c.best_k for c in cg.suggestion.criteria}
     return dg.MaterializeResult(
@@ -796,19 +797,31 @@ def classification_exports(
     )
 
 
-def _clustergram_labels(warehouse: Warehouse, slug: str, oas: pd.Index) -> dict[int, np.ndarray] | None:
-    """cluster_diagnostics' labels k -> (n,) in the order of `oas`, when they are of this release
-    and of exactly these OAs; else None (the picture refits)."""
+def matrix_fingerprint(matrix: pd.DataFrame) -> str:
+    """SHA-256 of a classification matrix's OAs, variables and values (float64 bytes)."""
+    digest = hashlib.sha256()
+    digest.update("\0".join(map(str, matrix.index)).encode())
+    digest.update("\0".join(map(str, matrix.columns)).encode())
+    digest.update(np.ascontiguousarray(matrix.to_numpy(dtype=np.float64)).tobytes())
+    return digest.hexdigest()
+
+
+def _clustergram_labels(
+    warehouse: Warehouse, slug: str, matrix: pd.DataFrame
+) -> dict[int, np.ndarray] | None:
+    """cluster_diagnostics' labels k -> (n,) in the order of `matrix`'s rows, when they were
+    fitted on this very matrix (same OAs, variables and values: `matrix_fingerprint`); else
+    None (the picture refits)."""
     if not warehouse.has_table("clustergram_labels"):
         return None
     stored = warehouse.read("clustergram_labels", REGION, slug)
     if (
-        len(stored) != len(oas)
-        or not (stored["census_fingerprint"] == release_fingerprint(warehouse)).all()
-        or not stored["OA"].isin(oas).all()
+        len(stored) != len(matrix)
+        or "matrix_fingerprint" not in stored.columns
+        or not (stored["matrix_fingerprint"] == matrix_fingerprint(matrix)).all()
     ):
         return None
-    stored = stored.set_index("OA").reindex(oas)
+    stored = stored.set_index("OA").reindex(matrix.index)
     ks = [c for c in stored.columns if c.startswith("k") and c[1:].isdigit() and stored[c].notna().all()]
     return {int(c[1:]): stored[c].to_numpy(dtype=np.int64) for c in ks}
 
@@ -820,7 +833,10 @@ def _web_map_outlines(warehouse: Warehouse, slug: str, boundaries: pd.DataFrame)
     if warehouse.has_table("region_display_geometry"):
         shown = warehouse.read("region_display_geometry", REGION, slug)
         shown = shown[shown["OA"].isin(boundaries["OA"])]
-        current = (shown["census_fingerprint"] == release_fingerprint(warehouse)).all()
+        current = (
+            "census_fingerprint" in shown.columns
+            and (shown["census_fingerprint"] == release_fingerprint(warehouse)).all()
+        )
         if current and len(shown) == len(boundaries):
             return from_wkb_frame(shown[["OA", "geometry_wkb"]]), 0.0
     return from_wkb_frame(boundaries), None
@@ -896,7 +912,7 @@ def _write_exports(folder: Path, region, warehouse: Warehouse) -> tuple[list[str
         matrix,
         groups["supergroup"],
         groups=groups["group"] if "group" in levels else None,
-        whole=_clustergram_labels(warehouse, slug, matrix.index),
+        whole=_clustergram_labels(warehouse, slug, matrix),
     )
     for gram in grams:
         workshop.write_clustergram_png(folder / gram.file, gram)

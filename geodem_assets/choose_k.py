@@ -157,8 +157,9 @@ def silhouettes(
 ) -> dict[int, float]:
     """The mean silhouette (Rousseeuw 1987) of every labelling, from one pass over the distances.
 
-    X (n, p); labels k -> (n,) cluster labels, each with at least 2 and at most n - 1 distinct
-    values among the rows scored (ValueError naming the k otherwise). With `sample_size` the
+    X (n, p) finite; labels k -> (n,) cluster labels (any sortable values, no NaN), each with
+    at least 2 and at most n - 1 distinct values among the rows scored; ValueError naming the
+    k (or X) otherwise. With `sample_size` the
     rows scored are scikit-learn's sample for that size and `seed`
     (`RandomState(seed).permutation(n)[:sample_size]`), so each value equals
     `sklearn.metrics.silhouette_score(X, labels[k], sample_size=sample_size, random_state=seed)`
@@ -170,6 +171,15 @@ def silhouettes(
     costs about one silhouette. Memory: a block of about 64 MB plus (rows scored) × (sum of k).
     """
     X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or not np.isfinite(X).all():
+        raise ValueError(f"silhouettes: X must be a 2-D array of finite numbers (shape {X.shape})")
+    for k, y in labels.items():
+        if np.shape(y) != (X.shape[0],):
+            raise ValueError(f"silhouette of k = {k}: labels of shape {np.shape(y)} for {X.shape[0]} rows")
+        if np.asarray(y).dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError(f"silhouette of k = {k}: labels hold NaN")
+    if sample_size is not None and sample_size < 2:
+        raise ValueError(f"silhouettes: sample_size must be at least 2, got {sample_size}")
     rows = np.arange(X.shape[0])
     if sample_size is not None:
         rows = np.random.RandomState(seed).permutation(X.shape[0])[:sample_size]

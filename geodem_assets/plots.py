@@ -111,8 +111,16 @@ def polygon_paths(geoms: np.ndarray, groups: np.ndarray, n_groups: int) -> list:
 
     geoms = np.asarray(geoms, dtype=object)
     groups = np.asarray(groups)
+    if groups.shape != geoms.shape or (groups.size and (groups.min() < 0 or groups.max() >= n_groups)):
+        raise ValueError(
+            f"polygon_paths: groups must be one int in 0..{n_groups - 1} per geometry "
+            f"({groups.shape} for {geoms.shape})"
+        )
     parts, part_of = shapely.get_parts(geoms, return_index=True)
-    parts = shapely.orient_polygons(parts, exterior_cw=False)
+    nested, inner_of = shapely.get_parts(parts, return_index=True)  # a collection's multi-parts
+    parts, part_of = nested, part_of[inner_of]
+    polygon = shapely.get_type_id(parts) == 3  # lines and points of a collection draw nothing
+    parts, part_of = shapely.orient_polygons(parts[polygon], exterior_cw=False), part_of[polygon]
     rings, ring_of = shapely.get_rings(parts, return_index=True)
     xy, vertex_ring = shapely.get_coordinates(rings, return_index=True)
     codes = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
@@ -140,14 +148,17 @@ def _draw_polygons(ax, geoms: np.ndarray, groups: np.ndarray, colors: list) -> N
 
 
 def cluster_map(gdf, column: str) -> str:
-    """A static map of gdf coloured by column (categories in sorted order, tab10's colours,
-    repeating after ten); outlines simplified to the figure's resolution."""
+    """A static map of gdf coloured by column (categories in their sorted order, tab10's
+    colours, repeating after ten; OAs without a value are not drawn); outlines simplified to
+    the figure's resolution."""
     from matplotlib.patches import Patch
 
     from geodem_assets.display import static_map_geometries
 
-    geoms = static_map_geometries(gdf.geometry.to_numpy())
-    categories, groups = np.unique(gdf[column].astype(str).to_numpy(), return_inverse=True)
+    coded = gdf[column].notna().to_numpy()  # an OA without a value is not drawn, as geopandas does
+    geoms = static_map_geometries(gdf.geometry.to_numpy()[coded])
+    categories, groups = np.unique(gdf[column].to_numpy()[coded], return_inverse=True)
+    categories = [str(c) for c in categories]
     tab10 = plt.get_cmap("tab10")
     colors = [tab10(i % 10) for i in range(len(categories))]
     fig, ax = plt.subplots(figsize=(6, 6))

@@ -115,10 +115,12 @@ def clustergrams(
     own as `clustergram_labels`); used when it holds every k the picture needs, else refitted.
 
     matrix: OA × variables (the transformed matrix); supergroups, groups: code per OA (same
-    index). Labels are recomputed here with the project's k-means (`clustering.kmeans_range`,
-    fast method, `n_init` starts per k, seed 507) on the matrix, as the clustergram package's
-    reference did with scikit-learn (Fonseca & Cardoso's clustergram, as in the `clustergram`
-    package); a cluster of fewer OAs than 9 gets k up to its size.
+    index). The whole matrix's labels are `whole` when it holds every k needed (then fitted
+    with whatever method, seed and starts cluster_diagnostics used; `seed` and `n_init` do
+    not apply to it); every other clustergram's labels are computed here with the project's
+    k-means (`clustering.kmeans_range`, fast method, `n_init` starts per k, `seed`), as the
+    clustergram package's reference did with scikit-learn (Fonseca & Cardoso's clustergram, as
+    in the `clustergram` package); a cluster of fewer OAs than 9 gets k up to its size.
     """
     X = matrix.to_numpy(dtype=np.float64)
     out = [

@@ -97,3 +97,18 @@ def test_silhouettes_name_a_labelling_with_one_cluster():
     X = np.arange(20.0).reshape(10, 2)
     with pytest.raises(ValueError, match="k = 2: 1 distinct labels among 10 rows"):
         choose_k.silhouettes(X, {2: np.zeros(10, dtype=int)})
+
+
+def test_silhouettes_refuse_what_scikit_learn_refuses():
+    X = np.arange(20.0).reshape(10, 2)
+    y = np.arange(10) % 2
+    bad_x = X.copy()
+    bad_x[3, 1] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        choose_k.silhouettes(bad_x, {2: y})
+    with pytest.raises(ValueError, match=r"k = 2: labels of shape \(9,\) for 10 rows"):
+        choose_k.silhouettes(X, {2: y[:9]})
+    with pytest.raises(ValueError, match="k = 2: labels hold NaN"):
+        choose_k.silhouettes(X, {2: np.where(y == 1, np.nan, 0.0)})
+    with pytest.raises(ValueError, match="sample_size must be at least 2"):
+        choose_k.silhouettes(X, {2: y}, sample_size=0)

@@ -53,28 +53,41 @@ def test_outlines_of_another_release_or_missing_oas_are_not_used(tmp_path):
     assert assets._web_map_outlines(wh, "other-region", boundaries)[1] is None
 
 
-def _labels_warehouse(tmp_path, oas, fingerprint="release-1"):
+def _matrix(oas, shift=0.0):
+    return pd.DataFrame({"v01": np.arange(len(oas)) + shift, "v02": 1.0}, index=pd.Index(oas, name="OA"))
+
+
+def _labels_warehouse(tmp_path, oas, fitted_on):
     wh = Warehouse(path=str(tmp_path / "l.duckdb"))
-    wh.replace_partition("census_release_info", "release", "x", pd.DataFrame({"fingerprint": ["release-1"]}))
     stored = pd.DataFrame({"OA": oas, "k1": 0, "k2": np.arange(len(oas)) % 2, "k3": np.arange(len(oas)) % 3})
-    wh.replace_partition("clustergram_labels", REGION, "r", stored.assign(census_fingerprint=fingerprint))
+    stored = stored.iloc[::-1]  # stored in another order than the matrix's
+    fingerprint = assets.matrix_fingerprint(fitted_on)
+    wh.replace_partition("clustergram_labels", REGION, "r", stored.assign(matrix_fingerprint=fingerprint))
     return wh
 
 
 def test_clustergram_labels_come_back_in_the_matrix_order(tmp_path):
     oas = [f"E0000000{i}" for i in range(6)]
-    wh = _labels_warehouse(tmp_path, oas)
-    got = assets._clustergram_labels(wh, "r", pd.Index(oas[::-1]))
+    wh = _labels_warehouse(tmp_path, oas, _matrix(oas))
+    got = assets._clustergram_labels(wh, "r", _matrix(oas))
     assert got is not None and sorted(got) == [1, 2, 3]
-    assert got[3].tolist() == [2, 1, 0, 2, 1, 0]  # OA 5 first
+    assert got[3].tolist() == [0, 1, 2, 0, 1, 2]
 
 
-def test_clustergram_labels_of_another_release_or_other_oas_are_not_used(tmp_path):
+def test_clustergram_labels_of_another_matrix_are_not_used(tmp_path):
     oas = [f"E0000000{i}" for i in range(6)]
-    assert (
-        assets._clustergram_labels(_labels_warehouse(tmp_path, oas, "release-0"), "r", pd.Index(oas)) is None
-    )
-    wh = _labels_warehouse(tmp_path / "b", oas)
-    assert assets._clustergram_labels(wh, "r", pd.Index(oas[:5])) is None
-    assert assets._clustergram_labels(wh, "r", pd.Index([*oas[:5], "E09999999"])) is None
-    assert assets._clustergram_labels(wh, "other-region", pd.Index(oas)) is None
+    wh = _labels_warehouse(tmp_path, oas, _matrix(oas))
+    assert assets._clustergram_labels(wh, "r", _matrix(oas, shift=0.5)) is None  # same OAs, new values
+    assert assets._clustergram_labels(wh, "r", _matrix(oas).drop(columns="v02")) is None  # a variable dropped
+    assert assets._clustergram_labels(wh, "r", _matrix(oas[:5])) is None
+    assert assets._clustergram_labels(wh, "r", _matrix([*oas[:5], "E09999999"])) is None
+    assert assets._clustergram_labels(wh, "other-region", _matrix(oas)) is None
+
+
+def test_outlines_without_a_release_fingerprint_are_not_used(tmp_path):
+    wh, boundaries = _setup(tmp_path)
+    shown = wh.read("region_display_geometry", REGION, "r").drop(columns=[REGION, "census_fingerprint"])
+    wh2 = Warehouse(path=str(tmp_path / "old.duckdb"))
+    wh2.replace_partition("census_release_info", "release", "x", pd.DataFrame({"fingerprint": ["release-1"]}))
+    wh2.replace_partition("region_display_geometry", REGION, "r", shown)
+    assert assets._web_map_outlines(wh2, "r", boundaries)[1] is None

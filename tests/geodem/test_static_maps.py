@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import shapely
 
 from common.figures import plt
@@ -84,3 +85,36 @@ def _red_pixels(markdown: str) -> int:
     png = base64.b64decode(markdown.split("base64,", 1)[1].rstrip(")"))
     rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
     return int((np.abs(rgb - [214, 39, 40]).sum(axis=2) < 30).sum())
+
+
+def test_bad_groups_are_refused_and_collections_are_drawn_by_their_polygons():
+    square, other = shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)
+    geoms = np.array([square, other], dtype=object)
+    for groups in ([0, 5], [0, -1], [0, 1, 1]):
+        with pytest.raises(ValueError, match=r"one int in 0\.\.1 per geometry"):
+            plots.polygon_paths(geoms, np.array(groups), 2)
+    collection = shapely.GeometryCollection(
+        [shapely.MultiPolygon([square, other]), shapely.LineString([(0, 0), (5, 5)])]
+    )
+    paths = plots.polygon_paths(np.array([collection], dtype=object), np.array([0]), 1)
+    assert len(paths[0].vertices) == 10  # both squares; the line draws nothing
+
+
+def test_cluster_map_leaves_oas_without_a_value_undrawn(monkeypatch):
+    import geopandas as gpd
+
+    geo = gpd.GeoDataFrame(
+        {"OA": ["a", "b"], "group": [2, None]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        crs=27700,
+    )
+    drawn = {}
+    real = plots._draw_polygons
+
+    def spy(ax, geoms, groups, colors):
+        drawn.update(polygons=len(geoms), colours=len(colors))
+        real(ax, geoms, groups, colors)
+
+    monkeypatch.setattr(plots, "_draw_polygons", spy)
+    plots.cluster_map(geo, "group")
+    assert drawn == {"polygons": 1, "colours": 1}
