@@ -29,6 +29,7 @@ import psycopg2
 
 from benchmarks import bench_borders, report
 from benchmarks.homeloc_reference import run_reference
+from benchmarks.report import peak_rss_bytes, reset_peak_rss
 from homeloc_assets.countries import CountryIndex, assign_countries, load_countries
 from homeloc_assets.inference import classify, infer_home
 from homeloc_assets.reader import read_range
@@ -44,28 +45,6 @@ GIB = 1 << 30
 
 
 # ---- measuring ------------------------------------------------------------------------------
-
-
-def reset_peak_rss() -> bool:
-    """Reset this process's RSS high-water mark (Linux clear_refs); False where unsupported."""
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def peak_rss_bytes() -> int | None:
-    """This process's RSS high-water mark (VmHWM) in bytes, None where /proc is missing."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
 
 
 def server_cpu_seconds(database_url: str) -> float | None:

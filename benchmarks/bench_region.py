@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.report import RESULTS, machine_lines, write_section
+from benchmarks.report import RESULTS, machine_lines, peak_rss_bytes, write_section
 
 SECTION = "## Whole region"
 PROFILE_ENV = "BENCH_REGION_PROFILE_DIR"  # cProfile every child run into this folder
@@ -71,19 +71,6 @@ def _step_seconds(instance, run_id: str) -> dict[str, float]:
     return out
 
 
-def _own_peak_rss() -> int:
-    """This process's own peak RSS in bytes: VmHWM, which starts afresh at exec (ru_maxrss keeps
-    the peak of the process it was started from); ru_maxrss where /proc is missing."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def child(job: str, partition: str | None, method: str, embedding: dict | None = None) -> dict:
     started = time.perf_counter()
     import dagster as dg
@@ -114,7 +101,9 @@ def child(job: str, partition: str | None, method: str, embedding: dict | None =
         "wall": time.perf_counter() - started,
         "import": imported,
         "steps": _step_seconds(instance, result.run_id),
-        "peak_rss": _own_peak_rss(),
+        # VmHWM starts afresh at exec; ru_maxrss keeps the peak of the process this one was
+        # started from, so it is only the fallback where /proc is missing.
+        "peak_rss": peak_rss_bytes() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
     }
 

@@ -1,4 +1,5 @@
-"""What the benchmarks share: the machine described in one line each, and RESULTS.md sections."""
+"""What the benchmarks share: the machine described in one line each, a process's own peak
+memory, and RESULTS.md sections."""
 
 from __future__ import annotations
 
@@ -38,6 +39,28 @@ def machine_lines() -> list[str]:
         f"- Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}, "
         f"scikit-learn {sklearn.__version__}, numba {numba.__version__}",
     ]
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's RSS high-water mark (Linux clear_refs); False where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_bytes() -> int | None:
+    """This process's RSS high-water mark (VmHWM) in bytes, None where /proc is missing."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def replace_section(text: str, title: str, section: str) -> str:
