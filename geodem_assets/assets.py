@@ -181,11 +181,10 @@ def region_output_areas(
             warehouse.read_matching("oa_boundaries", "OA", oas, columns=["OA", "geometry_wkb"])
         )
     # The outlines every web map of the region draws, simplified once (display only).
-    shown = to_wkb_frame(geo[["OA", "geometry"]].set_geometry(web_map_geometries(geo.geometry.to_numpy())))
+    shown = geo[["OA", "geometry"]].set_geometry(web_map_geometries(geo.geometry.to_numpy()))
     warehouse.replace_partition(
-        "region_display_geometry", REGION, region.slug, shown.assign(census_fingerprint=fp)
+        "region_display_geometry", REGION, region.slug, to_wkb_frame(shown).assign(census_fingerprint=fp)
     )
-    shown = from_wkb_frame(shown)
     # The first map: the region's OAs before any clustering, to check it is the region meant.
     lad_names = dict(zip(lads["LAD22CD"], lads["LAD22NM"]))
     outputs.remove("geodem", region.slug, maps.OUTPUT_AREAS_MAP)  # a region too large for one gets none

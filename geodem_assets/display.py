@@ -28,12 +28,15 @@ def display_geometries(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
     return shapely.coverage_simplify(geoms, tolerance_m)
 
 
-def web_map_geometries(geoms: np.ndarray) -> np.ndarray:
-    """`display_geometries` at the web maps' tolerance: the larger of WEB_MAP_TOLERANCE_M and the
-    extent over WEB_MAP_PIXELS. A region's OAs are simplified so once (`region_output_areas`
-    stores them as `region_display_geometry`) and every web map of the region reuses them."""
+def web_map_geometries(geoms: np.ndarray, tolerance_m: float | None = None) -> np.ndarray:
+    """`display_geometries` at `tolerance_m`, by default the web maps' tolerance: the larger of
+    WEB_MAP_TOLERANCE_M and the extent over WEB_MAP_PIXELS (0: the geometries as given, already
+    simplified). A region's OAs are simplified so once (`region_output_areas` stores them as
+    `region_display_geometry`) and every web map of the region reuses them."""
     geoms = np.asarray(geoms, dtype=object)
-    return display_geometries(geoms, max(WEB_MAP_TOLERANCE_M, map_tolerance(geoms, WEB_MAP_PIXELS)))
+    if tolerance_m is None:
+        tolerance_m = max(WEB_MAP_TOLERANCE_M, map_tolerance(geoms, WEB_MAP_PIXELS))
+    return display_geometries(geoms, tolerance_m)
 
 
 def static_map_geometries(geoms: np.ndarray, pixels: int = MAP_PIXELS) -> np.ndarray:

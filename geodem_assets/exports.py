@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodem_assets.display import display_geometries, web_map_geometries
+from geodem_assets.display import web_map_geometries
 from geodem_assets.oa_fit import FIT_COLUMNS
 from geodem_assets.tables import present_levels
 
@@ -159,9 +159,7 @@ def write_kepler_map(
     # Map rendering does not need survey-grade outlines: simplified (display only, shared
     # edges kept matched) before the projection, which then has fewer points to move.
     geoms = merged.geometry.to_numpy()
-    merged["geometry"] = (
-        web_map_geometries(geoms) if tolerance_m is None else display_geometries(geoms, tolerance_m)
-    )
+    merged["geometry"] = web_map_geometries(geoms, tolerance_m)
     merged = merged.to_crs(4326)
     # The outlines go in as WKT in a CSV dataset (kepler.gl parses WKT geometry columns):
     # one string per OA written by GEOS, where a GeoDataFrame would be turned into GeoJSON

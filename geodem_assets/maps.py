@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodem_assets.display import display_geometries, web_map_geometries
+from geodem_assets.display import web_map_geometries
 
 # The region's Output Areas coloured by LAD, written by `region_output_areas` before clustering.
 OUTPUT_AREAS_MAP = "output_areas_map.html"
@@ -100,8 +100,7 @@ def offline_map_figure(geo, levels: list[MapLevel], title: str, tolerance_m: flo
     if not levels:
         raise ValueError("offline_map_figure: give at least one level")
     geoms = geo.geometry.to_numpy()
-    shown = web_map_geometries(geoms) if tolerance_m is None else display_geometries(geoms, tolerance_m)
-    simple = pd.Series(shown, index=geo["OA"].to_numpy())
+    simple = pd.Series(web_map_geometries(geoms, tolerance_m), index=geo["OA"].to_numpy())
     palette = _palette()
     data: list[dict] = []
     visibility: list[list[bool]] = []
