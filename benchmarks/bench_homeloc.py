@@ -31,7 +31,7 @@ from benchmarks import bench_borders, report
 from benchmarks.homeloc_reference import run_reference
 from benchmarks.report import peak_rss_bytes, reset_peak_rss
 from homeloc_assets.countries import CountryIndex, assign_countries, load_countries
-from homeloc_assets.inference import classify, infer_home
+from homeloc_assets.inference import classify, infer_home, users_without
 from homeloc_assets.reader import read_range
 from partitions.user_ranges import range_by_key, user_ranges
 from resources.hll_backends import EmbeddedHLLBackend, PostgresHLLBackend
@@ -115,26 +115,21 @@ def process_range(
         rows["latitude"].to_numpy(), rows["longitude"].to_numpy(), index, max_offshore_km
     )
     t2 = time.perf_counter()
-    has_country = np.array([c is not None for c in country], dtype=bool)
-    located = pd.DataFrame(
-        {
-            "user_guid": rows["user_guid"].to_numpy()[has_country],
-            "country": country[has_country].astype(str),
-            "userday_hll": rows["userday_hll"].to_numpy()[has_country],
-        }
+    has_country = how != "none"
+    # What the assets keep between steps: the stored rows' columns (strings in Arrow, as
+    # Parquet gives them back), each step reading only what it needs, so the rows and their
+    # HLL values are not held while the next stage runs.
+    located = rows.loc[has_country, ["user_guid", "userday_hll"]].assign(
+        country=pd.Series(country[has_country], index=rows.index[has_country], dtype="str")
     )
-    # What the assets keep between steps: each step reads only what it needs, so the rows and
-    # their HLL values are not held while the next stage runs.
-    guids = rows["user_guid"].to_numpy(dtype=object)
+    guids = rows["user_guid"]
     n_rows, n_quarantined, n_bytes = len(rows), len(read.quarantine), read.end - read.start
     del rows, read
     per_country, per_user = backend.aggregate(located)
     del located
     t3 = time.perf_counter()
-    users = pd.unique(guids)
-    no_country = pd.Index(users).difference(per_user["user_guid"])
-    homes = infer_home(per_country, per_user, no_country)
-    offshore = set(pd.unique(guids[how == "nearest"]))
+    homes = infer_home(per_country, per_user, users_without(guids, per_user))
+    offshore = guids[how == "nearest"].unique()
     homes["offshore"] = homes["user_guid"].isin(offshore).to_numpy()
     t4 = time.perf_counter()
     return RangeResult(

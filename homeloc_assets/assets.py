@@ -16,6 +16,7 @@ from homeloc_assets.inference import (
     classify,
     infer_home,
     summarise_counts,
+    users_without,
 )
 from homeloc_assets.reader import read_range
 from homeloc_assets.stale_ranges import find_stale, prune_stale
@@ -193,12 +194,11 @@ def user_home_country(
     key = context.partition_key
     per_country = storage.read(outputs, "user_country_userdays", key)
     per_user = storage.read(outputs, "user_total_userdays", key)
-    users = storage.read(outputs, "user_locations", key, columns=["user_guid"])["user_guid"].unique()
-    no_country = set(users) - set(per_user["user_guid"])
+    users = storage.read(outputs, "user_locations", key, columns=["user_guid"])["user_guid"]
     home = infer_home(
         per_country,
         per_user,
-        no_country,
+        users_without(users, per_user),
         min_userdays=config.min_userdays,
         rule=config.rule,
         z=config.z,

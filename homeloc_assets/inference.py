@@ -36,6 +36,8 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.special import ndtr
 
 from homeloc_assets.hll_error import confidence_ahead, difference_se
@@ -66,6 +68,34 @@ def _require(df: pd.DataFrame, columns: list[str], name: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(f"{name}: missing column(s) {missing}; has {list(df.columns)}")
+
+
+def _arrow_strings(values: Iterable[str]) -> pa.Array:
+    """``values`` as an Arrow string array (no copy when they are Arrow-backed already)."""
+    return pa.array(
+        pd.Series(values if isinstance(values, (pd.Series, pd.Index)) else list(values), dtype="str").array
+    )
+
+
+def positions_in(values: Iterable[str], table: Iterable[str]) -> np.ndarray:
+    """Position of each string of ``values`` in ``table`` (distinct strings); -1 where absent.
+
+    int64, shape (len(values),). Arrow's hash lookup (``pyarrow.compute.index_in``), several
+    times faster than pandas' ``Index.get_indexer`` on Arrow-backed strings, and no Python
+    object per value.
+    """
+    found = pc.index_in(  # pyright: ignore[reportAttributeAccessIssue]
+        _arrow_strings(values), value_set=_arrow_strings(table)
+    )
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def users_without(users: Iterable[str], per_user: pd.DataFrame) -> pd.Index:
+    """The distinct ``users`` that have no row in ``per_user`` (column ``user_guid``): those
+    ``infer_home`` gives ``no_country``; in their first order of appearance."""
+    _require(per_user, ["user_guid"], "per_user")
+    distinct = pd.Index(pd.array(_arrow_strings(users).unique(), dtype="str"))
+    return distinct[positions_in(distinct, per_user["user_guid"]) < 0]
 
 
 def _users_of(no_country_users: pd.DataFrame | Iterable[str] | None) -> pd.Index:
@@ -127,13 +157,13 @@ def infer_home(
     pu_index = pd.Index(pu_guid)
     if pu_index.has_duplicates:
         raise ValueError(f"per_user: duplicate user_guid {pu_index[pu_index.duplicated()][0]!r}")
-    pu_pos = pu_index.get_indexer(pd.Index(pc_guid))
+    pu_pos = positions_in(pc_guid, pu_index)
     if (pu_pos < 0).any():
         raise ValueError(
             f"per_country: user {pc_guid.iloc[int(np.flatnonzero(pu_pos < 0)[0])]!r} is missing from per_user"
         )
     users = pu_index.append(_users_of(no_country_users)).unique().sort_values()
-    pu_rank = users.get_indexer(pu_index)
+    pu_rank = positions_in(pu_index, users)
     user = pu_rank[pu_pos]
     country, countries = pd.factorize(pc_country, sort=True)
     pair = user.astype(np.int64) * max(len(countries), 1) + country

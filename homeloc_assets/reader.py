@@ -46,7 +46,7 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import NoReturn, cast
 
 import numpy as np
 import pandas as pd
@@ -68,7 +68,8 @@ from homeloc_assets.slicing import (
     split_fields,
 )
 from resources.hll import HLL, HLLError
-from resources.hll.column import KIND_UNDEFINED, decode_column
+from resources.hll.column import KIND_UNDEFINED, decode_buffer
+from resources.hll.column_input import PADDING, hex_pairs
 from resources.hll.storage import bytes_from_hex
 
 __all__ = ["QUARANTINE_COLUMNS", "ROW_COLUMNS", "RangeRead", "UnsortedInputError", "read_range", "read_slice"]
@@ -153,97 +154,125 @@ class _Validator:
     def hlls(self, raws: list[bytes]) -> list:
         """(stored bytes, None) or (None, problem) for each ``\\x…`` hex value."""
         out: list = [None] * len(raws)
-        strict_ok, strict_blobs = _strict_hex(raws)
-        blobs, where = [], []
-        for i, raw in enumerate(raws):
-            if strict_ok[i]:
-                blobs.append(strict_blobs[i])
-                where.append(i)
-                continue
+        ok, buffer, offsets, lengths = _strict_hex(raws)
+        extra = []
+        for i in np.flatnonzero(~ok).tolist():
             # Anything but plain "\\x" + hex digits: the codec decides, and words the error.
             try:
-                blobs.append(bytes_from_hex(raw.decode("ascii")))
-                where.append(i)
+                extra.append((i, bytes_from_hex(raws[i].decode("ascii"))))
             except UnicodeDecodeError:
-                out[i] = (None, ("bad_hll", f"userday_hll is not ASCII hex: {raw[:40]!r}"))
+                out[i] = (None, ("bad_hll", f"userday_hll is not ASCII hex: {raws[i][:40]!r}"))
             except HLLError as exc:
                 out[i] = (None, ("bad_hll", f"userday_hll is not a valid hll: {exc}"))
-        self._decode_bulk(blobs, list(range(len(blobs))), where, out)
+        if extra:
+            buffer, offsets, lengths = _appended(buffer, offsets, lengths, extra)
+            ok[[i for i, _ in extra]] = True
+        data = buffer.tobytes()  # the values are sliced out of it as bytes
+        self._decode_bulk(data, offsets, lengths, np.flatnonzero(ok), out)
         return out
 
-    def _decode_bulk(self, blobs: list[bytes], idx: list[int], where: list[int], out: list) -> None:
-        """Decode ``blobs[idx]`` at once; on a format error, halve until the bad values are found."""
-        if not idx:
+    def _decode_bulk(
+        self, data: bytes, offsets: np.ndarray, lengths: np.ndarray, idx: np.ndarray, out: list
+    ) -> None:
+        """Decode values ``idx`` of ``data`` (a _strict_hex buffer) at once; on a format error,
+        halve until the bad values are found."""
+        if not idx.size:
             return
         try:
-            col = decode_column([blobs[i] for i in idx])
+            col = decode_buffer(np.frombuffer(data, dtype=np.uint8), offsets[idx], lengths[idx])
         except HLLError as bulk:
-            if len(idx) == 1:
+            if idx.size == 1:
                 # The single-value parser words the problem best; the column decoder's message
                 # stands if the two ever disagree on whether the value is valid.
                 exc: HLLError = bulk
+                o, n = int(offsets[idx[0]]), int(lengths[idx[0]])
                 try:
-                    HLL.from_bytes(blobs[idx[0]])
+                    HLL.from_bytes(data[o : o + n])
                 except HLLError as single:
                     exc = single
-                out[where[idx[0]]] = (None, ("bad_hll", f"userday_hll is not a valid hll: {exc}"))
+                out[int(idx[0])] = (None, ("bad_hll", f"userday_hll is not a valid hll: {exc}"))
                 return
-            half = len(idx) // 2
-            self._decode_bulk(blobs, idx[:half], where, out)
-            self._decode_bulk(blobs, idx[half:], where, out)
+            half = idx.size // 2
+            self._decode_bulk(data, offsets, lengths, idx[:half], out)
+            self._decode_bulk(data, offsets, lengths, idx[half:], out)
             return
         params = [(p.log2m, p.regwidth, p.expthresh, p.sparseon) for p in col.params]
-        for j, i in enumerate(idx):
+        expected = [pid for pid, got in enumerate(params) if got == self.expected]
+        good = (col.kind != KIND_UNDEFINED) & np.isin(col.param_id, expected)
+        for i, o, n in zip(idx[good].tolist(), offsets[idx[good]].tolist(), lengths[idx[good]].tolist()):
+            out[i] = (data[o : o + n], None)
+        for j in np.flatnonzero(~good).tolist():
+            i = int(idx[j])
             if col.kind[j] == KIND_UNDEFINED:
-                out[where[i]] = (None, ("bad_hll", "userday_hll is an UNDEFINED hll value"))
+                out[i] = (None, ("bad_hll", "userday_hll is an UNDEFINED hll value"))
                 continue
-            got = params[col.param_id[j]]
-            if got != self.expected:
-                out[where[i]] = (
-                    None,
-                    (
-                        "hll_parameters",
-                        f"hll parameters (log2m, regwidth, expthresh, sparseon) = {got} "
-                        f"differ from the expected {self.expected}",
-                    ),
-                )
-            else:
-                out[where[i]] = (blobs[i], None)
+            out[i] = (
+                None,
+                (
+                    "hll_parameters",
+                    f"hll parameters (log2m, regwidth, expthresh, sparseon) = {params[col.param_id[j]]} "
+                    f"differ from the expected {self.expected}",
+                ),
+            )
 
 
-_NIBBLE = np.full(256, 255, dtype=np.uint8)
-for _i, _c in enumerate(b"0123456789abcdef"):
-    _NIBBLE[_c] = _i
-for _i, _c in enumerate(b"ABCDEF"):
-    _NIBBLE[_c] = 10 + _i
+def _strict_hex(raws: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Decode every ``\\x`` + an even number of hex digits (either case) at once.
 
-
-def _strict_hex(raws: list[bytes]) -> tuple[np.ndarray, list]:
-    """Decode ``\\x`` + an even number of hex digits, vectorised; (ok mask, bytes or None each)."""
+    Returns (ok, buffer, offsets, lengths): ``ok`` (bool, shape (n,)) marks the values decoded,
+    value i lying at ``buffer[offsets[i] : offsets[i] + lengths[i]]`` (int64 each; 0 where not
+    ok); ``buffer`` is uint8 ending in PADDING zero bytes, as decode_buffer wants it.
+    """
     n = len(raws)
     lengths = np.fromiter(map(len, raws), dtype=np.int64, count=n)
-    data = np.frombuffer(b"".join(raws) + b"\0\0", dtype=np.uint8)
+    joined = b"".join(raws)
+    data = np.frombuffer(joined + b"\0\0", dtype=np.uint8)
     starts = np.cumsum(lengths) - lengths
     ok = (lengths >= 2) & (lengths % 2 == 0) & (data[starts] == 92) & (data[starts + 1] == 120)
-    payload = np.where(ok, lengths - 2, 0)
-    # Position of every payload digit of the ok values, in order.
-    pos = np.repeat(starts + 2, payload) + (
-        np.arange(payload.sum()) - np.repeat(np.cumsum(payload) - payload, payload)
-    )
-    nib = _NIBBLE[data[pos]]
-    bad_digit = np.zeros(n, dtype=bool)
-    if nib.size:
-        owner = np.repeat(np.arange(n), payload)
-        bad_digit[owner[nib == 255]] = True
-    ok &= ~bad_digit
-    decoded = ((nib[0::2] << 4) | nib[1::2]).astype(np.uint8).tobytes()
-    out_len = payload // 2
-    out_start = np.cumsum(out_len) - out_len
-    blobs = [
-        decoded[a : a + m] if good else None
-        for a, m, good in zip(out_start.tolist(), out_len.tolist(), ok.tolist())
-    ]
-    return ok, blobs
+    cand = np.flatnonzero(ok)
+    if cand.size < n:  # digit pairs must not straddle two values: join the candidates alone
+        joined = b"".join([raws[i] for i in cand.tolist()])
+    # Every candidate has an even length, so its "\\x" is one pair and its digits whole pairs.
+    pairs = hex_pairs(np.frombuffer(joined, dtype=np.uint8))
+    cand_len = lengths[cand]
+    prefix = (np.cumsum(cand_len) - cand_len) // 2
+    digit = np.ones(pairs.size, dtype=bool)
+    digit[prefix] = False
+    bad = np.flatnonzero(digit & (pairs > 0xFF))
+    if bad.size:
+        ok[cand[np.searchsorted(prefix, bad, side="right") - 1]] = False
+    buffer = np.zeros(pairs.size - cand.size + PADDING, dtype=np.uint8)
+    buffer[: pairs.size - cand.size] = pairs[digit]
+    out_len = np.zeros(n, dtype=np.int64)
+    out_len[cand] = cand_len // 2 - 1
+    offsets = np.zeros(n, dtype=np.int64)
+    offsets[cand] = np.cumsum(out_len[cand]) - out_len[cand]
+    return ok, buffer, offsets, np.where(ok, out_len, 0)
+
+
+def _appended(
+    buffer: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, extra: list[tuple[int, bytes]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The buffer with the values ``extra`` [(position, bytes)] appended, and their offsets and lengths set."""
+    body = buffer[: buffer.size - PADDING].tobytes()
+    offsets, lengths = offsets.copy(), lengths.copy()
+    pos = len(body)
+    for i, blob in extra:
+        offsets[i], lengths[i] = pos, len(blob)
+        pos += len(blob)
+    joined = b"".join([body, *(blob for _, blob in extra), bytes(PADDING)])
+    return np.frombuffer(joined, dtype=np.uint8), offsets, lengths
+
+
+def _utf8_without_nul(values: pa.Array) -> pa.Array | None:
+    """``values`` (binary) as Arrow strings when every one is UTF-8 without a NUL byte (what
+    _Validator.guids accepts), else None."""
+    try:
+        text = values.cast(pa.string())
+    except pa.ArrowInvalid:
+        return None
+    has_nul = pc.any(pc.match_substring(text, "\x00"))  # pyright: ignore[reportAttributeAccessIssue]
+    return None if has_nul.as_py() else text
 
 
 def _decode_column(
@@ -419,7 +448,12 @@ class _ChunkParser:
         table = _fast_fields(body, cand, starts, ends)
         guid_col = table.column("user_guid").combine_chunks()
         v = self.v
-        guids, pg, lg = _decode_column(guid_col, v.guids)
+        guid_text = _utf8_without_nul(guid_col)
+        guids: np.ndarray | None = None
+        if guid_text is None:  # some guid is bad: each is checked, and the bad ones named
+            guids, pg, lg = _decode_column(guid_col, v.guids)
+        else:
+            pg, lg = np.full(len(guid_col), -1, dtype=np.int64), []
         lats, pla, lla = _decode_column(
             table.column("latitude").combine_chunks(), lambda r: v.coords(r, "latitude", 90.0)
         )
@@ -428,10 +462,11 @@ class _ChunkParser:
         )
         hlls, ph, lh = _decode_column(table.column("userday_hll").combine_chunks(), v.hlls)
         ok = (pg < 0) & (pla < 0) & (plo < 0) & (ph < 0)
+        kept_guids = guids[ok] if guids is not None else cast(pa.Array, guid_text).filter(pa.array(ok))
         rows = pd.DataFrame(
             {
                 "line_number": line_numbers[cand_idx[ok]],
-                "user_guid": pd.array(guids[ok], dtype="str"),
+                "user_guid": pd.array(kept_guids, dtype="str"),
                 "latitude": lats[ok].astype(np.float64),
                 "longitude": lons[ok].astype(np.float64),
                 "userday_hll": hlls[ok],

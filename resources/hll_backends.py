@@ -172,8 +172,9 @@ class EmbeddedHLLBackend:
 
     def aggregate(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         rows = check_rows(rows)
-        users, user_names = pd.factorize(rows["user_guid"].to_numpy(dtype=object))
-        countries, country_names = pd.factorize(rows["country"].to_numpy(dtype=object))
+        # Factorised as they come: Arrow-backed strings stay in Arrow, no Python object per row.
+        users, user_names = pd.factorize(rows["user_guid"])
+        countries, country_names = pd.factorize(rows["country"])
         pairs, pair_keys = pd.factorize(users.astype(np.int64) * max(len(country_names), 1) + countries)
         pair_user = pair_keys // max(len(country_names), 1)
         pair_country = pair_keys % max(len(country_names), 1)

@@ -72,6 +72,19 @@ def decode_column(
         raise HLLFormatError(f"{name} at row {label}: {e.error}") from None
 
 
+def decode_buffer(buffer: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> DecodedColumn:
+    """Decode stored values lying in ``buffer`` (uint8, ending in column_input.PADDING zero bytes),
+    value i at ``buffer[offsets[i] : offsets[i] + lengths[i]]``; offsets, lengths int64, shape (n,).
+
+    No NULLs. Raises HLLFormatError naming the value's position i, as decode_column does
+    without labels.
+    """
+    try:
+        return _decode(buffer, offsets, lengths, np.zeros(lengths.size, dtype=bool))
+    except RowError as e:
+        raise HLLFormatError(f"hll at row {e.row}: {e.error}") from None
+
+
 class _Rows:
     """Access to each row's bytes inside the joined buffer, for the one-value parser."""
 

@@ -47,6 +47,16 @@ def _pair_table() -> np.ndarray:
 _HEX_PAIRS = _pair_table()
 
 
+def hex_pairs(text: np.ndarray) -> np.ndarray:
+    """Byte value of each two-character pair of hex digits in ``text`` (uint8, even length,
+    either case), as uint16 of shape (len // 2,); 0xFFFF where a pair is not two hex digits."""
+    out = np.empty(text.size // 2, dtype=np.uint16)
+    codes = text.view("<u2")
+    for lo in range(0, codes.size, _PAIRS_PER_BATCH):
+        np.take(_HEX_PAIRS, codes[lo : lo + _PAIRS_PER_BATCH], out=out[lo : lo + _PAIRS_PER_BATCH])
+    return out
+
+
 def column_buffer(values: list[object]) -> tuple[bytes | np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(buffer, offsets, lengths, is_null) of a column, shape (n,) each but the buffer, which is
     bytes or a uint8 array ending in PADDING zero bytes. Raises RowError for a bad value."""
@@ -105,16 +115,12 @@ def _clean_hex(
     prefixed = (text_len >= 2) & (padded[starts] == ord("\\")) & ((padded[starts + 1] | 0x20) == ord("x"))
     # Every text has an even length, so character pairs never straddle two values and a
     # '\x' prefix is one pair: decode all pairs, then skip the prefix pair of each value.
-    codes = raw.view("<u2")
-    decoded = np.zeros(codes.size + PADDING, dtype=np.uint8)
-    prefix_pairs = starts[prefixed] // 2
-    for lo in range(0, codes.size, _PAIRS_PER_BATCH):
-        pairs = _HEX_PAIRS[codes[lo : lo + _PAIRS_PER_BATCH]]
-        inside = prefix_pairs[(prefix_pairs >= lo) & (prefix_pairs < lo + _PAIRS_PER_BATCH)]
-        pairs[inside - lo] = 0
-        if np.any(pairs > 0xFF):
-            return None
-        decoded[lo : lo + pairs.size] = pairs
+    pairs = hex_pairs(raw)
+    pairs[starts[prefixed] // 2] = 0
+    if np.any(pairs > 0xFF):
+        return None
+    decoded = np.zeros(pairs.size + PADDING, dtype=np.uint8)
+    decoded[: pairs.size] = pairs
     offsets = np.zeros(is_null.size, dtype=np.int64)
     lengths = np.zeros(is_null.size, dtype=np.int64)
     offsets[~is_null] = starts // 2 + prefixed

@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from homeloc_assets.inference import HOME_COLUMNS, classify, infer_home, summarise
+from homeloc_assets.inference import (
+    HOME_COLUMNS,
+    classify,
+    infer_home,
+    positions_in,
+    summarise,
+    users_without,
+)
 
 
 def _per_country(rows):
@@ -246,3 +253,26 @@ def test_each_user_ranked_alone_gives_the_same_homes(rows, outside, rule):
             assert got["status"] == "no_country" and pd.isna(got["total_userdays"])
         else:
             assert got["total_userdays"] == sum(-d for d, _ in ranked)
+
+
+@pytest.mark.parametrize("as_arrow", [True, False])
+def test_positions_in_finds_each_string_or_minus_one(as_arrow):
+    table = ["b", "a", "ü", "c\nd"]
+    values = ["a", "zz", "ü", "b", "c\nd", "a", ""]
+    wrap = (lambda v: pd.Series(v, dtype="str")) if as_arrow else (lambda v: pd.Series(v, dtype=object))
+    got = positions_in(wrap(values), wrap(table))
+    assert got.dtype.kind == "i" and got.tolist() == [1, -1, 2, 0, 3, 1, -1]
+    assert positions_in([], table).tolist() == []
+    assert positions_in(values, []).tolist() == [-1] * len(values)
+    # the same as pandas' lookup
+    assert got.tolist() == pd.Index(table).get_indexer(values).tolist()
+
+
+def test_users_without_gives_each_user_without_a_per_user_row_once_in_order():
+    per_user = pd.DataFrame({"user_guid": pd.Series(["b", "d"], dtype="str"), "total_userdays": [1.0, 2.0]})
+    users = pd.Series(["c", "b", "c", "a", "d", "a"], dtype="str")
+    assert users_without(users, per_user).tolist() == ["c", "a"]
+    assert users_without(["b", "d"], per_user).tolist() == []
+    assert users_without([], per_user).tolist() == []
+    with pytest.raises(ValueError, match="per_user: missing column"):
+        users_without(users, per_user.rename(columns={"user_guid": "guid"}))

@@ -184,3 +184,47 @@ def test_middle_range_has_absolute_line_numbers_and_the_slice_fingerprint(tmp_pa
     assert got.first_line == 7 and got.n_lines == 3
     assert got.quarantine["line_number"].tolist() == [7, 8, 9]
     assert got.fingerprint == slice_fingerprint(path, got.start, got.end)
+
+
+def test_many_hll_values_of_one_chunk_each_get_their_own_outcome(tmp_path):
+    """Good values (either case) among odd-length, non-hex, mis-prefixed and invalid ones: the
+    bulk hex decode must keep every value apart from its neighbours."""
+    days = [hll_hex(f"2020-01-{d:02d}", user=str(d)) for d in range(1, 29)]
+    values = {
+        0: days[0],
+        1: days[1][:-1],  # odd number of digits
+        2: days[2].upper().replace("\\X", "\\x"),  # upper-case digits are hex too
+        3: days[3][:10] + "g" + days[3][11:],  # one non-hex digit
+        4: days[4],
+        5: "\\X" + days[5][2:],  # the codec decides on anything but a plain "\x" prefix
+        6: "\\x",
+        7: H_UNDEFINED,
+        8: days[8][:7] + "zz" + days[8][9:],
+        9: days[9],
+    }
+    lines = [f"{i:02d},1.0,2.0,{v}" for i, v in values.items()]
+    got = read_range(_write(tmp_path, lines), None, None)
+    rows = got.rows.set_index("user_guid")["userday_hll"]
+    for i in (0, 2, 4, 9):
+        assert rows[f"{i:02d}"] == bytes.fromhex(values[i][2:]), i
+    q = got.quarantine.set_index("line_number")
+    assert sorted(q.index) == [3, 5, 8, 9, 10]  # values 1, 3, 6, 7, 8 (line = value + 2)
+    assert "odd number of hex digits" in q.at[3, "reason"]
+    assert "not hexadecimal" in q.at[5, "reason"]
+    assert "3-byte header" in q.at[8, "reason"]
+    assert "UNDEFINED" in q.at[9, "reason"]
+    assert "not hexadecimal" in q.at[10, "reason"]
+    assert (q["kind"] == "bad_hll").all()
+    # "\X…" is what the codec makes of it, whatever that is, and never a neighbour's value.
+    if "05" in rows.index:
+        assert rows["05"] == bytes.fromhex(values[5][2:])
+    # The same outcome line by line, one value per file.
+    for i, v in values.items():
+        alone = read_range(_write(tmp_path, [f"{i:02d},1.0,2.0,{v}"]), None, None)
+        assert len(alone.rows) == (f"{i:02d}" in rows.index), i
+
+
+def _write(tmp_path, lines):
+    path = tmp_path / "many.csv"
+    write_lines(path, lines)
+    return path
