@@ -115,7 +115,7 @@ def process_range(
         rows["latitude"].to_numpy(), rows["longitude"].to_numpy(), index, max_offshore_km
     )
     t2 = time.perf_counter()
-    has_country = how != "none"
+    has_country = pd.notna(country)  # as user_country_userdays selects them
     # What the assets keep between steps: the stored rows' columns (strings in Arrow, as
     # Parquet gives them back), each step reading only what it needs, so the rows and their
     # HLL values are not held while the next stage runs.

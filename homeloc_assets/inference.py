@@ -77,25 +77,33 @@ def _arrow_strings(values: Iterable[str]) -> pa.Array:
     )
 
 
-def positions_in(values: Iterable[str], table: Iterable[str]) -> np.ndarray:
-    """Position of each string of ``values`` in ``table`` (distinct strings); -1 where absent.
+def _positions_in(values: Iterable[str], table: Iterable[str]) -> np.ndarray:
+    """Position of each string of ``values`` in ``table``, whose strings the caller knows to be
+    distinct; -1 where absent, and for a missing value. int64, shape (len(values),).
 
-    int64, shape (len(values),). Arrow's hash lookup (``pyarrow.compute.index_in``), several
-    times faster than pandas' ``Index.get_indexer`` on Arrow-backed strings, and no Python
-    object per value.
+    Arrow's hash lookup (``pyarrow.compute.index_in``): several times faster than pandas'
+    ``Index.get_indexer`` on Arrow-backed strings, with no Python object per value.
     """
     found = pc.index_in(  # pyright: ignore[reportAttributeAccessIssue]
-        _arrow_strings(values), value_set=_arrow_strings(table)
+        _arrow_strings(values), value_set=_arrow_strings(table), skip_nulls=True
     )
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 
 def users_without(users: Iterable[str], per_user: pd.DataFrame) -> pd.Index:
-    """The distinct ``users`` that have no row in ``per_user`` (column ``user_guid``): those
-    ``infer_home`` gives ``no_country``; in their first order of appearance."""
+    """The distinct ``users`` (a list-like of guids) that have no row in ``per_user`` (column
+    ``user_guid``): those ``infer_home`` gives ``no_country``, in their first order of
+    appearance, as an Index of dtype "str"; a missing guid (None, NaN) is no user. ValueError
+    when ``per_user`` lacks the column.
+    """
     _require(per_user, ["user_guid"], "per_user")
-    distinct = pd.Index(pd.array(_arrow_strings(users).unique(), dtype="str"))
-    return distinct[positions_in(distinct, per_user["user_guid"]) < 0]
+    if isinstance(users, (str, bytes)):
+        raise TypeError(f"users must be a list-like of guids, not one {type(users).__name__}")
+    distinct = _arrow_strings(users).drop_null().unique()
+    known = pc.is_in(  # pyright: ignore[reportAttributeAccessIssue]
+        distinct, value_set=_arrow_strings(per_user["user_guid"]), skip_nulls=True
+    )
+    return pd.Index(pd.array(distinct.filter(pc.invert(known)), dtype="str"))  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def _users_of(no_country_users: pd.DataFrame | Iterable[str] | None) -> pd.Index:
@@ -157,13 +165,13 @@ def infer_home(
     pu_index = pd.Index(pu_guid)
     if pu_index.has_duplicates:
         raise ValueError(f"per_user: duplicate user_guid {pu_index[pu_index.duplicated()][0]!r}")
-    pu_pos = positions_in(pc_guid, pu_index)
+    pu_pos = _positions_in(pc_guid, pu_index)
     if (pu_pos < 0).any():
         raise ValueError(
             f"per_country: user {pc_guid.iloc[int(np.flatnonzero(pu_pos < 0)[0])]!r} is missing from per_user"
         )
     users = pu_index.append(_users_of(no_country_users)).unique().sort_values()
-    pu_rank = positions_in(pu_index, users)
+    pu_rank = _positions_in(pu_index, users)
     user = pu_rank[pu_pos]
     country, countries = pd.factorize(pc_country, sort=True)
     pair = user.astype(np.int64) * max(len(countries), 1) + country

@@ -220,8 +220,8 @@ def _strict_hex(raws: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     """Decode every ``\\x`` + an even number of hex digits (either case) at once.
 
     Returns (ok, buffer, offsets, lengths): ``ok`` (bool, shape (n,)) marks the values decoded,
-    value i lying at ``buffer[offsets[i] : offsets[i] + lengths[i]]`` (int64 each; 0 where not
-    ok); ``buffer`` is uint8 ending in PADDING zero bytes, as decode_buffer wants it.
+    value i lying at ``buffer[offsets[i] : offsets[i] + lengths[i]]`` (int64 each; the length
+    is 0 where not ok); ``buffer`` is uint8 ending in PADDING zero bytes, as decode_buffer wants it.
     """
     n = len(raws)
     lengths = np.fromiter(map(len, raws), dtype=np.int64, count=n)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import psycopg2
 import psycopg2.errors
+import pyarrow as pa
 from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
@@ -67,7 +68,7 @@ def check_rows(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.loc[:, list(ROW_COLUMNS)]
     for name in ("user_guid", "country"):
         values = rows[name]
-        if isinstance(values.dtype, pd.StringDtype):
+        if _arrow_text(values.dtype):
             bad = values.isna().to_numpy()
         elif pd.api.types.infer_dtype(values, skipna=False) == "string":
             continue
@@ -76,16 +77,25 @@ def check_rows(rows: pd.DataFrame) -> pd.DataFrame:
         if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(
-                f"rows[{name!r}] must be non-null strings; row {rows.index[i]!r} holds {values.iloc[i]!r}"
+                f"rows[{name!r}] must be non-null strings; row {_label(rows.index[i])!r} holds {values.iloc[i]!r}"
             )
     for name in ("user_guid", "country"):
         _refuse_nul(rows, name)
     return rows
 
 
+def _arrow_text(dtype: object) -> bool:
+    """A dtype of strings with pandas' own missing values: "str", "string", or Arrow's string types."""
+    if isinstance(dtype, pd.StringDtype):
+        return True
+    return isinstance(dtype, pd.ArrowDtype) and (
+        pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype)
+    )
+
+
 def _first_nul(values: pd.Series) -> int | None:
     """Position of the first string holding a NUL character, or None (values are all str)."""
-    if isinstance(values.dtype, pd.StringDtype):
+    if _arrow_text(values.dtype):
         hits = values.str.contains("\x00", regex=False).to_numpy(dtype=bool, na_value=False)
     else:
         texts = values.to_numpy(dtype=object)

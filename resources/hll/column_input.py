@@ -50,11 +50,7 @@ _HEX_PAIRS = _pair_table()
 def hex_pairs(text: np.ndarray) -> np.ndarray:
     """Byte value of each two-character pair of hex digits in ``text`` (uint8, even length,
     either case), as uint16 of shape (len // 2,); 0xFFFF where a pair is not two hex digits."""
-    out = np.empty(text.size // 2, dtype=np.uint16)
-    codes = text.view("<u2")
-    for lo in range(0, codes.size, _PAIRS_PER_BATCH):
-        np.take(_HEX_PAIRS, codes[lo : lo + _PAIRS_PER_BATCH], out=out[lo : lo + _PAIRS_PER_BATCH])
-    return out
+    return _HEX_PAIRS[text.view("<u2")]
 
 
 def column_buffer(values: list[object]) -> tuple[bytes | np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -115,12 +111,15 @@ def _clean_hex(
     prefixed = (text_len >= 2) & (padded[starts] == ord("\\")) & ((padded[starts + 1] | 0x20) == ord("x"))
     # Every text has an even length, so character pairs never straddle two values and a
     # '\x' prefix is one pair: decode all pairs, then skip the prefix pair of each value.
-    pairs = hex_pairs(raw)
-    pairs[starts[prefixed] // 2] = 0
-    if np.any(pairs > 0xFF):
-        return None
-    decoded = np.zeros(pairs.size + PADDING, dtype=np.uint8)
-    decoded[: pairs.size] = pairs
+    decoded = np.zeros(raw.size // 2 + PADDING, dtype=np.uint8)
+    prefix_pairs = starts[prefixed] // 2
+    for lo in range(0, raw.size // 2, _PAIRS_PER_BATCH):  # batches bound the uint16 temporaries
+        pairs = hex_pairs(raw[2 * lo : 2 * (lo + _PAIRS_PER_BATCH)])
+        inside = prefix_pairs[(prefix_pairs >= lo) & (prefix_pairs < lo + pairs.size)]
+        pairs[inside - lo] = 0
+        if np.any(pairs > 0xFF):
+            return None
+        decoded[lo : lo + pairs.size] = pairs
     offsets = np.zeros(is_null.size, dtype=np.int64)
     lengths = np.zeros(is_null.size, dtype=np.int64)
     offsets[~is_null] = starts // 2 + prefixed

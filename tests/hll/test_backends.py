@@ -7,6 +7,7 @@ import math
 import dagster as dg
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from resources.hll import HLL, HLLFormatError, HLLParameterMismatch, hash_texts
@@ -104,6 +105,32 @@ def test_parameter_mismatch_and_bad_values_name_the_user_and_row():
 def test_bad_rows_are_refused_with_the_column_named(frame, message):
     with pytest.raises(ValueError, match=message):
         EmbeddedHLLBackend().aggregate(frame)
+
+
+TEXT_DTYPES = [object, "str", "string", pd.ArrowDtype(pa.string()), pd.ArrowDtype(pa.large_string())]
+
+
+@pytest.mark.parametrize("dtype", TEXT_DTYPES, ids=str)
+def test_every_text_dtype_gives_the_same_result_and_the_same_refusals(dtype):
+    good = days("u", 1).to_hex()
+    index = [7, 8, 9]
+    frame = pd.DataFrame(
+        {
+            "user_guid": pd.Series(["v", "u", "v"], dtype=dtype, index=index),
+            "country": pd.Series(["DEU", "FRA", "DEU"], dtype=dtype, index=index),
+            "userday_hll": pd.Series([good, good, days("v", 2).to_hex()], index=index),
+        }
+    )
+    expected = EmbeddedHLLBackend().aggregate(frame.astype({"user_guid": object, "country": object}))
+    got = EmbeddedHLLBackend().aggregate(frame)
+    pd.testing.assert_frame_equal(got[0], expected[0])
+    pd.testing.assert_frame_equal(got[1], expected[1])
+    with_null = frame.assign(user_guid=pd.Series(["v", None, "v"], dtype=dtype, index=frame.index))
+    with pytest.raises(ValueError, match=r"rows\['user_guid'\] must be non-null strings; row 8"):
+        EmbeddedHLLBackend().aggregate(with_null)
+    with_nul = frame.assign(country=pd.Series(["DEU", "F\x00", "DEU"], dtype=dtype, index=frame.index))
+    with pytest.raises(ValueError, match=r"rows\['country'\] must not contain NUL characters.*row 8"):
+        EmbeddedHLLBackend().aggregate(with_nul)
 
 
 def test_empty_input_gives_empty_frames():

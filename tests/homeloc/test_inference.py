@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from homeloc_assets.inference import (
     HOME_COLUMNS,
+    _positions_in,
     classify,
     infer_home,
-    positions_in,
     summarise,
     users_without,
 )
@@ -260,12 +260,13 @@ def test_positions_in_finds_each_string_or_minus_one(as_arrow):
     table = ["b", "a", "ü", "c\nd"]
     values = ["a", "zz", "ü", "b", "c\nd", "a", ""]
     wrap = (lambda v: pd.Series(v, dtype="str")) if as_arrow else (lambda v: pd.Series(v, dtype=object))
-    got = positions_in(wrap(values), wrap(table))
+    got = _positions_in(wrap(values), wrap(table))
     assert got.dtype.kind == "i" and got.tolist() == [1, -1, 2, 0, 3, 1, -1]
-    assert positions_in([], table).tolist() == []
-    assert positions_in(values, []).tolist() == [-1] * len(values)
-    # the same as pandas' lookup
+    assert _positions_in([], table).tolist() == []
+    assert _positions_in(values, []).tolist() == [-1] * len(values)
+    # the same as pandas' lookup; a missing value is never found, not even among missing ones
     assert got.tolist() == pd.Index(table).get_indexer(values).tolist()
+    assert _positions_in([None, "a"], [None, "a"]).tolist() == [-1, 1]
 
 
 def test_users_without_gives_each_user_without_a_per_user_row_once_in_order():
@@ -274,5 +275,8 @@ def test_users_without_gives_each_user_without_a_per_user_row_once_in_order():
     assert users_without(users, per_user).tolist() == ["c", "a"]
     assert users_without(["b", "d"], per_user).tolist() == []
     assert users_without([], per_user).tolist() == []
+    assert users_without(["a", None], per_user.iloc[:0]).tolist() == ["a"]  # a missing guid is no user
+    with pytest.raises(TypeError, match="list-like"):
+        users_without("ab", per_user)
     with pytest.raises(ValueError, match="per_user: missing column"):
         users_without(users, per_user.rename(columns={"user_guid": "guid"}))
