@@ -68,7 +68,7 @@ def check_rows(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.loc[:, list(ROW_COLUMNS)]
     for name in ("user_guid", "country"):
         values = rows[name]
-        if _arrow_text(values.dtype):
+        if _text_dtype(values.dtype):
             bad = values.isna().to_numpy()
         elif pd.api.types.infer_dtype(values, skipna=False) == "string":
             continue
@@ -84,8 +84,8 @@ def check_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def _arrow_text(dtype: object) -> bool:
-    """A dtype of strings with pandas' own missing values: "str", "string", or Arrow's string types."""
+def _text_dtype(dtype: object) -> bool:
+    """A dtype that holds only strings and missing values: "str", "string" (either storage), or Arrow's string types."""
     if isinstance(dtype, pd.StringDtype):
         return True
     return isinstance(dtype, pd.ArrowDtype) and (
@@ -95,7 +95,7 @@ def _arrow_text(dtype: object) -> bool:
 
 def _first_nul(values: pd.Series) -> int | None:
     """Position of the first string holding a NUL character, or None (values are all str)."""
-    if _arrow_text(values.dtype):
+    if _text_dtype(values.dtype):
         hits = values.str.contains("\x00", regex=False).to_numpy(dtype=bool, na_value=False)
     else:
         texts = values.to_numpy(dtype=object)
