@@ -19,6 +19,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,11 +31,13 @@ import psycopg2
 from benchmarks import bench_borders, report
 from benchmarks.homeloc_reference import run_reference
 from benchmarks.report import peak_rss_bytes, reset_peak_rss
+from homeloc_assets import storage
 from homeloc_assets.countries import CountryIndex, assign_countries, load_countries
 from homeloc_assets.inference import classify, infer_home, users_without
 from homeloc_assets.reader import read_range
 from partitions.user_ranges import range_by_key, user_ranges
 from resources.hll_backends import EmbeddedHLLBackend, PostgresHLLBackend
+from resources.output_store import OutputStore
 from sample_data.userdays import write_sample_userdays
 
 SECTION = "## Home location"
@@ -104,9 +107,28 @@ class RangeResult:
 
 
 def process_range(
-    path, user_range, backend, index: CountryIndex, max_offshore_km: float = MAX_OFFSHORE_KM
+    path,
+    user_range,
+    backend,
+    index: CountryIndex,
+    max_offshore_km: float = MAX_OFFSHORE_KM,
+    outputs: OutputStore | None = None,
 ) -> RangeResult:
-    """Homes of one range's users: read_range -> assign_countries -> backend.aggregate -> infer_home."""
+    """Homes of one range's users: read_range -> assign_countries -> backend.aggregate -> infer_home.
+
+    With ``outputs``, each step's result is also written as the assets write it (one Parquet
+    file per table and range, ``homeloc_assets.storage``), timed as the stage ``write``; the
+    assets' DuckDB copies of the quarantine, the range statistics and the homes are not.
+    """
+    written = 0.0
+
+    def write(table: str, df: pd.DataFrame) -> None:
+        nonlocal written
+        if outputs is not None:
+            t = time.perf_counter()
+            storage.write(outputs, table, user_range.key, df)
+            written += time.perf_counter() - t
+
     t0 = time.perf_counter()
     read = read_range(path, user_range.lo, user_range.hi)
     rows = read.rows
@@ -115,6 +137,7 @@ def process_range(
         rows["latitude"].to_numpy(), rows["longitude"].to_numpy(), index, max_offshore_km
     )
     t2 = time.perf_counter()
+    write("user_locations", rows.assign(country=country, located=how))
     has_country = pd.notna(country)  # as user_country_userdays selects them
     # What the assets keep between steps: the stored rows' columns (strings in Arrow, as
     # Parquet gives them back), each step reading only what it needs, so the rows and their
@@ -127,17 +150,36 @@ def process_range(
     del rows, read
     per_country, per_user = backend.aggregate(located)
     del located
+    write(
+        "user_country_userdays",
+        per_country.assign(userdays_rounded=per_country["userdays"].round().astype("Int64")),
+    )
+    write(
+        "user_total_userdays",
+        per_user.assign(total_userdays_rounded=per_user["total_userdays"].round().astype("Int64")),
+    )
     t3 = time.perf_counter()
+    written_by_t3 = written
     homes = infer_home(per_country, per_user, users_without(guids, per_user))
+    write("user_home_country", homes)
     offshore = guids[how == "nearest"].unique()
     homes["offshore"] = homes["user_guid"].isin(offshore).to_numpy()
     t4 = time.perf_counter()
+    # The writes fall inside the aggregate and home intervals: counted once, as "write".
+    stages = {
+        "read": t1 - t0,
+        "countries": t2 - t1,
+        "aggregate": t3 - t2 - written_by_t3,
+        "home": t4 - t3 - (written - written_by_t3),
+    }
+    if outputs is not None:
+        stages["write"] = written
     return RangeResult(
         homes=homes,
         n_rows=n_rows,
         n_quarantined=n_quarantined,
         n_bytes=n_bytes,
-        stages={"read": t1 - t0, "countries": t2 - t1, "aggregate": t3 - t2, "home": t4 - t3},
+        stages=stages,
     )
 
 
@@ -320,9 +362,16 @@ def throughput_benchmark(path, database_url: str, reference_users: int) -> dict:
 
 
 def range_worker(
-    path, key: str, n_ranges: int, database_url: str, max_offshore_km: float, backend: str = "postgres"
+    path,
+    key: str,
+    n_ranges: int,
+    database_url: str,
+    max_offshore_km: float,
+    backend: str = "postgres",
+    outputs_root: str | None = None,
 ) -> dict:
-    """Run one range (the body of a ``--range-worker`` subprocess) with the ``postgres`` or ``embedded`` HLL backend."""
+    """Run one range (the body of a ``--range-worker`` subprocess) with the ``postgres`` or ``embedded``
+    HLL backend; with ``outputs_root``, its results are written there as the assets write them."""
     t0 = time.perf_counter()
     index = CountryIndex(load_countries())
     res = process_range(
@@ -331,6 +380,7 @@ def range_worker(
         PostgresHLLBackend(database_url) if backend == "postgres" else EmbeddedHLLBackend(),
         index,
         max_offshore_km,
+        OutputStore(root=outputs_root) if outputs_root else None,
     )
     classes = classify(res.homes)["classification"].value_counts().to_dict()
     return {
@@ -356,9 +406,11 @@ def run_ranges(
     jobs: int = 1,
     max_offshore_km: float = MAX_OFFSHORE_KM,
     backend: str = "postgres",
+    outputs_root: str | None = None,
 ) -> dict:
     """Each range (``keys``, default all) in a fresh subprocess, ``jobs`` at a time; peak RSS per run
-    is the worker's own VmHWM (wait4's ru_maxrss where /proc is missing).
+    is the worker's own VmHWM (wait4's ru_maxrss where /proc is missing). With ``outputs_root``
+    each range writes its results there, as the assets do (``process_range``).
 
     ``backend`` is ``postgres`` (``database_url``) or ``embedded``; the server's CPU is only counted for ``postgres``.
     """
@@ -385,6 +437,7 @@ def run_ranges(
                 str(max_offshore_km),
                 "--backend",
                 backend,
+                *(["--outputs", outputs_root] if outputs_root else []),
             ]
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
             running[proc.pid] = (proc, key, time.perf_counter())
@@ -438,6 +491,23 @@ def run_ranges(
     }
 
 
+def _rest(run: dict) -> str:
+    """Where the ranges' process time outside the stages went, from each worker's record:
+    the process's own start (interpreter, imports) and, inside the worker, the country index and
+    the summary of its result. Empty for records without those times."""
+    ranges = run.get("ranges") or []
+    if not ranges or any("seconds_in_worker" not in r for r in ranges):
+        return ""
+    start = sum(r["seconds"] - r["seconds_in_worker"] for r in ranges)
+    setup = sum(r["seconds_in_worker"] - sum(r["stages"].values()) for r in ranges)
+    total = sum(r["seconds"] for r in ranges)
+    return (
+        f"; outside them, {start:.0f} s starting each process (interpreter, imports) and {setup:.0f} s "
+        f"building the country index and summarising the result, of {total:.0f} s of range processes "
+        f"in all ({run['jobs']} at a time)"
+    )
+
+
 def _sum_dicts(dicts) -> dict:
     out: dict = {}
     for d in dicts:
@@ -463,7 +533,8 @@ def scale_benchmark(
     jobs: int,
 ) -> dict:
     """16 ranges of the small and the large file, then ``fine_ranges`` ranges of the large one (a sample of them),
-    with the PostgreSQL backend; then the large file's 16 ranges again with the embedded backend."""
+    with the PostgreSQL backend; then the large file's 16 ranges again with the embedded backend. Each
+    range writes its results as the assets do, into a temporary folder of ``out_dir``."""
     small, large = sample_file(out_dir, small_users), sample_file(out_dir, scale_users)
     runs = []
     plan = (
@@ -475,7 +546,10 @@ def scale_benchmark(
     for path, n, sample, backend in plan:
         keys = _spread([r.key for r in user_ranges(n)], sample)
         print(f"scale: {path.name}, {len(keys)} of {n} ranges, {backend} ...", file=sys.stderr, flush=True)
-        run = run_ranges(path, database_url, n, keys=keys, jobs=jobs, backend=backend)
+        with tempfile.TemporaryDirectory(dir=out_dir, prefix="range-outputs-") as written:
+            run = run_ranges(
+                path, database_url, n, keys=keys, jobs=jobs, backend=backend, outputs_root=written
+            )
         run["file_users"] = json.loads(path.with_suffix(".json").read_text())["n_users"]
         runs.append(run)
     return {"runs": runs}
@@ -651,12 +725,23 @@ def render(results: dict) -> str:
                 f"peak RSS per range {_gib(emb['peak_rss_max'])} (goal ≤ 1 GiB: "
                 f"**{'reached' if emb['peak_rss_max'] <= GIB else 'not reached'}**).",
             ]
+        lines += [
+            "",
+            "Stages: *read* the range's byte slice read, parsed and validated (bad lines quarantined); "
+            "*countries* each point's country (the polygon join, then the nearest country offshore); "
+            "*aggregate* the HLL unions and cardinalities per (user, country) and per user; *home* the "
+            "home inference; *write* each step's Parquet file, as the assets write it (the assets' "
+            "DuckDB copies of the quarantine, range statistics and homes are not in these figures).",
+        ]
         for shown in [r for r in (big, emb) if r] or [s["runs"][-1]]:
             name = "PostgreSQL" if shown.get("backend", "postgres") == "postgres" else "embedded"
             lines += [
                 "",
                 f"Stage seconds summed over the ranges of the {shown['file_users']:,}-user, {shown['n_ranges']}-range "
-                f"run ({name}): " + ", ".join(f"{k} {v:.0f} s" for k, v in shown["stages"].items()) + ".",
+                f"run ({name}): "
+                + ", ".join(f"{k} {v:.0f} s" for k, v in shown["stages"].items())
+                + _rest(shown)
+                + ".",
             ]
     notes = results.get("notes")
     if notes:
@@ -719,6 +804,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ranges", type=int, default=16, help=argparse.SUPPRESS)
     p.add_argument("--max-offshore-km", type=float, default=MAX_OFFSHORE_KM, help=argparse.SUPPRESS)
     p.add_argument("--backend", choices=["postgres", "embedded"], default="postgres", help=argparse.SUPPRESS)
+    p.add_argument("--outputs", help=argparse.SUPPRESS)
     return p
 
 
@@ -734,6 +820,7 @@ def main(argv: list[str] | None = None) -> dict | None:
                     args.database_url,
                     args.max_offshore_km,
                     args.backend,
+                    args.outputs,
                 )
             )
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 
@@ -9,6 +11,7 @@ from benchmarks.bench_homeloc import (
     SECTION,
     compare_homes,
     machine_info,
+    process_range,
     render,
     run_ours,
     run_ranges,
@@ -16,7 +19,11 @@ from benchmarks.bench_homeloc import (
     write_section,
 )
 from benchmarks.homeloc_reference import COLUMNS, iter_users
+from homeloc_assets.countries import CountryIndex, load_countries
+from homeloc_assets.inference import HOME_COLUMNS
+from partitions.user_ranges import user_ranges
 from resources.hll_backends import EmbeddedHLLBackend
+from resources.output_store import OutputStore
 
 
 def test_embedded_pipeline_gives_every_user_a_status(tiny_userdays):
@@ -26,6 +33,27 @@ def test_embedded_pipeline_gives_every_user_a_status(tiny_userdays):
     assert run.homes["user_guid"].is_unique
     assert set(run.homes["status"]) <= {"classified", "insufficient_evidence", "tie", "no_country"}
     assert run.homes["offshore"].dtype == bool
+
+
+def test_a_range_writes_what_the_assets_write_and_times_it_once(tiny_userdays, tmp_path):
+    r = user_ranges(1)[0]
+    index = CountryIndex(load_countries())
+    quiet = process_range(tiny_userdays.path, r, EmbeddedHLLBackend(), index)
+    res = process_range(
+        tiny_userdays.path, r, EmbeddedHLLBackend(), index, outputs=OutputStore(root=str(tmp_path))
+    )
+    assert "write" not in quiet.stages and res.stages["write"] > 0
+    assert all(v >= 0 for v in res.stages.values())
+    folder = tmp_path / "homeloc"
+    tables = {"user_locations", "user_country_userdays", "user_total_userdays", "user_home_country"}
+    assert {p.name for p in folder.iterdir()} == tables
+    home = pd.read_parquet(folder / "user_home_country" / f"{r.key}.parquet")
+    assert list(home.columns) == HOME_COLUMNS and len(home) == tiny_userdays.n_users
+    expected = io.BytesIO()
+    quiet.homes[HOME_COLUMNS].to_parquet(expected, index=False)  # the same homes, through Parquet
+    pd.testing.assert_frame_equal(home, pd.read_parquet(expected))
+    located = pd.read_parquet(folder / "user_locations" / f"{r.key}.parquet")
+    assert len(located) == tiny_userdays.n_rows and {"country", "located"} <= set(located.columns)
 
 
 def test_reference_stream_yields_each_user_once_with_all_rows(tiny_userdays):
