@@ -31,13 +31,11 @@ import psycopg2
 from benchmarks import bench_borders, report
 from benchmarks.homeloc_reference import run_reference
 from benchmarks.report import peak_rss_bytes, reset_peak_rss
-from homeloc_assets import storage
 from homeloc_assets.countries import CountryIndex, assign_countries, load_countries
 from homeloc_assets.inference import classify, infer_home, users_without
 from homeloc_assets.reader import read_range
 from partitions.user_ranges import range_by_key, user_ranges
 from resources.hll_backends import EmbeddedHLLBackend, PostgresHLLBackend
-from resources.output_store import OutputStore
 from sample_data.userdays import write_sample_userdays
 
 SECTION = "## Home location"
@@ -112,13 +110,15 @@ def process_range(
     backend,
     index: CountryIndex,
     max_offshore_km: float = MAX_OFFSHORE_KM,
-    outputs: OutputStore | None = None,
+    outputs: Path | None = None,
 ) -> RangeResult:
     """Homes of one range's users: read_range -> assign_countries -> backend.aggregate -> infer_home.
 
-    With ``outputs``, each step's result is also written as the assets write it (one Parquet
-    file per table and range, ``homeloc_assets.storage``), timed as the stage ``write``; the
-    assets' DuckDB copies of the quarantine, the range statistics and the homes are not.
+    With ``outputs`` (a folder), each step's result is also written as the assets write it, one
+    Parquet file per table and range (``outputs/homeloc/<table>/<range>.parquet``, by pandas'
+    ``to_parquet`` as ``OutputStore.write_parquet`` does, without importing Dagster for it),
+    timed as the stage ``write``; the assets' DuckDB copies of the quarantine, the range
+    statistics and the homes are not.
     """
     written = 0.0
 
@@ -126,7 +126,9 @@ def process_range(
         nonlocal written
         if outputs is not None:
             t = time.perf_counter()
-            storage.write(outputs, table, user_range.key, df)
+            folder = Path(outputs) / "homeloc" / table
+            folder.mkdir(parents=True, exist_ok=True)
+            df.to_parquet(folder / f"{user_range.key}.parquet", index=False)
             written += time.perf_counter() - t
 
     t0 = time.perf_counter()
@@ -380,7 +382,7 @@ def range_worker(
         PostgresHLLBackend(database_url) if backend == "postgres" else EmbeddedHLLBackend(),
         index,
         max_offshore_km,
-        OutputStore(root=outputs_root) if outputs_root else None,
+        Path(outputs_root) if outputs_root else None,
     )
     classes = classify(res.homes)["classification"].value_counts().to_dict()
     return {

@@ -39,9 +39,7 @@ def test_a_range_writes_what_the_assets_write_and_times_it_once(tiny_userdays, t
     r = user_ranges(1)[0]
     index = CountryIndex(load_countries())
     quiet = process_range(tiny_userdays.path, r, EmbeddedHLLBackend(), index)
-    res = process_range(
-        tiny_userdays.path, r, EmbeddedHLLBackend(), index, outputs=OutputStore(root=str(tmp_path))
-    )
+    res = process_range(tiny_userdays.path, r, EmbeddedHLLBackend(), index, outputs=tmp_path)
     assert "write" not in quiet.stages and res.stages["write"] > 0
     assert all(v >= 0 for v in res.stages.values())
     folder = tmp_path / "homeloc"
@@ -52,6 +50,9 @@ def test_a_range_writes_what_the_assets_write_and_times_it_once(tiny_userdays, t
     expected = io.BytesIO()
     quiet.homes[HOME_COLUMNS].to_parquet(expected, index=False)  # the same homes, through Parquet
     pd.testing.assert_frame_equal(home, pd.read_parquet(expected))
+    # where and how the assets keep it
+    stored = OutputStore(root=str(tmp_path)).read_parquet("homeloc", "user_home_country", f"{r.key}.parquet")
+    pd.testing.assert_frame_equal(stored, home)
     located = pd.read_parquet(folder / "user_locations" / f"{r.key}.parquet")
     assert len(located) == tiny_userdays.n_rows and {"country", "located"} <= set(located.columns)
 
