@@ -33,9 +33,11 @@ slice is parsed in chunks that end on an LF, and what a line becomes never depen
 a chunk ends (tests/reliability/test_reader_chunking.py).
 
 Fast path: lines with three commas, no quotes and a non-empty first field are split by the
-pyarrow CSV parser; values are validated once per distinct value (coordinates lie on a grid
-and most HLLs hold one or two days, so distinct values are few). Other lines take a per-line
-path with the same validators. ``raw_line`` is the line decoded as UTF-8 with
+pyarrow CSV parser; coordinates and HLLs are validated once per distinct value (coordinates
+lie on a grid and most HLLs hold one or two days, so distinct values are few; the HLLs' hex
+is decoded for all of them at once), user guids all at once in Arrow (UTF-8, no NUL), one by
+one only when some guid fails, to name it. Other lines take a per-line path with the same
+validators. ``raw_line`` is the line decoded as UTF-8 with
 ``backslashreplace`` (exact for UTF-8 lines; other bytes appear as ``\\xNN``).
 """
 
