@@ -32,7 +32,7 @@ from benchmarks import bench_borders, report
 from benchmarks.homeloc_reference import run_reference
 from benchmarks.report import peak_rss_bytes, reset_peak_rss
 from homeloc_assets.countries import CountryIndex, assign_countries, load_countries
-from homeloc_assets.inference import classify, infer_home, users_without
+from homeloc_assets.inference import classify, infer_home, users_without, with_rounded_userdays
 from homeloc_assets.reader import read_range
 from partitions.user_ranges import range_by_key, user_ranges
 from resources.hll_backends import EmbeddedHLLBackend, PostgresHLLBackend
@@ -124,12 +124,12 @@ def process_range(
 
     def write(table: str, df: pd.DataFrame) -> None:
         nonlocal written
-        if outputs is not None:
-            t = time.perf_counter()
-            folder = Path(outputs) / "homeloc" / table
-            folder.mkdir(parents=True, exist_ok=True)
-            df.to_parquet(folder / f"{user_range.key}.parquet", index=False)
-            written += time.perf_counter() - t
+        assert outputs is not None
+        t = time.perf_counter()
+        folder = Path(outputs) / "homeloc" / table
+        folder.mkdir(parents=True, exist_ok=True)
+        df.to_parquet(folder / f"{user_range.key}.parquet", index=False)
+        written += time.perf_counter() - t
 
     t0 = time.perf_counter()
     read = read_range(path, user_range.lo, user_range.hi)
@@ -139,7 +139,8 @@ def process_range(
         rows["latitude"].to_numpy(), rows["longitude"].to_numpy(), index, max_offshore_km
     )
     t2 = time.perf_counter()
-    write("user_locations", rows.assign(country=country, located=how))
+    if outputs is not None:
+        write("user_locations", rows.assign(country=country, located=how))
     has_country = pd.notna(country)  # as user_country_userdays selects them
     # What the assets keep between steps: the stored rows' columns (strings in Arrow, as
     # Parquet gives them back), each step reading only what it needs, so the rows and their
@@ -152,18 +153,15 @@ def process_range(
     del rows, read
     per_country, per_user = backend.aggregate(located)
     del located
-    write(
-        "user_country_userdays",
-        per_country.assign(userdays_rounded=per_country["userdays"].round().astype("Int64")),
-    )
-    write(
-        "user_total_userdays",
-        per_user.assign(total_userdays_rounded=per_user["total_userdays"].round().astype("Int64")),
-    )
+    if outputs is not None:
+        stored_country, stored_user = with_rounded_userdays(per_country, per_user)
+        write("user_country_userdays", stored_country)
+        write("user_total_userdays", stored_user)
     t3 = time.perf_counter()
     written_by_t3 = written
     homes = infer_home(per_country, per_user, users_without(guids, per_user))
-    write("user_home_country", homes)
+    if outputs is not None:
+        write("user_home_country", homes)
     offshore = guids[how == "nearest"].unique()
     homes["offshore"] = homes["user_guid"].isin(offshore).to_numpy()
     t4 = time.perf_counter()

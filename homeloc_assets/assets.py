@@ -17,6 +17,7 @@ from homeloc_assets.inference import (
     infer_home,
     summarise_counts,
     users_without,
+    with_rounded_userdays,
 )
 from homeloc_assets.reader import read_range
 from homeloc_assets.stale_ranges import find_stale, prune_stale
@@ -163,8 +164,7 @@ def user_country_userdays(
         # Bad values or a database without the extension: no wait changes them, so fail now, not after minutes of retries.
         raise dg.Failure(description=f"range {key}: {exc}", allow_retries=False) from exc
     # The estimator's values as they are, and rounded twins for reading.
-    per_country = per_country.assign(userdays_rounded=per_country["userdays"].round().astype("Int64"))
-    per_user = per_user.assign(total_userdays_rounded=per_user["total_userdays"].round().astype("Int64"))
+    per_country, per_user = with_rounded_userdays(per_country, per_user)
     storage.write(outputs, "user_country_userdays", key, per_country)
     storage.write(outputs, "user_total_userdays", key, per_user)
     return dg.MaterializeResult(

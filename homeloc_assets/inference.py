@@ -70,6 +70,18 @@ def _require(df: pd.DataFrame, columns: list[str], name: str) -> None:
         raise ValueError(f"{name}: missing column(s) {missing}; has {list(df.columns)}")
 
 
+def with_rounded_userdays(
+    per_country: pd.DataFrame, per_user: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The HLL backend's (per_country, per_user) with a rounded twin of each estimate, for
+    reading: ``userdays_rounded`` and ``total_userdays_rounded`` (nullable Int64, NA where the
+    estimate is NaN), as ``user_country_userdays`` stores them."""
+    return (
+        per_country.assign(userdays_rounded=per_country["userdays"].round().astype("Int64")),
+        per_user.assign(total_userdays_rounded=per_user["total_userdays"].round().astype("Int64")),
+    )
+
+
 def _arrow_strings(values: Iterable[str]) -> pa.Array:
     """``values`` as an Arrow string array (no copy when they are Arrow-backed already)."""
     return pa.array(
