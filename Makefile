@@ -85,7 +85,7 @@ image:
 
 # Side-by-side benchmarks (results in benchmarks/RESULTS.md). Needs a PostgreSQL server;
 # BENCH_PG is an admin URL, the benchmark database is created and dropped here.
-# About 2 hours on 2 cores: `make bench-clustering`, `bench-region`, `bench-homeloc` and `bench-load` run one part each.
+# About 2 hours on 2 cores: `make bench-clustering`, `bench-silhouette`, `bench-region`, `bench-homeloc` and `bench-load` run one part each.
 BENCH_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
 bench: bench-clustering bench-silhouette bench-region bench-homeloc bench-load
 
