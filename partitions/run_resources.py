@@ -5,14 +5,17 @@ hold the run's peak memory. Peak memory follows the slice of data a run holds, n
 of the whole input, so the request is computed per partition instead of one size for all.
 
 Memory models (peak resident memory of the run process, interpreter and imports included),
-fitted on the figures in ``benchmarks/RESULTS.md`` (2 cores, ``ru_maxrss``/``VmHWM``):
+fitted on the figures in ``benchmarks/RESULTS.md`` (2 cores, each process's own ``VmHWM``):
 
-- user-guid range: ``0.42 GiB + 1.87 GiB per million users in the range``; through
-  6,300,000 users in 16 ranges (≈ 394,000 users a range): 1.16 GiB measured, 1.16 modelled;
-  1,575,000 users in 16 and 6,300,000 in 64 (≈ 98,000 a range): 0.61 measured, 0.60 modelled;
-  1,000,000 users in 16 (62,500 a range): 0.53–0.55 measured, 0.54 modelled.
-- region: ``0.81 GiB + 8.34 GiB per million Output Areas``; through Liverpool City Region
-  (5,258 OAs, 0.85 GiB) and the UK (239,023 OAs, 2.80 GiB). A region's OAs are not known
+- user-guid range: ``0.45 GiB + 1.93 GiB per million users in the range``, fitted on the
+  PostgreSQL backend (the embedded one peaks lower: 0.89 GiB where PostgreSQL's peaks at
+  1.21); through 6,300,000 users in 16 ranges (≈ 394,000 users a range): 1.21 GiB measured,
+  1.21 modelled; 1,575,000 users in 16 and 6,300,000 in 64 (≈ 98,000 a range): 0.64
+  measured, 0.64 modelled; 1,000,000 users in 16 (62,500 a range, the backfill load test):
+  0.53–0.61 measured, 0.57 modelled.
+- region: ``0.87 GiB + 9.03 GiB per million Output Areas``; through Liverpool City Region
+  (5,258 OAs, 0.92 GiB) and the UK with detailed boundaries (239,023 OAs, 3.03 GiB; the
+  Voronoi cells of the sample census peaked at 2.80). A region's OAs are not known
   before its census is read, so they are bounded from its LAD count at 1,500 OAs a LAD (above
   the largest nation mean, Scotland's ≈ 1,450), capped at the UK total; ``lads: all`` is the UK.
 
@@ -33,10 +36,10 @@ from partitions.regions import Region
 K8S_CONFIG_TAG = "dagster-k8s/config"
 
 USERS_REFERENCE = 6_300_000  # the reference data set's users: the default expected file size
-RANGE_BASE_GIB = 0.42
-RANGE_GIB_PER_MILLION_USERS = 1.87
-REGION_BASE_GIB = 0.81
-REGION_GIB_PER_MILLION_OAS = 8.34
+RANGE_BASE_GIB = 0.45
+RANGE_GIB_PER_MILLION_USERS = 1.93
+REGION_BASE_GIB = 0.87
+REGION_GIB_PER_MILLION_OAS = 9.03
 UK_OAS = 239_023
 OAS_PER_LAD_BOUND = 1_500
 LARGE_REGION_OAS = 100_000  # above this a region run gets 2 CPUs (k-means and BLAS use them)
