@@ -6,7 +6,6 @@ and PostgresHLLBackend (PostgreSQL with the `hll` extension, one COPY and one GR
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from typing import Protocol
@@ -16,6 +15,7 @@ import pandas as pd
 import psycopg2
 import psycopg2.errors
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
@@ -217,14 +217,18 @@ _COPY_CONTEXT = re.compile(r"COPY \S+, line (\d+)(?:, column (\w+))?")
 
 
 _COPY_BATCH_ROWS = 20_000  # rows encoded at a time: a few MB of COPY text
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_HEX_PREFIX = np.frombuffer(b"\\x", dtype=np.uint8)
 
 
 class _CopyPayload:
-    """The COPY input (CSV: user_guid, country, '\\x' + hex or empty for NULL) as a stream of bytes,
-    encoded a batch of rows at a time, so the whole payload never sits in memory.
+    """The COPY input (CSV: user_guid, country, '\\x' + hex, or nothing for NULL) as a stream of
+    bytes, encoded a batch of rows at a time, so the whole payload never sits in memory.
 
     The hll values are validated up front (column_buffer, the embedded backend's check), so a bad
-    value is reported naming its row before anything is sent.
+    value is reported naming its row before anything is sent. Each batch is written by Arrow's
+    CSV writer (every string quoted, quotes doubled, as PostgreSQL's CSV format reads them) from
+    Arrow columns: the hex text of a batch is made in NumPy, with no Python object per row.
     """
 
     def __init__(self, rows: pd.DataFrame, labels: _RowLabels, batch_rows: int | None = None):
@@ -234,30 +238,47 @@ class _CopyPayload:
             )
         except RowError as e:
             raise HLLFormatError(f"userday_hll at row {labels[e.row]}: {e.error}") from None
-        self._view = memoryview(buffer).cast("B")
-        self._offsets, self._lengths, self._null = offsets, lengths, is_null
-        self._users = rows["user_guid"].to_numpy(dtype=object)
-        self._countries = rows["country"].to_numpy(dtype=object)
+        self._bytes = np.frombuffer(buffer, dtype=np.uint8)
+        self._offsets, self._lengths, self._null = offsets, lengths, np.asarray(is_null, dtype=bool)
+        self._users = pa.array(rows["user_guid"], type=pa.large_string(), from_pandas=True)
+        self._countries = pa.array(rows["country"], type=pa.large_string(), from_pandas=True)
         self._batch = batch_rows or _COPY_BATCH_ROWS
         self._next = 0
         self._chunk = b""
         self._pos = 0
 
+    def _hex_texts(self, start: int, stop: int) -> pa.Array:
+        """'\\x' + lower-case hex of rows [start, stop)'s hll bytes, null where the value is."""
+        null = self._null[start:stop]
+        # A NULL row's offset and length mean nothing; the others' values may lie apart.
+        offsets = self._offsets[start:stop][~null]
+        sizes = self._lengths[start:stop][~null]
+        lengths = np.where(null, 0, self._lengths[start:stop])
+        packed = np.cumsum(sizes) - sizes  # where each value starts once the batch's are joined
+        raw = self._bytes[np.repeat(offsets - packed, sizes) + np.arange(int(sizes.sum()))]
+        digits = np.empty(2 * raw.size, dtype=np.uint8)
+        digits[0::2] = _HEX_DIGITS[raw >> 4]
+        digits[1::2] = _HEX_DIGITS[raw & 15]
+        starts = 2 * packed
+        text = np.insert(digits, np.repeat(starts, 2), np.tile(_HEX_PREFIX, starts.size))
+        text_lengths = np.where(null, 0, 2 + 2 * lengths)
+        ends = np.concatenate([[0], np.cumsum(text_lengths)]).astype(np.int64)
+        validity = pa.py_buffer(np.packbits(~null, bitorder="little")) if null.any() else None
+        return pa.LargeStringArray.from_buffers(
+            stop - start, pa.py_buffer(ends), pa.py_buffer(text), validity
+        )
+
     def _encode(self, start: int, stop: int) -> bytes:
-        view = self._view
-        hexes = (
-            "" if null else "\\x" + view[o : o + n].hex()
-            for o, n, null in zip(
-                self._offsets[start:stop].tolist(),
-                self._lengths[start:stop].tolist(),
-                self._null[start:stop].tolist(),
-            )
+        table = pa.table(
+            {
+                "user_guid": self._users[start:stop],
+                "country": self._countries[start:stop],
+                "userday_hll": self._hex_texts(start, stop),
+            }
         )
-        text = io.StringIO()
-        csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(
-            zip(self._users[start:stop].tolist(), self._countries[start:stop].tolist(), hexes)
-        )
-        return text.getvalue().encode("utf-8")
+        out = pa.BufferOutputStream()
+        pa_csv.write_csv(table, out, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
+        return out.getvalue().to_pybytes()
 
     def read(self, size: int = -1) -> bytes:
         """Up to size bytes (all that is left for size < 0); b"" at the end."""

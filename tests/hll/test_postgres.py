@@ -229,3 +229,39 @@ def test_copy_payload_streams_the_same_bytes_in_any_read_size(size):
     assert b"".join(parts) == whole
     text = whole.decode()
     assert text.count("\\x") == len(rows) - 1 and '"a,""b""\nc"' in text
+
+
+def _reference_copy_text(rows: pd.DataFrame) -> bytes:
+    """The COPY text as Python's csv module writes it: every field quoted, a NULL hll as nothing,
+    hll values (bytes, or hex text after '\\x') as lower-case hex after '\\x'."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    for user, country, value in zip(rows["user_guid"], rows["country"], rows["userday_hll"]):
+        csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator=",").writerow([user, country])
+        if value is not None:
+            raw = bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
+            out.write('"\\x' + raw.hex() + '"')
+        out.write("\n")
+    return out.getvalue().encode("utf-8")
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 7, 10_000])
+@pytest.mark.parametrize(
+    "nulls", [(), (0,), (196,), (0, 1, 2), tuple(range(197)), (5, 6, 20, 195, 196)], ids=repr
+)
+def test_copy_payload_writes_what_the_csv_module_writes(batch_rows, nulls):
+    rows = userday_rows(40, seed=3).astype({"userday_hll": object})
+    assert len(rows) == 197
+    rows.loc[10, "userday_hll"] = bytes.fromhex(rows.loc[10, "userday_hll"][2:])  # bytes, as the reader gives
+    for i in nulls:
+        rows.loc[i, "userday_hll"] = None
+    rows.loc[3, "user_guid"] = 'a,"b"\nc'
+    rows.loc[7, "country"] = "Côte d'Ivoire"
+    rows.loc[8, "user_guid"] = ""
+    rows.loc[9, "user_guid"] = '\r\u2028 ""'
+    for dtype in (object, "str", "string[pyarrow]"):
+        typed = rows.astype({"user_guid": dtype, "country": dtype})
+        got = hll_backends._CopyPayload(typed, hll_backends._RowLabels(typed), batch_rows=batch_rows).read()
+        assert got == _reference_copy_text(rows), dtype
