@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 PG_VERSION := $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
 
-.PHONY: install lock check-lock system-deps demo ui lint typecheck test test-distributed check-deploy image bench bench-clustering bench-silhouette bench-region bench-region-detail bench-homeloc bench-borders bench-load bench-objectstore bench-distributed clean
+.PHONY: install lock check-lock system-deps demo ui lint typecheck test test-distributed check-deploy image bench bench-clustering bench-silhouette bench-warehouse bench-region bench-region-detail bench-homeloc bench-borders bench-load bench-objectstore bench-distributed clean
 
 # Installs exactly the versions in requirements.lock (hashes checked), then the project itself.
 $(BIN)/.installed: pyproject.toml requirements.lock
@@ -85,15 +85,18 @@ image:
 
 # Side-by-side benchmarks (results in benchmarks/RESULTS.md). Needs a PostgreSQL server;
 # BENCH_PG is an admin URL, the benchmark database is created and dropped here.
-# About 2 hours on 2 cores: `make bench-clustering`, `bench-silhouette`, `bench-region`, `bench-homeloc` and `bench-load` run one part each.
+# About 2 hours on 2 cores: `make bench-clustering`, `bench-silhouette`, `bench-warehouse`, `bench-region`, `bench-homeloc` and `bench-load` run one part each.
 BENCH_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
-bench: bench-clustering bench-silhouette bench-region bench-homeloc bench-load
+bench: bench-clustering bench-silhouette bench-warehouse bench-region bench-homeloc bench-load
 
 bench-clustering: install
 	OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m benchmarks.bench_clustering --size both
 
 bench-silhouette: install
 	$(BIN)/python -m benchmarks.bench_silhouette --size both
+
+bench-warehouse: install
+	$(BIN)/python -m benchmarks.bench_warehouse
 
 bench-region: install
 	$(BIN)/python -m benchmarks.bench_region --size liverpool --reference

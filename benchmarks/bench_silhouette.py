@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from benchmarks.matrices import benchmark_matrix
-from benchmarks.report import RESULTS, machine_lines, write_section
+from benchmarks.report import RESULTS, publish, table_section
 from geodem_assets import choose_k
 from geodem_assets.kmeans import fast_kmeans_range
 
@@ -73,28 +73,24 @@ def main(argv=None) -> int:
     command = "python -m benchmarks.bench_silhouette" + (
         "" if args.size == "both" else f" --size {args.size}"
     )
-    section = "\n".join(
-        [
-            SECTION,
-            "",
-            f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `{command}`"
-            + (" (--quick: small synthetic matrices)" if args.quick else "")
-            + ". The mean silhouette of k = 2..9 (our k-means labels): scikit-learn's "
-            "`silhouette_score` once per k, as a user would call it, against `choose_k.silhouettes`, "
-            "every k from one pass over the distances (the diagnostics asset's call). Same process, "
-            f"same labels and rows, best of {REPEATS} each, library thread defaults.",
-            "",
-            *machine_lines(),
-            "",
-            "| matrix | rows scored | scikit-learn, 8 calls (s) | ours, one call (s) | speed-up | largest difference |",
-            "|---|---|---:|---:|---:|---:|",
-            *rows,
-        ]
+    intro = (
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `{command}`"
+        + (" (--quick: small synthetic matrices)" if args.quick else "")
+        + ". The mean silhouette of k = 2..9 (our k-means labels): scikit-learn's "
+        "`silhouette_score` once per k, as a user would call it, against `choose_k.silhouettes`, "
+        "every k from one pass over the distances (the diagnostics asset's call). Same process, "
+        f"same labels and rows, best of {REPEATS} each, library thread defaults."
     )
-    print(section)
-    if not args.no_write:
-        write_section(args.output, SECTION, section)
-        print(f"written to {args.output}")
+    header = [
+        "matrix",
+        "rows scored",
+        "scikit-learn, 8 calls (s)",
+        "ours, one call (s)",
+        "speed-up",
+        "largest difference",
+    ]
+    section = table_section(SECTION, intro, header, ["---", "---", "---:", "---:", "---:", "---:"], rows)
+    publish(args.output, SECTION, section, write=not args.no_write)
     return 0
 
 

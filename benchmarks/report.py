@@ -82,3 +82,30 @@ def write_section(path: Path, title: str, section: str) -> None:
     path = Path(path)
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     path.write_text(replace_section(text, title, section), encoding="utf-8")
+
+
+def table_section(title: str, intro: str, header: list[str], align: list[str], rows: list[str]) -> str:
+    """A results section: its `title`, the paragraph saying what was measured and how (`intro`),
+    the machine, and a Markdown table (`header` cells, `align` '---' or '---:' per column,
+    `rows` already formatted)."""
+    return "\n".join(
+        [
+            title,
+            "",
+            intro,
+            "",
+            *machine_lines(),
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "|".join(align) + "|",
+            *rows,
+        ]
+    )
+
+
+def publish(path: Path, title: str, section: str, write: bool = True) -> None:
+    """Print a section and, unless `write` is False, replace its part of the results file."""
+    print(section)
+    if write:
+        write_section(path, title, section)
+        print(f"written to {path}")
