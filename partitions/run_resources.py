@@ -7,14 +7,14 @@ of the whole input, so the request is computed per partition instead of one size
 Memory models (peak resident memory of the run process, interpreter and imports included),
 fitted on the figures in ``benchmarks/RESULTS.md`` (2 cores, each process's own ``VmHWM``):
 
-- user-guid range: ``0.45 GiB + 1.93 GiB per million users in the range``, fitted on the
-  PostgreSQL backend (the embedded one peaks lower: 0.89 GiB where PostgreSQL's peaks at
-  1.21); through 6,300,000 users in 16 ranges (≈ 394,000 users a range): 1.21 GiB measured,
-  1.21 modelled; 1,575,000 users in 16 and 6,300,000 in 64 (≈ 98,000 a range): 0.64
-  measured, 0.64 modelled; 1,000,000 users in 16 (62,500 a range, the backfill load test):
+- user-guid range: ``0.47 GiB + 1.61 GiB per million users in the range``, fitted on the
+  PostgreSQL backend (the embedded one peaks lower: 0.92 GiB where PostgreSQL's peaks at
+  1.10); through 6,300,000 users in 16 ranges (≈ 394,000 users a range): 1.10 GiB measured,
+  1.10 modelled; 1,575,000 users in 16 and 6,300,000 in 64 (≈ 98,000 a range): 0.62–0.63
+  measured, 0.63 modelled; 1,000,000 users in 16 (62,500 a range, the backfill load test):
   0.53–0.61 measured, 0.57 modelled.
-- region: ``0.87 GiB + 9.03 GiB per million Output Areas``; through Liverpool City Region
-  (5,258 OAs, 0.92 GiB) and the UK with detailed boundaries (239,023 OAs, 3.03 GiB; the
+- region: ``0.86 GiB + 9.07 GiB per million Output Areas``; through Liverpool City Region
+  (5,258 OAs, 0.91 GiB) and the UK with detailed boundaries (239,023 OAs, 3.03 GiB; the
   Voronoi cells of the sample census peaked at 2.80). A region's OAs are not known
   before its census is read, so they are bounded from its LAD count at 1,500 OAs a LAD (above
   the largest nation mean, Scotland's ≈ 1,450), capped at the UK total; ``lads: all`` is the UK.
@@ -36,10 +36,10 @@ from partitions.regions import Region
 K8S_CONFIG_TAG = "dagster-k8s/config"
 
 USERS_REFERENCE = 6_300_000  # the reference data set's users: the default expected file size
-RANGE_BASE_GIB = 0.45
-RANGE_GIB_PER_MILLION_USERS = 1.93
-REGION_BASE_GIB = 0.87
-REGION_GIB_PER_MILLION_OAS = 9.03
+RANGE_BASE_GIB = 0.47
+RANGE_GIB_PER_MILLION_USERS = 1.61
+REGION_BASE_GIB = 0.86
+REGION_GIB_PER_MILLION_OAS = 9.07
 UK_OAS = 239_023
 OAS_PER_LAD_BOUND = 1_500
 LARGE_REGION_OAS = 100_000  # above this a region run gets 2 CPUs (k-means and BLAS use them)

@@ -144,10 +144,10 @@ def test_uk_region_pod_gets_more_memory_and_cpu_than_a_small_region(launch):
     assert (uk_r["requests"]["cpu"], small_r["requests"]["cpu"]) == ("2", "1")
 
 
-@pytest.mark.parametrize(("n_ranges", "low", "high"), [(16, 1.5, 1.7), (256, 0.5, 0.7)])
+@pytest.mark.parametrize(("n_ranges", "low", "high"), [(16, 1.4, 1.6), (256, 0.6, 0.8)])
 def test_user_range_pod_memory_follows_the_slice(launch, n_ranges, low, high):
-    # 6.3 million users: ≈ 394,000 a range in 16 ranges (1.21 GiB peak, 1.51 with the 25 %
-    # headroom, 1.625 rounded up to 128 MiB), ≈ 25,000 in 256
+    # 6.3 million users: ≈ 394,000 a range in 16 ranges (1.10 GiB peak, 1.38 with the 25 %
+    # headroom, 1.5 rounded up to 128 MiB), ≈ 25,000 in 256 (0.51, 0.64, 0.75)
     _, job = launch("homeloc_range_job", k8s_run_tags(user_range_resources(n_ranges, 6_300_000)))
     memory = _gib(resources(job)["requests"]["memory"])
     assert low <= memory <= high, memory
@@ -156,7 +156,8 @@ def test_user_range_pod_memory_follows_the_slice(launch, n_ranges, low, high):
 def test_sixteen_ranges_get_bigger_pods_than_256(launch):
     _, big = launch("homeloc_range_job", k8s_run_tags(user_range_resources(16)))
     _, small = launch("homeloc_range_job", k8s_run_tags(user_range_resources(256)))
-    assert _gib(resources(big)["requests"]["memory"]) > 2 * _gib(resources(small)["requests"]["memory"])
+    # 16 times the slice; both hold the interpreter and imports (the model's 0.47 GiB base)
+    assert _gib(resources(big)["requests"]["memory"]) >= 2 * _gib(resources(small)["requests"]["memory"])
 
 
 def test_range_job_tags_every_partition_with_its_pod_size():
