@@ -217,6 +217,9 @@ _COPY_CONTEXT = re.compile(r"COPY \S+, line (\d+)(?:, column (\w+))?")
 
 
 _COPY_BATCH_ROWS = 20_000  # rows encoded at a time: a few MB of COPY text
+# ... and at most this many bytes of hll values (dense values are kilobytes each; the encoder
+# holds about 15 bytes per value byte while it works)
+_COPY_BATCH_BYTES = 2 << 20
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _HEX_PREFIX = np.frombuffer(b"\\x", dtype=np.uint8)
 
@@ -243,6 +246,8 @@ class _CopyPayload:
         self._users = pa.array(rows["user_guid"], type=pa.large_string(), from_pandas=True)
         self._countries = pa.array(rows["country"], type=pa.large_string(), from_pandas=True)
         self._batch = batch_rows or _COPY_BATCH_ROWS
+        # Bytes of hll values up to and including each row, to bound a batch by bytes as well.
+        self._bytes_through = np.cumsum(np.where(self._null, 0, lengths))
         self._next = 0
         self._chunk = b""
         self._pos = 0
@@ -288,7 +293,9 @@ class _CopyPayload:
             if self._pos >= len(self._chunk):
                 if self._next >= len(self._users):
                     break
-                stop = min(self._next + self._batch, len(self._users))
+                before = int(self._bytes_through[self._next - 1]) if self._next else 0
+                within = np.searchsorted(self._bytes_through, before + _COPY_BATCH_BYTES, side="right")
+                stop = min(self._next + self._batch, max(int(within), self._next + 1), len(self._users))
                 self._chunk, self._pos, self._next = self._encode(self._next, stop), 0, stop
             piece = self._chunk[self._pos : self._pos + int(min(wanted, len(self._chunk) - self._pos))]
             self._pos += len(piece)

@@ -10,7 +10,7 @@ taken and released per call, as before, and opening costs several times less
 
 from __future__ import annotations
 
-import itertools
+import ctypes
 import os
 import random
 import threading
@@ -25,20 +25,22 @@ import pandas as pd
 from pydantic import Field
 
 _LOCK_WORDS = ("lock", "Conflicting")
+_ALIAS = "warehouse"  # the file's name in its process's DuckDB (attached once at a time)
+_KEPT = 4  # idle in-memory DuckDBs a process keeps (one per warehouse file it used last)
+# DuckDB keeps a little memory (a few hundred bytes) per ATTACH until the DuckDB is closed, so a
+# long-lived process (a code server's sensors) renews its DuckDB after this many attachments.
+_RENEW_AFTER_ATTACHES = 1000
 
 
-def _attach_waiting(
-    con: duckdb.DuckDBPyConnection, path: str, alias: str, read_only: bool, timeout_s: float
-) -> None:
+def _attach_waiting(con: duckdb.DuckDBPyConnection, path: str, read_only: bool, deadline: float) -> None:
     # DuckDB lets one process write a file at a time; concurrent Dagster steps wait their turn.
-    deadline = time.monotonic() + timeout_s
     delay = 0.05
     while True:
         try:
             if read_only:
-                con.execute(f"ATTACH ? AS {_ident(alias)} (READ_ONLY)", [path])
+                con.execute(f"ATTACH ? AS {_ident(_ALIAS)} (READ_ONLY)", [path])
             else:
-                con.execute(f"ATTACH ? AS {_ident(alias)}", [path])
+                con.execute(f"ATTACH ? AS {_ident(_ALIAS)}", [path])
             return
         except duckdb.IOException as exc:
             if not any(w in str(exc) for w in _LOCK_WORDS) or time.monotonic() > deadline:
@@ -50,47 +52,92 @@ def _attach_waiting(
 @dataclass
 class _Attachment:
     """This process's in-memory DuckDB for one warehouse file, and the file's attachment to it:
-    attached by the first call in flight, detached when the last one ends."""
+    attached by the first call in flight, detached when the last one ends. Every field but
+    `refs` is read and written under `changed`; `refs` under `_attachments_lock`."""
 
+    path: str
     instance: duckdb.DuckDBPyConnection
     changed: threading.Condition = field(default_factory=threading.Condition)
-    alias: str = ""
+    attached: bool = False
+    attaching: bool = False  # one thread is waiting for the file's lock on behalf of all
     read_only: bool = True
     users: int = 0
     threads: dict[int, int] = field(default_factory=dict)  # thread id -> calls in flight
+    readers: dict[int, int] = field(default_factory=dict)  # thread id -> read-only calls in flight
     writer: int | None = None  # the thread whose writing calls are in flight
     writes: int = 0
-    refs: int = 0  # calls holding this entry, under _attachments_lock
+    writers_waiting: int = 0
+    attaches: int = 0
+    refs: int = 0
 
 
-# Least recently used last; keyed by process id too, since a DuckDB instance must not cross a fork.
-_attachments: dict[tuple[int, str], _Attachment] = {}
+# Least recently used first. A DuckDB instance must not cross a fork: see the fork hooks below.
+_attachments: dict[str, _Attachment] = {}
 _attachments_lock = threading.Lock()
-_aliases = itertools.count()
-_KEPT = 4  # idle in-memory DuckDBs a process keeps (one per warehouse file it used last)
+_inherited: list[duckdb.DuckDBPyConnection] = []
+
+
+def _new_duckdb(path: str) -> duckdb.DuckDBPyConnection:
+    # Spill files go where DuckDB puts them for the file itself, not into the working folder.
+    return duckdb.connect(":memory:", config={"temp_directory": f"{path}.tmp"})
 
 
 def _attachment(path: str) -> _Attachment:
-    key = (os.getpid(), path)
     with _attachments_lock:
-        found = _attachments.pop(key, None)
+        found = _attachments.pop(path, None)
         if found is None:
-            # Spill files go where DuckDB puts them for the file itself, not into the working folder.
-            found = _Attachment(duckdb.connect(":memory:", config={"temp_directory": f"{path}.tmp"}))
-        _attachments[key] = found
+            found = _Attachment(path, _new_duckdb(path))
+        _attachments[path] = found
         found.refs += 1
         return found
 
 
+def _close_idle(kept: int) -> None:
+    """Close this process's idle DuckDBs beyond the `kept` most recently used (under _attachments_lock)."""
+    idle = [k for k, a in _attachments.items() if a.refs == 0]
+    for key in idle[: max(0, len(_attachments) - kept)]:
+        _attachments.pop(key).instance.close()
+
+
 def _release(at: _Attachment) -> None:
-    """One call is done with `at`; idle DuckDBs of this process beyond _KEPT are closed, oldest first."""
-    pid = os.getpid()
     with _attachments_lock:
         at.refs -= 1
-        mine = [k for k in _attachments if k[0] == pid]
-        for key in mine[: max(0, len(mine) - _KEPT)]:
-            if _attachments[key].refs == 0:
-                _attachments.pop(key).instance.close()
+        _close_idle(_KEPT)
+
+
+def _before_fork() -> None:
+    # No thread is between _attachments_lock's acquire and release while the process forks, and
+    # the idle DuckDBs (threads of their own, which a child would not have) are closed first.
+    _attachments_lock.acquire()
+    _close_idle(0)
+
+
+def _after_fork_in_parent() -> None:
+    _attachments_lock.release()
+
+
+def _after_fork_in_child() -> None:
+    global _attachments_lock
+    _attachments_lock = threading.Lock()
+    # DuckDBs a call of another thread was using when the process forked: the child starts
+    # afresh, and never destroys these copies (their worker threads exist only in the parent).
+    for at in _attachments.values():
+        _inherited.append(at.instance)
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(at.instance))
+    _attachments.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child
+    )
+
+
+def _timed_out(path: str, timeout_s: float) -> duckdb.IOException:
+    return duckdb.IOException(
+        f"Could not use the warehouse {path}: other calls of this process held its lock for more "
+        f"than {timeout_s:g} s (lock_timeout_s)"
+    )
 
 
 @contextmanager
@@ -98,69 +145,108 @@ def _attached(path: str, read_only: bool, timeout_s: float):
     """A DuckDB cursor whose default database is the file at ``path``, attached for this call.
 
     Calls in flight at once in one process (threads, or a call made inside another) share one
-    attachment, as ``duckdb.connect`` shared one instance: a read-only call may use a writable
-    attachment; a writing call waits for other threads' read-only calls to end, and for other
-    threads' writing calls (two transactions of one DuckDB writing the same table fail with a
-    write-write conflict; processes already take turns at the file lock). Raises RuntimeError
-    for a writing call inside a read-only one of the same thread (which ``duckdb.connect``
-    refused too, as a different configuration of the same file), and duckdb.IOException when
-    another process holds the lock longer than ``timeout_s`` seconds.
+    attachment, as ``duckdb.connect`` shared one instance. Read-only calls run together and
+    alongside a writing one; writing calls of different threads take turns (two transactions of
+    one DuckDB writing the same table fail with a write-write conflict; processes already take
+    turns at the file lock), and a waiting writer goes before read-only calls that arrive after
+    it. Raises RuntimeError for a writing call inside a read-only one of the same thread (which
+    ``duckdb.connect`` refused too, as a different configuration of the same file), and
+    duckdb.IOException naming the lock when the call could not start within ``timeout_s``
+    seconds, whether another process or other calls of this one held the file.
     """
     at = _attachment(path)
     try:
-        with _attached_to(at, path, read_only, timeout_s) as con:
+        with _attached_to(at, read_only, timeout_s) as con:
             yield con
     finally:
         _release(at)
 
 
 @contextmanager
-def _attached_to(at: _Attachment, path: str, read_only: bool, timeout_s: float):
+def _attached_to(at: _Attachment, read_only: bool, timeout_s: float):
     me = threading.get_ident()
+    deadline = time.monotonic() + timeout_s
     with at.changed:
-        while not read_only and ((at.users and at.read_only) or (at.writer is not None and at.writer != me)):
-            if at.read_only and at.threads.get(me):
-                raise RuntimeError(
-                    f"the warehouse {path} is open read-only by a call in progress in this thread; "
-                    "a writing call cannot run inside it"
-                )
-            at.changed.wait()
-        if at.users == 0:
-            alias = f"warehouse_{next(_aliases)}"
-            _attach_waiting(at.instance, path, alias, read_only, timeout_s)
-            at.alias, at.read_only = alias, read_only
+        if not read_only and at.readers.get(me):
+            raise RuntimeError(
+                f"the warehouse {at.path} is open read-only by a call in progress in this thread; "
+                "a writing call cannot run inside it"
+            )
+        attach = False
+        at.writers_waiting += not read_only
+        try:
+            while True:
+                if not at.attaching:
+                    if not at.attached:
+                        attach = at.attaching = True
+                        break
+                    if read_only and (not at.read_only or not at.writers_waiting or at.threads.get(me)):
+                        break  # join the readers, or a writer's attachment
+                    if not read_only and not at.read_only and at.writer in (None, me):
+                        break  # join a writable attachment no other thread is writing through
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise _timed_out(at.path, timeout_s)
+                at.changed.wait(remaining)
+        finally:
+            at.writers_waiting -= not read_only
+    if attach:
+        try:
+            _attach_waiting(at.instance, at.path, read_only, deadline)
+        except BaseException:
+            with at.changed:
+                at.attaching = False
+                at.changed.notify_all()
+            raise
+    with at.changed:
+        if attach:
+            at.attaching, at.attached, at.read_only = False, True, read_only
+            at.changed.notify_all()
         at.users += 1
         at.threads[me] = at.threads.get(me, 0) + 1
-        if not read_only:
+        if read_only:
+            at.readers[me] = at.readers.get(me, 0) + 1
+        else:
             at.writer, at.writes = me, at.writes + 1
     try:
         con = at.instance.cursor()
         try:
-            con.execute(f"USE {_ident(at.alias)}")
+            con.execute(f"USE {_ident(_ALIAS)}")
             yield con
         finally:
             con.close()
     finally:
         with at.changed:
-            at.users -= 1
-            at.threads[me] -= 1
-            if not read_only:
-                at.writes -= 1
-                if not at.writes:
-                    at.writer = None
-            if not at.threads[me]:
-                del at.threads[me]
-            try:
-                if at.users == 0:
-                    at.instance.execute(f"DETACH {_ident(at.alias)}")
-            except duckdb.Error:
-                # The file's state in this instance is unknown: the next call starts afresh.
-                with _attachments_lock:
-                    if _attachments.get((os.getpid(), path)) is at:
-                        del _attachments[(os.getpid(), path)]
-                raise
-            finally:
-                at.changed.notify_all()
+            _leave(at, me, read_only)
+
+
+def _leave(at: _Attachment, me: int, read_only: bool) -> None:
+    """One call of thread `me` ends (under at.changed); the last one detaches the file."""
+    at.users -= 1
+    for counts in (at.threads, at.readers) if read_only else (at.threads,):
+        counts[me] -= 1
+        if not counts[me]:
+            del counts[me]
+    if not read_only:
+        at.writes -= 1
+        if not at.writes:
+            at.writer = None
+    try:
+        if at.users == 0:
+            at.attached = False
+            at.instance.execute(f"DETACH {_ident(_ALIAS)}")
+            at.attaches += 1
+            if at.attaches >= _RENEW_AFTER_ATTACHES:  # no cursor is open: nobody uses it now
+                at.instance.close()
+                at.instance, at.attaches = _new_duckdb(at.path), 0
+    except duckdb.Error:
+        # The file's state in this DuckDB is unknown: the next call starts with a new one.
+        with _attachments_lock:
+            if _attachments.get(at.path) is at:
+                del _attachments[at.path]
+        raise
+    finally:
+        at.changed.notify_all()
 
 
 def _ident(name: str) -> str:
@@ -258,7 +344,7 @@ class Warehouse(dg.ConfigurableResource):
             con.execute(f"CREATE TABLE IF NOT EXISTS {_ident(table)} AS SELECT * FROM _incoming LIMIT 0")
             # A table first written by an empty or all-missing partition may hold untyped columns.
             untyped = con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND data_type = '\"NULL\"'",
+                "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() AND table_name = ? AND data_type = '\"NULL\"'",
                 [table],
             ).fetchall()
             for (column,) in untyped:
@@ -267,7 +353,8 @@ class Warehouse(dg.ConfigurableResource):
             have = {
                 r[0]
                 for r in con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+                    "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() AND table_name = ?",
+                    [table],
                 ).fetchall()
             }
             for column, kind in con.execute(
@@ -380,6 +467,7 @@ class Warehouse(dg.ConfigurableResource):
         with self.connect(read_only=True) as con:
             return bool(
                 con.execute(
-                    "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+                    "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() AND table_name = ?",
+                    [table],
                 ).fetchone()[0]
             )

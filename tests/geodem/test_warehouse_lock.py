@@ -159,9 +159,134 @@ def test_a_process_keeps_a_few_idle_duckdbs_not_one_per_file_it_ever_used(tmp_pa
 
     for i in range(warehouse._KEPT + 5):
         Warehouse(path=str(tmp_path / f"w{i}.duckdb")).replace_table("t", pd.DataFrame({"a": [i]}))
-    mine = [k for k in warehouse._attachments if str(tmp_path.resolve()) in k[1]]
+    mine = [k for k in warehouse._attachments if k.startswith(str(tmp_path.resolve()))]
     assert len(mine) <= warehouse._KEPT
     # The most recent files are the ones kept, and each still reads back.
-    assert mine[-1][1].endswith(f"w{warehouse._KEPT + 4}.duckdb")
+    assert mine[-1].endswith(f"w{warehouse._KEPT + 4}.duckdb")
     for i in range(warehouse._KEPT + 5):
         assert Warehouse(path=str(tmp_path / f"w{i}.duckdb")).read("t")["a"].tolist() == [i]
+
+
+def test_waits_inside_one_process_end_at_the_lock_timeout_not_one_after_another(tmp_path):
+    path = tmp_path / "w.duckdb"
+    Warehouse(path=str(path)).replace_table("t", pd.DataFrame({"a": [1]}))
+    holder = _hold(path, 20)
+    wh = Warehouse(path=str(path), lock_timeout_s=1.0)
+    ended: list[float] = []
+    errors: list[str] = []
+
+    def call() -> None:
+        started = time.monotonic()
+        try:
+            wh.read("t")
+        except duckdb.IOException as e:
+            errors.append(str(e))
+        ended.append(time.monotonic() - started)
+
+    try:
+        threads = [threading.Thread(target=call) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert len(errors) == 4 and all("lock" in e for e in errors)
+    assert max(ended) < 3.0, ended  # one after another they would take 4 s and more
+
+
+def test_a_waiting_writer_goes_before_read_only_calls_that_come_after_it(tmp_path):
+    wh = Warehouse(path=str(tmp_path / "w.duckdb"), lock_timeout_s=30)
+    wh.replace_table("t", pd.DataFrame({"a": [1]}))
+    stop = threading.Event()
+    readers_done = threading.Event()
+
+    def reader(offset: float) -> None:
+        time.sleep(offset)
+        while not stop.is_set():
+            with wh.connect(read_only=True):
+                time.sleep(0.2)
+        readers_done.set()
+
+    threads = [threading.Thread(target=reader, args=(i * 0.1,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    wh.replace_table("u", pd.DataFrame({"b": [2]}))  # readers overlap: without priority it starves
+    written_while_reading = not readers_done.is_set()
+    stop.set()
+    for t in threads:
+        t.join()
+    assert written_while_reading
+    assert wh.read("u")["b"].tolist() == [2]
+
+
+def test_a_table_outside_the_file_is_not_the_file_s(tmp_path):
+    wh = Warehouse(path=str(tmp_path / "w.duckdb"))
+    with wh.connect() as con:
+        con.execute("USE memory")
+        con.execute("CREATE TABLE stray (a INTEGER)")
+    assert not wh.has_table("stray")
+
+
+def _fork_child_calls(path: str, queue) -> None:
+    queue.put(Warehouse(path=path).has_table("t"))
+
+
+def test_forks_while_other_threads_are_calling_do_not_hang_the_child(tmp_path):
+    files = [Warehouse(path=str(tmp_path / f"f{i}.duckdb")) for i in range(6)]
+    for wh in files:
+        wh.replace_table("t", pd.DataFrame({"a": [1]}))
+    stop = threading.Event()
+
+    def churn() -> None:  # more files than a process keeps: DuckDBs are made and closed
+        i = 0
+        while not stop.is_set():
+            files[i % 6].has_table("t")
+            i += 1
+
+    thread = threading.Thread(target=churn)
+    thread.start()
+    ctx = multiprocessing.get_context("fork")
+    hung = []
+    try:
+        for k in range(8):
+            queue = ctx.Queue()
+            proc = ctx.Process(target=_fork_child_calls, args=(str(tmp_path / "child.duckdb"), queue))
+            proc.start()
+            proc.join(timeout=30)
+            if proc.is_alive():
+                hung.append(k)
+                proc.kill()
+                proc.join()
+            else:
+                assert proc.exitcode == 0
+    finally:
+        stop.set()
+        thread.join()
+    assert hung == []
+
+
+def test_a_child_forked_after_calls_exits_cleanly(tmp_path):
+    code = textwrap.dedent(
+        f"""
+        import os, sys
+        import pandas as pd
+        from resources.warehouse import Warehouse
+        wh = Warehouse(path={str(tmp_path / "w.duckdb")!r})
+        wh.replace_table("t", pd.DataFrame({{"a": [1]}}))
+        pid = os.fork()
+        if pid == 0:
+            wh.has_table("t")
+            sys.exit(0)  # a normal exit: the interpreter tears down what the child holds
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+        """
+    )
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0", out.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import dagster as dg
@@ -265,3 +266,25 @@ def test_copy_payload_writes_what_the_csv_module_writes(batch_rows, nulls):
         typed = rows.astype({"user_guid": dtype, "country": dtype})
         got = hll_backends._CopyPayload(typed, hll_backends._RowLabels(typed), batch_rows=batch_rows).read()
         assert got == _reference_copy_text(rows), dtype
+
+
+def test_copy_payload_bounds_each_batch_by_bytes_of_hll_values_too(monkeypatch):
+    rows = userday_rows(40, seed=4).astype({"userday_hll": object})
+    rows.loc[[0, 5, 6], "userday_hll"] = None
+    monkeypatch.setattr(hll_backends, "_COPY_BATCH_BYTES", 300)
+    payload = hll_backends._CopyPayload(rows, hll_backends._RowLabels(rows), batch_rows=10_000)
+    batches = []
+    encode = payload._encode
+
+    def spy(start: int, stop: int) -> bytes:
+        batches.append((start, stop))
+        return encode(start, stop)
+
+    monkeypatch.setattr(payload, "_encode", spy)
+    assert payload.read() == _reference_copy_text(rows)
+    assert batches[0][0] == 0 and batches[-1][1] == len(rows)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(batches))
+    sizes = rows["userday_hll"].map(lambda v: 0 if v is None else (len(v) - 2) // 2)
+    for start, stop in batches:
+        assert stop - start == 1 or sizes.iloc[start:stop].sum() <= 300
+    assert len(batches) > 1
