@@ -315,8 +315,10 @@ class Warehouse(dg.ConfigurableResource):
     @contextmanager
     def connect(self, read_only: bool = False):
         """A DuckDB cursor on the warehouse file, which is attached for the call (see the module
-        docstring); a missing file is created. Raises duckdb.IOException when another process
-        holds the file's lock for longer than ``lock_timeout_s``."""
+        docstring); a missing file is created. Raises duckdb.IOException naming the lock when the
+        call cannot start within ``lock_timeout_s`` (another process, or other calls of this one,
+        holding the file), and RuntimeError for a writing call inside a read-only one of the same
+        thread."""
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         if read_only and not Path(self.path).exists():
             read_only = False
